@@ -1,0 +1,696 @@
+"""Reading transit data: GTFS static feeds (a zip of CSV files) and GTFS-Realtime messages.
+
+Static feeds are streamed file by file with the ``csv`` module and validated as they are read,
+so a city-sized ``stop_times.txt`` never has to sit in memory and a bad feed is rejected with
+the exact file, line and field at fault (``ValidationFailed`` with ``fields={"feed": [...]}`` and
+``file``/``line``/``field`` in its extra data). Rows come out as dicts keyed by the model
+attribute names of ``services.traffic.models``, so the importer can bulk-insert them as they
+are. Times of day become seconds since the start of the service day ("noon minus 12 h"), which
+keeps GTFS times past midnight such as ``25:10:00`` exact.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from google.protobuf.message import DecodeError
+from google.transit import gtfs_realtime_pb2
+
+from shared.errors import ValidationFailed, invalid
+
+Row = dict[str, Any]
+FeedSource = str | Path | bytes | IO[bytes]
+
+# Files in the order they are read: each file's references point only at files read before it.
+FEED_FILES = (
+    "agency.txt",
+    "stops.txt",
+    "routes.txt",
+    "calendar.txt",
+    "calendar_dates.txt",
+    "shapes.txt",
+    "trips.txt",
+    "stop_times.txt",
+    "frequencies.txt",
+)
+REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
+
+
+def feed_error(
+    message: str, file: str | None = None, line: int | None = None, field: str | None = None
+) -> ValidationFailed:
+    """The error for a rejected feed, locating the fault as precisely as is known."""
+    where = ", ".join(
+        part
+        for part in (
+            file,
+            f"line {line}" if line is not None else None,
+            f"field {field}" if field else None,
+        )
+        if part
+    )
+    text = f"{where}: {message}" if where else message
+    return ValidationFailed(text, fields={"feed": [text]}, file=file, line=line, field=field)
+
+
+# --- Value converters: str -> value, raising ValueError with a message for residents' admins --
+
+_TIME = re.compile(r"^(\d{1,3}):([0-5]\d):([0-5]\d)$")
+_DATE = re.compile(r"^\d{8}$")
+
+
+def parse_gtfs_time(value: str) -> int:
+    """Seconds since the start of the service day for a GTFS time ``H:MM:SS`` (H may be ≥ 24)."""
+    match = _TIME.match(value)
+    if not match:
+        raise ValueError(f"'{value}' is not a time H:MM:SS (minutes and seconds 00-59)")
+    hours, minutes, seconds = (int(group) for group in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def parse_gtfs_date(value: str) -> dt.date:
+    """A GTFS service date ``YYYYMMDD``."""
+    if not _DATE.match(value):
+        raise ValueError(f"'{value}' is not a date YYYYMMDD")
+    try:
+        return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        raise ValueError(f"'{value}' is not a real date") from None
+
+
+def _text(value: str) -> str:
+    return value
+
+
+def _integer(low: int, high: int | None = None) -> Callable[[str], int]:
+    def convert(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not an integer") from None
+        if number < low or (high is not None and number > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise ValueError(f"{number} is not {bound}")
+        return number
+
+    return convert
+
+
+def _number(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"'{value}' is not a finite number")
+    return number
+
+
+def _degrees(limit: int) -> Callable[[str], float]:
+    def convert(value: str) -> float:
+        number = _number(value)
+        if not -limit <= number <= limit:
+            raise ValueError(f"{value} is not between -{limit} and {limit}")
+        return number
+
+    return convert
+
+
+def _flag(value: str) -> bool:
+    if value not in ("0", "1"):
+        raise ValueError(f"'{value}' is not 0 or 1")
+    return value == "1"
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{value}' is not an IANA time zone such as Asia/Shanghai") from None
+    return value
+
+
+@dataclass(frozen=True)
+class Column:
+    """One CSV column: how to convert it and under which model attribute it is stored."""
+
+    name: str
+    convert: Callable[[str], Any] = _text
+    required: bool = False  # a value must be present on every row
+    key: str | None = None  # model attribute, when it differs from the GTFS name
+    default: Any = None  # stored when the value is blank or the column absent
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    columns: tuple[Column, ...]
+    required_columns: tuple[str, ...] = ()  # columns the header must have (beyond required)
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+TABLES: dict[str, TableSpec] = {
+    "agency.txt": TableSpec(
+        (
+            Column("agency_id", default=""),
+            Column("agency_name", required=True),
+            Column("agency_url", required=True),
+            Column("agency_timezone", _timezone, required=True),
+            Column("agency_lang"),
+            Column("agency_phone"),
+        )
+    ),
+    "stops.txt": TableSpec(
+        (
+            Column("stop_id", required=True),
+            Column("stop_code"),
+            Column("stop_name"),
+            Column("stop_desc"),
+            Column("stop_lat", _degrees(90)),
+            Column("stop_lon", _degrees(180)),
+            Column("zone_id"),
+            Column("location_type", _integer(0, 4), default=0),
+            Column("parent_station"),
+            Column("wheelchair_boarding", _integer(0, 2)),
+            Column("platform_code"),
+        ),
+        required_columns=("stop_name", "stop_lat", "stop_lon"),
+    ),
+    "routes.txt": TableSpec(
+        (
+            Column("route_id", required=True),
+            Column("agency_id"),
+            Column("route_short_name"),
+            Column("route_long_name"),
+            Column("route_desc"),
+            Column("route_type", _integer(0), required=True),
+            Column("route_color"),
+            Column("route_text_color"),
+            Column("route_sort_order", _integer(0)),
+        )
+    ),
+    "calendar.txt": TableSpec(
+        (
+            Column("service_id", required=True),
+            *(Column(day, _flag, required=True) for day in _WEEKDAYS),
+            Column("start_date", parse_gtfs_date, required=True),
+            Column("end_date", parse_gtfs_date, required=True),
+        )
+    ),
+    "calendar_dates.txt": TableSpec(
+        (
+            Column("service_id", required=True),
+            Column("date", parse_gtfs_date, required=True),
+            Column("exception_type", _integer(1, 2), required=True),
+        )
+    ),
+    "shapes.txt": TableSpec(
+        (
+            Column("shape_id", required=True),
+            Column("shape_pt_lat", _degrees(90), required=True),
+            Column("shape_pt_lon", _degrees(180), required=True),
+            Column("shape_pt_sequence", _integer(0), required=True),
+            Column("shape_dist_traveled", _number),
+        )
+    ),
+    "trips.txt": TableSpec(
+        (
+            Column("route_id", required=True),
+            Column("service_id", required=True),
+            Column("trip_id", required=True),
+            Column("trip_headsign"),
+            Column("trip_short_name"),
+            Column("direction_id", _integer(0, 1)),
+            Column("block_id"),
+            Column("shape_id"),
+            Column("wheelchair_accessible", _integer(0, 2)),
+        )
+    ),
+    "stop_times.txt": TableSpec(
+        (
+            Column("trip_id", required=True),
+            Column("arrival_time", parse_gtfs_time, key="arrival_s"),
+            Column("departure_time", parse_gtfs_time, key="departure_s"),
+            Column("stop_id", required=True),
+            Column("stop_sequence", _integer(0), required=True),
+            Column("stop_headsign"),
+            Column("pickup_type", _integer(0, 3)),
+            Column("drop_off_type", _integer(0, 3)),
+            Column("shape_dist_traveled", _number),
+            Column("timepoint", _integer(0, 1)),
+        ),
+        required_columns=("arrival_time", "departure_time"),
+    ),
+    "frequencies.txt": TableSpec(
+        (
+            Column("trip_id", required=True),
+            Column("start_time", parse_gtfs_time, required=True, key="start_s"),
+            Column("end_time", parse_gtfs_time, required=True, key="end_s"),
+            Column("headway_secs", _integer(1), required=True),
+            Column("exact_times", _integer(0, 1), default=0),
+        )
+    ),
+}
+
+
+class _FileRows:
+    """Typed rows of one CSV member of the zip, with the line number of the current row."""
+
+    def __init__(self, archive: zipfile.ZipFile, member: str, file: str, spec: TableSpec):
+        self.file = file
+        self.line = 1
+        self._raw = archive.open(member)
+        self._spec = spec
+        # utf-8-sig drops a byte-order mark; newline="" lets csv handle CRLF and quoted breaks.
+        self._reader = csv.reader(io.TextIOWrapper(self._raw, encoding="utf-8-sig", newline=""))
+
+    def bytes_read(self) -> int:
+        return self._raw.tell()
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def error(self, message: str, field: str | None = None) -> ValidationFailed:
+        return feed_error(message, self.file, self.line, field)
+
+    def __iter__(self) -> Iterator[Row]:
+        try:
+            yield from self._rows()
+        except UnicodeDecodeError:
+            raise feed_error("is not valid UTF-8 text", self.file, self.line + 1) from None
+        except csv.Error as exc:
+            raise feed_error(f"is not valid CSV ({exc})", self.file, self._reader.line_num) from None
+
+    def _rows(self) -> Iterator[Row]:
+        header = next(self._reader, None)
+        if header is None:
+            raise feed_error("is empty (no header line)", self.file, 1)
+        names = [name.strip() for name in header]
+        for required in (
+            *(column.name for column in self._spec.columns if column.required),
+            *self._spec.required_columns,
+        ):
+            if required not in names:
+                raise feed_error("required column is missing from the header", self.file, 1, required)
+        positions = [
+            (column, names.index(column.name) if column.name in names else None)
+            for column in self._spec.columns
+        ]
+        width = len(names)
+        for record in self._reader:
+            self.line = self._reader.line_num
+            if not record or record == [""]:
+                continue
+            if len(record) > width:
+                raise self.error(f"has {len(record)} values but the header has {width} columns")
+            row: Row = {}
+            for column, position in positions:
+                present = position is not None and position < len(record)
+                value = record[position].strip() if present else ""
+                key = column.key or column.name
+                if not value:
+                    if column.required:
+                        raise self.error("a value is required", column.name)
+                    row[key] = column.default
+                    continue
+                try:
+                    row[key] = column.convert(value)
+                except ValueError as exc:
+                    raise self.error(str(exc), column.name) from None
+            yield row
+
+
+@dataclass
+class FeedTable:
+    """The rows of one feed file, to be consumed before the next file is read."""
+
+    file: str
+    rows: Iterator[Row]
+
+
+class GtfsReader:
+    """Streams and validates a GTFS zip, file by file in ``FEED_FILES`` order.
+
+    Use ``for table in reader.tables(): for row in table.rows: ...``; each table must be
+    consumed before the next one is requested, because later files are checked against the
+    ids of earlier ones (a stop time's stop, a trip's route and service...).
+    """
+
+    def __init__(self, source: FeedSource):
+        try:
+            self._archive = zipfile.ZipFile(
+                io.BytesIO(source) if isinstance(source, bytes) else source
+            )
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise feed_error(f"the feed is not a readable zip archive ({exc})") from None
+        try:
+            self._find_members()
+        except ValidationFailed:
+            self._archive.close()
+            raise
+        self.bytes_total = sum(self._archive.getinfo(m).file_size for m in self._members.values())
+        self._bytes_done_before = 0
+        self._current: _FileRows | None = None
+        self.timezone: str | None = None  # agency_timezone of the first agency, once read
+        self.files = [name for name in FEED_FILES if name in self._members]
+
+    def _find_members(self) -> None:
+        # Some publishers put the files in a folder inside the zip: match by file name.
+        self._members: dict[str, str] = {}
+        for info in sorted(self._archive.infolist(), key=lambda item: item.filename.count("/")):
+            name = info.filename.rsplit("/", 1)[-1]
+            if name in TABLES and not info.is_dir():
+                self._members.setdefault(name, info.filename)
+        for name in REQUIRED_FILES:
+            if name not in self._members:
+                raise feed_error("required file is missing from the feed", name)
+        if "calendar.txt" not in self._members and "calendar_dates.txt" not in self._members:
+            raise feed_error("the feed needs calendar.txt or calendar_dates.txt", "calendar.txt")
+
+    def close(self) -> None:
+        self._archive.close()
+
+    def bytes_done(self) -> int:
+        """Uncompressed bytes read so far, for progress reporting."""
+        current = self._current.bytes_read() if self._current else 0
+        return self._bytes_done_before + current
+
+    def tables(self) -> Iterator[FeedTable]:
+        checks = _ReferenceChecks(self)
+        for name in self.files:
+            member = self._members[name]
+            rows = _FileRows(self._archive, member, name, TABLES[name])
+            self._current = rows
+            yield FeedTable(name, checks.check(rows))
+            rows.close()
+            self._current = None
+            self._bytes_done_before += self._archive.getinfo(member).file_size
+
+
+class _ReferenceChecks:
+    """Rules that span rows and files: unique ids and references to earlier files."""
+
+    def __init__(self, reader: GtfsReader):
+        self._reader = reader
+        self.agency_ids: set[str] = set()
+        self.stop_ids: set[str] = set()
+        self.route_ids: set[str] = set()
+        self.service_ids: set[str] = set()
+        self.shape_ids: set[str] = set()
+        self.trip_ids: set[str] = set()
+        self.has_shapes = False
+        self.parent_stations: list[tuple[int, str]] = []  # (line, stop_id), checked after stops
+
+    def check(self, rows: _FileRows) -> Iterator[Row]:
+        rule = {
+            "agency.txt": self._agency,
+            "stops.txt": self._stop,
+            "routes.txt": self._route,
+            "calendar.txt": self._calendar,
+            "calendar_dates.txt": self._calendar_date,
+            "shapes.txt": self._shape,
+            "trips.txt": self._trip,
+            "stop_times.txt": self._stop_time,
+            "frequencies.txt": self._frequency,
+        }[rows.file]
+        seen: set[Any] = set()
+        for row in rows:
+            rule(rows, row, seen)
+            yield row
+        if rows.file == "agency.txt" and not seen:
+            raise feed_error("the feed has no agency", rows.file, rows.line)
+        if rows.file == "stops.txt":  # parents may be listed after their children
+            for line, parent in self.parent_stations:
+                if parent not in self.stop_ids:
+                    raise feed_error(f"unknown stop '{parent}'", rows.file, line, "parent_station")
+
+    @staticmethod
+    def _unique(rows: _FileRows, seen: set[Any], key: Any, field: str, what: str) -> None:
+        if key in seen:
+            raise rows.error(f"duplicate {what}", field)
+        seen.add(key)
+
+    def _agency(self, rows: _FileRows, row: Row, seen: set[Any]) -> None:
+        self._unique(rows, seen, row["agency_id"], "agency_id", "agency_id")
+        if self._reader.timezone is None:
+            self._reader.timezone = row["agency_timezone"]
+        self.agency_ids.add(row["agency_id"])
+
+    def _stop(self, rows: _FileRows, row: Row, seen: set[Any]) -> None:
+        self._unique(rows, seen, row["stop_id"], "stop_id", "stop_id")
+        self.stop_ids.add(row["stop_id"])
+        if row["location_type"] <= 2:  # stops, stations and entrances need a position and name
+            for required in ("stop_name", "stop_lat", "stop_lon"):
+                if row[required] is None:
+                    raise rows.error("a value is required for this location_type", required)
+        if row["parent_station"]:
+            self.parent_stations.append((rows.line, row["parent_station"]))
+
+    def _route(self, rows: _FileRows, row: Row, seen: set[Any]) -> None:
+        self._unique(rows, seen, row["route_id"], "route_id", "route_id")
+        self.route_ids.add(row["route_id"])
+        if not (row["route_short_name"] or row["route_long_name"]):
+            raise rows.error("route_short_name or route_long_name is required", "route_short_name")
+        agency = row["agency_id"]
+        if agency is not None and agency not in self.agency_ids:
+            raise rows.error(f"unknown agency '{agency}'", "agency_id")
+
+    def _calendar(self, rows: _FileRows, row: Row, seen: set[Any]) -> None:
+        self._unique(rows, seen, row["service_id"], "service_id", "service_id")
+        self.service_ids.add(row["service_id"])
+        if row["end_date"] < row["start_date"]:
+            raise rows.error("end_date is before start_date", "end_date")
+
+    def _calendar_date(self, rows: _FileRows, row: Row, seen: set[Any]) -> None:
+        self._unique(rows, seen, (row["service_id"], row["date"]), "date", "service_id and date")
+        self.service_ids.add(row["service_id"])
+
+    def _shape(self, rows: _FileRows, row: Row, seen: set[Any]) -> None:
+        key = (row["shape_id"], row["shape_pt_sequence"])
+        self._unique(rows, seen, key, "shape_pt_sequence", "shape_id and shape_pt_sequence")
+        self.shape_ids.add(row["shape_id"])
+        self.has_shapes = True
+
+    def _trip(self, rows: _FileRows, row: Row, seen: set[Any]) -> None:
+        self._unique(rows, seen, row["trip_id"], "trip_id", "trip_id")
+        self.trip_ids.add(row["trip_id"])
+        if row["route_id"] not in self.route_ids:
+            raise rows.error(f"unknown route '{row['route_id']}'", "route_id")
+        if row["service_id"] not in self.service_ids:
+            raise rows.error(f"unknown service '{row['service_id']}'", "service_id")
+        shape = row["shape_id"]
+        if shape is not None and self.has_shapes and shape not in self.shape_ids:
+            raise rows.error(f"unknown shape '{shape}'", "shape_id")
+
+    def _stop_time(self, rows: _FileRows, row: Row, seen: set[Any]) -> None:
+        key = (row["trip_id"], row["stop_sequence"])
+        self._unique(rows, seen, key, "stop_sequence", "trip_id and stop_sequence")
+        if row["trip_id"] not in self.trip_ids:
+            raise rows.error(f"unknown trip '{row['trip_id']}'", "trip_id")
+        if row["stop_id"] not in self.stop_ids:
+            raise rows.error(f"unknown stop '{row['stop_id']}'", "stop_id")
+        # A stop given only one of the two times arrives and leaves at that time.
+        if row["arrival_s"] is None:
+            row["arrival_s"] = row["departure_s"]
+        elif row["departure_s"] is None:
+            row["departure_s"] = row["arrival_s"]
+        elif row["departure_s"] < row["arrival_s"]:
+            raise rows.error("departure_time is before arrival_time", "departure_time")
+
+    def _frequency(self, rows: _FileRows, row: Row, seen: set[Any]) -> None:
+        self._unique(rows, seen, (row["trip_id"], row["start_s"]), "start_time", "trip start_time")
+        if row["trip_id"] not in self.trip_ids:
+            raise rows.error(f"unknown trip '{row['trip_id']}'", "trip_id")
+        if row["end_s"] <= row["start_s"]:
+            raise rows.error("end_time is not after start_time", "end_time")
+
+
+@dataclass
+class GtfsFeed:
+    """A whole feed in memory (for tests and small feeds); keys as in ``TABLES``."""
+
+    timezone: str
+    tables: dict[str, list[Row]] = field(default_factory=dict)
+
+    def rows(self, file: str) -> list[Row]:
+        return self.tables.get(file, [])
+
+
+def load_feed(source: FeedSource) -> GtfsFeed:
+    """Read and validate a whole feed into memory. Raises ``ValidationFailed`` if malformed."""
+    reader = GtfsReader(source)
+    try:
+        tables = {table.file: list(table.rows) for table in reader.tables()}
+    finally:
+        reader.close()
+    return GtfsFeed(timezone=reader.timezone or "UTC", tables=tables)
+
+
+# --- GTFS-Realtime -------------------------------------------------------------------------
+
+_RT = gtfs_realtime_pb2
+_SKIPPED = _RT.TripUpdate.StopTimeUpdate.SKIPPED
+_NO_DATA = _RT.TripUpdate.StopTimeUpdate.NO_DATA
+_CANCELED = _RT.TripDescriptor.CANCELED
+
+
+@dataclass(frozen=True)
+class RealtimeDelay:
+    """One prediction from a trip update, before it is matched to the static timetable.
+
+    ``stop_sequence`` and ``stop_id`` are both None for a whole-trip prediction (trip-level
+    delay or cancellation). The producer gives either ``delay_s`` or an absolute ``event_time``
+    (POSIX seconds); both are None for "no data".
+    """
+
+    trip_id: str
+    service_date: dt.date | None
+    start_time_s: int | None  # which run of a frequency-based trip
+    stop_sequence: int | None
+    stop_id: str | None
+    delay_s: int | None
+    event_time: int | None
+    skipped: bool = False  # the stop is skipped, or with no stop the whole trip is cancelled
+
+
+@dataclass(frozen=True)
+class RealtimeAlert:
+    alert_id: str
+    header: str
+    description: str
+    cause: str
+    effect: str
+    active_periods: tuple[tuple[int | None, int | None], ...]  # POSIX (start, end), open ends
+    route_ids: tuple[str, ...]
+    stop_ids: tuple[str, ...]
+    trip_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RealtimeUpdate:
+    """What one ``FeedMessage`` says: predictions, alerts and whether it replaces everything."""
+
+    timestamp: int | None
+    full_dataset: bool
+    delays: tuple[RealtimeDelay, ...]
+    alerts: tuple[RealtimeAlert, ...]
+    trip_ids: frozenset[str]  # trips that a differential message updates
+
+
+def parse_realtime(data: bytes) -> RealtimeUpdate:
+    """Decode a GTFS-Realtime ``FeedMessage``. Raises ``invalid("feed_message", ...)``."""
+    if not isinstance(data, bytes | bytearray):
+        raise invalid("feed_message", "must be protobuf bytes")
+    message = _RT.FeedMessage()
+    try:
+        message.ParseFromString(bytes(data))
+    except (DecodeError, RuntimeError) as exc:
+        raise invalid("feed_message", f"is not a GTFS-Realtime FeedMessage ({exc})") from None
+    header = message.header
+    if not header.gtfs_realtime_version:
+        raise invalid("feed_message", "has no header.gtfs_realtime_version")
+    delays: list[RealtimeDelay] = []
+    alerts: list[RealtimeAlert] = []
+    trip_ids: set[str] = set()
+    for entity in message.entity:
+        if entity.is_deleted:
+            continue
+        if entity.HasField("trip_update") and entity.trip_update.trip.trip_id:
+            trip_ids.add(entity.trip_update.trip.trip_id)
+            delays.extend(_trip_update_delays(entity.id, entity.trip_update))
+        if entity.HasField("alert"):
+            alerts.append(_alert(entity.id, entity.alert))
+    return RealtimeUpdate(
+        timestamp=header.timestamp if header.HasField("timestamp") else None,
+        full_dataset=header.incrementality == _RT.FeedHeader.FULL_DATASET,
+        delays=tuple(delays),
+        alerts=tuple(alerts),
+        trip_ids=frozenset(trip_ids),
+    )
+
+
+def _trip_update_delays(entity_id: str, update: Any) -> Iterator[RealtimeDelay]:
+    trip = update.trip
+    try:
+        service_date = parse_gtfs_date(trip.start_date) if trip.start_date else None
+        start_time_s = parse_gtfs_time(trip.start_time) if trip.start_time else None
+    except ValueError as exc:
+        raise invalid("feed_message", f"entity '{entity_id}': {exc}") from None
+
+    def delay(
+        sequence: int | None,
+        stop_id: str | None,
+        delay_s: int | None = None,
+        event_time: int | None = None,
+        skipped: bool = False,
+    ) -> RealtimeDelay:
+        return RealtimeDelay(
+            trip.trip_id, service_date, start_time_s, sequence, stop_id, delay_s, event_time, skipped
+        )
+
+    if trip.schedule_relationship == _CANCELED:
+        yield delay(None, None, skipped=True)
+        return
+    if update.HasField("delay"):
+        yield delay(None, None, delay_s=update.delay)
+    for stop_update in update.stop_time_update:
+        sequence = stop_update.stop_sequence if stop_update.HasField("stop_sequence") else None
+        stop_id = stop_update.stop_id or None
+        if sequence is None and stop_id is None:
+            continue
+        if stop_update.schedule_relationship == _SKIPPED:
+            yield delay(sequence, stop_id, skipped=True)
+            continue
+        event = None
+        if stop_update.schedule_relationship != _NO_DATA:
+            for name in ("arrival", "departure"):
+                if stop_update.HasField(name):
+                    event = getattr(stop_update, name)
+                    break
+        if event is not None and event.HasField("delay"):
+            yield delay(sequence, stop_id, delay_s=event.delay)
+        elif event is not None and event.HasField("time"):
+            yield delay(sequence, stop_id, event_time=event.time)
+        else:
+            yield delay(sequence, stop_id)
+
+
+def _translation(text: Any) -> str:
+    """The English (or untagged, or first) translation of a GTFS-RT TranslatedString."""
+    translations = list(text.translation)
+    for wanted in ("en", ""):
+        for item in translations:
+            if item.language.split("-")[0].lower() == wanted:
+                return item.text
+    return translations[0].text if translations else ""
+
+
+def _alert(entity_id: str, alert: Any) -> RealtimeAlert:
+    informed = list(alert.informed_entity)
+    return RealtimeAlert(
+        alert_id=entity_id,
+        header=_translation(alert.header_text),
+        description=_translation(alert.description_text),
+        cause=_RT.Alert.Cause.Name(alert.cause),
+        effect=_RT.Alert.Effect.Name(alert.effect),
+        active_periods=tuple(
+            (
+                period.start if period.HasField("start") else None,
+                period.end if period.HasField("end") else None,
+            )
+            for period in alert.active_period
+        ),
+        route_ids=tuple(sorted({item.route_id for item in informed if item.route_id})),
+        stop_ids=tuple(sorted({item.stop_id for item in informed if item.stop_id})),
+        trip_ids=tuple(sorted({item.trip.trip_id for item in informed if item.trip.trip_id})),
+    )

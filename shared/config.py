@@ -1,0 +1,89 @@
+"""Configuration from environment variables, with defaults that run on a laptop.
+
+Every knob is an environment variable so that the same image runs in compose, CI and a
+developer's shell. ``nameko_config(service)`` turns them into the dict a nameko container reads.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+SERVICES: tuple[str, ...] = ("traffic", "health", "education", "community", "tourism", "credit")
+"""The six sector services, by nameko service name."""
+
+PLATFORM = "platform"
+"""The platform service (identity, audit, base registries) behind the gateway."""
+
+GATEWAY = "gateway"
+
+DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
+
+# Each process exposes Prometheus metrics on its own port; these defaults keep seven processes
+# on one machine apart. In compose every container uses its default (they have their own IPs).
+DEFAULT_METRICS_PORTS: dict[str, int] = {
+    GATEWAY: 9100,
+    PLATFORM: 9107,
+    "traffic": 9101,
+    "health": 9102,
+    "education": 9103,
+    "community": 9104,
+    "tourism": 9105,
+    "credit": 9106,
+}
+
+
+def env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def var_dir() -> Path:
+    """Where the embedded defaults keep their files (SQLite databases, locks)."""
+    path = Path(env("SMARTCITY_VAR_DIR", "var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def amqp_uri() -> str:
+    return env("AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def database_url(service: str) -> str:
+    """``<SERVICE>_DATABASE_URL``, else ``DATABASE_URL_TEMPLATE`` with ``{service}``, else SQLite.
+
+    The template form lets compose and tests give all services one server with a database each:
+    ``DATABASE_URL_TEMPLATE=postgresql+psycopg2://postgres@db:5432/{service}``.
+    """
+    explicit = os.environ.get(f"{service.upper()}_DATABASE_URL")
+    if explicit:
+        return explicit
+    template = os.environ.get("DATABASE_URL_TEMPLATE")
+    if template:
+        return template.format(service=service)
+    return f"sqlite:///{var_dir() / (service + '.db')}"
+
+
+def metrics_port(service: str) -> int | None:
+    """Port of the Prometheus endpoint; ``METRICS_PORT=off`` disables it, ``0`` picks a free one."""
+    raw = os.environ.get(f"{service.upper()}_METRICS_PORT") or os.environ.get("METRICS_PORT")
+    if raw == "off":
+        return None
+    return int(raw) if raw else DEFAULT_METRICS_PORTS.get(service, 9100)
+
+
+def nameko_config(service: str, **overrides: Any) -> dict[str, Any]:
+    """The container config of one service process."""
+    config: dict[str, Any] = {
+        "AMQP_URI": amqp_uri(),
+        "max_workers": int(env("MAX_WORKERS", "10")),
+        "DATABASE_URLS": {service: database_url(service)},
+        "METRICS_PORT": metrics_port(service),
+        "RPC_TIMEOUT": float(env("RPC_TIMEOUT", "10")),
+        "EVENT_RETRY_ATTEMPTS": int(env("EVENT_RETRY_ATTEMPTS", "4")),
+        "EVENT_RETRY_BACKOFF": float(env("EVENT_RETRY_BACKOFF", "0.5")),
+        "OUTBOX_POLL_INTERVAL": float(env("OUTBOX_POLL_INTERVAL", "1.0")),
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,1 @@
+"""Contracts between services: the event envelope, the event catalogue, RPC payload schemas."""

@@ -1,0 +1,163 @@
+"""The catalogue of every event the city publishes: the one source of truth.
+
+Publishers validate against it before writing to the outbox, consumers load with it, the
+integrator docs (``smartcity events``, ``docs/events.md``) and the tests read it.
+
+A type is ``<source service>.<name>``. A few events are *shared*: any department may publish
+them under its own name (``traffic.administrative_penalty_issued``), so they are catalogued as
+``*.<name>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from marshmallow import Schema, ValidationError
+
+from shared.contracts import event_payloads as p
+from shared.errors import ValidationFailed
+
+Classification = Literal["public", "restricted"]
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    version: int
+    schema: type[Schema]
+    classification: Classification
+    description: str
+
+    @property
+    def name(self) -> str:
+        return self.type.split(".", 1)[1]
+
+    @property
+    def shared(self) -> bool:
+        """Published by any department under its own service name."""
+        return self.type.startswith("*.")
+
+
+def _specs(*specs: EventSpec) -> dict[str, EventSpec]:
+    return {spec.type: spec for spec in specs}
+
+
+CATALOGUE: dict[str, EventSpec] = _specs(
+    # -- shared events, published by any department ------------------------------------------
+    EventSpec(
+        "*.administrative_penalty_issued",
+        1,
+        p.AdministrativeDecisionIssued,
+        "restricted",
+        "A department imposed an administrative penalty on a person or organisation; "
+        "the credit service records it.",
+    ),
+    EventSpec(
+        "*.commendation_issued",
+        1,
+        p.AdministrativeDecisionIssued,
+        "restricted",
+        "A department commended a person or organisation; the credit service records it.",
+    ),
+    EventSpec(
+        "*.personal_data_accessed",
+        1,
+        p.PersonalDataAccessed,
+        "restricted",
+        "Someone read or wrote a resident's personal data; the platform appends it to "
+        "the hash-chained audit log.",
+    ),
+    # -- platform ------------------------------------------------------------------------------
+    EventSpec(
+        "platform.citizen_card_issued",
+        1,
+        p.CitizenCardIssued,
+        "restricted",
+        "A resident registered under their real name and got a citizen card.",
+    ),
+    EventSpec(
+        "platform.card_linked",
+        1,
+        p.CardLinked,
+        "restricted",
+        "A sector service linked one of its cards (student ID, tourist card) to a citizen card.",
+    ),
+    # -- traffic -------------------------------------------------------------------------------
+    EventSpec(
+        "traffic.feed_imported",
+        1,
+        p.FeedImported,
+        "public",
+        "A GTFS feed replaced the transit schedule.",
+    ),
+    EventSpec(
+        "traffic.service_alert_published",
+        1,
+        p.ServiceAlertPublished,
+        "public",
+        "A transit service alert from a GTFS-Realtime feed.",
+    ),
+    EventSpec(
+        "traffic.parking_reserved",
+        1,
+        p.ParkingReserved,
+        "restricted",
+        "A resident reserved a parking space.",
+    ),
+    EventSpec(
+        "traffic.parking_occupancy_changed",
+        1,
+        p.ParkingOccupancyChanged,
+        "public",
+        "A parking lot reported its occupancy.",
+    ),
+    # -- credit --------------------------------------------------------------------------------
+    EventSpec(
+        "credit.record_added",
+        1,
+        p.CreditRecordAdded,
+        "restricted",
+        "A credit record was collected for a subject.",
+    ),
+    EventSpec(
+        "credit.list_changed",
+        1,
+        p.CreditListChanged,
+        "restricted",
+        "A subject went on or came off the red list or the black list.",
+    ),
+    EventSpec(
+        "credit.objection_resolved",
+        1,
+        p.CreditObjectionResolved,
+        "restricted",
+        "The source department resolved an objection to a credit record.",
+    ),
+)
+
+
+def spec_for(event_type: str) -> EventSpec:
+    """The spec of a concrete type (``traffic.administrative_penalty_issued`` → ``*.…``)."""
+    if event_type in CATALOGUE:
+        return CATALOGUE[event_type]
+    _, _, name = event_type.partition(".")
+    shared = CATALOGUE.get(f"*.{name}")
+    if shared is None:
+        raise KeyError(f"unknown event type {event_type!r}: declare it in shared.contracts")
+    return shared
+
+
+def validate_payload(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Check ``data`` against the catalogue; return it JSON-ready (dumped by the schema)."""
+    schema = spec_for(event_type).schema()
+    try:
+        loaded = schema.load(data)
+    except ValidationError as exc:
+        raise ValidationFailed(f"invalid {event_type} payload", fields=exc.messages) from exc
+    return schema.dump(loaded)
+
+
+def load_payload(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Deserialise a received payload (dates become ``date`` objects etc.)."""
+    return spec_for(event_type).schema().load(data)

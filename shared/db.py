@@ -1,0 +1,265 @@
+"""Database access for nameko services: migrations, a unit of work per worker, the provider.
+
+Each service owns one database (its URL from ``shared.config.database_url``). At start-up the
+``Database`` provider migrates it with Alembic (the shared ``messaging`` branch plus the
+service's own versions folder), serialised so that several instances can start at once. Each
+worker gets a ``UnitOfWork``: one SQLAlchemy session, an outbox writer and the idempotency
+guard, rolled back unless the worker committed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import uuid
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from nameko.extensions import DependencyProvider
+from sqlalchemy import MetaData, create_engine, event, func, insert, select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from shared import config as settings
+from shared.contracts.catalogue import spec_for, validate_payload
+from shared.contracts.envelope import new_envelope
+from shared.observability import ContainerMetrics
+from shared.outbox import OutboxRelay, messaging_metadata, outbox_table, processed_events_table
+
+log = logging.getLogger(__name__)
+
+SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+@contextmanager
+def _migration_lock(conn: Connection, service: str) -> Iterator[None]:
+    """Serialise migrations of one service database across processes."""
+    if conn.dialect.name == "postgresql":
+        key = zlib.crc32(f"smartcity-migrate-{service}".encode())
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        return
+    database = conn.engine.url.database
+    lock_path = Path(database + ".migrate.lock") if database else None
+    if lock_path is None:  # in-memory SQLite: one process by definition
+        yield
+        return
+    with open(lock_path, "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def alembic_config(service: str, versions_dir: Path, metadata: MetaData) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(SHARED_MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option(
+        "version_locations", f"{SHARED_MIGRATIONS / 'versions'}:{Path(versions_dir)}"
+    )
+    cfg.attributes["target_metadata"] = [metadata, messaging_metadata]
+    cfg.attributes["version_table"] = f"alembic_version_{service}"
+    return cfg
+
+
+def migrate(engine: Engine, service: str, versions_dir: Path, metadata: MetaData) -> None:
+    """Upgrade the service database to the newest revision of every branch."""
+    cfg = alembic_config(service, versions_dir, metadata)
+    with engine.connect() as conn, _migration_lock(conn, service):
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+        conn.commit()
+
+
+class UnitOfWork:
+    """One worker's transaction: state changes, the events they cause, and consumed event ids.
+
+    ``commit()`` commits all three atomically and then wakes the outbox relay.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        service: str,
+        context: dict[str, Any] | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ):
+        self._session_factory = session_factory
+        self._session: Session | None = None
+        self.service = service
+        self.context = context or {}
+        self._on_commit = on_commit
+        self._wrote_events = False
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self._session_factory()
+        return self._session
+
+    @property
+    def request_id(self) -> str | None:
+        return self.context.get("request_id")
+
+    def publish(self, event_type: str, data: dict[str, Any], subject: str | None = None) -> dict:
+        """Write an event to the outbox (published after commit). Returns its envelope."""
+        if not event_type.startswith(f"{self.service}."):
+            raise ValueError(f"{self.service} may only publish {self.service}.* events")
+        envelope = new_envelope(
+            event_type,
+            validate_payload(event_type, data),
+            source=self.service,
+            version=spec_for(event_type).version,
+            subject=subject,
+            request_id=self.request_id,
+        )
+        self.session.execute(
+            insert(outbox_table).values(
+                event_id=uuid.UUID(envelope["event_id"]), type=event_type, envelope=envelope
+            )
+        )
+        self._wrote_events = True
+        return envelope
+
+    def record_access(
+        self, subject_card: str, action: str, resource: str, purpose: str | None = None
+    ) -> None:
+        """Audit an access to a resident's personal data (append-only log at the platform)."""
+        self.publish(
+            f"{self.service}.personal_data_accessed",
+            {
+                "actor": self.context.get("actor") or "system",
+                "actor_role": self.context.get("actor_role") or "system",
+                "department": self.context.get("department"),
+                "subject": subject_card,
+                "action": action,
+                "resource": resource,
+                "purpose": purpose or self.context.get("purpose") or "service",
+            },
+            subject=subject_card,
+        )
+
+    def claim(self, event_id: str, consumer: str) -> bool:
+        """Mark an event processed by ``consumer``; False if it already was (skip it).
+
+        The mark commits with the effect, so an event has its effect exactly once per consumer.
+        """
+        event_id = uuid.UUID(str(event_id))
+        seen = self.session.execute(
+            select(processed_events_table.c.event_id).where(
+                processed_events_table.c.consumer == consumer,
+                processed_events_table.c.event_id == event_id,
+            )
+        ).first()
+        if seen:
+            return False
+        # A concurrent duplicate makes this insert fail; the retry then sees the mark.
+        self.session.execute(
+            insert(processed_events_table).values(consumer=consumer, event_id=event_id)
+        )
+        return True
+
+    def outbox_backlog(self) -> int:
+        return self.session.execute(
+            select(func.count())
+            .select_from(outbox_table)
+            .where(outbox_table.c.published_at.is_(None))
+        ).scalar_one()
+
+    def commit(self) -> None:
+        if self._session is None:
+            return
+        self._session.commit()
+        if self._wrote_events and self._on_commit:
+            self._on_commit()
+        self._wrote_events = False
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+        self._wrote_events = False
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()  # rolls back anything not committed
+            self._session = None
+
+
+class Database(DependencyProvider):
+    """Gives each worker a ``UnitOfWork`` on the service's own database; runs the outbox relay.
+
+    ``Database(Base, Path(__file__).parent / "migrations")`` in a service class.
+    """
+
+    metrics = ContainerMetrics()
+
+    def __init__(self, base: type[DeclarativeBase], versions_dir: Path | str):
+        self.base = base
+        self.versions_dir = Path(versions_dir)
+        self.engine: Engine | None = None
+        self.relay: OutboxRelay | None = None
+        self._units: dict[Any, UnitOfWork] = {}
+
+    def setup(self) -> None:
+        service = self.container.service_name
+        config = self.container.config
+        url = config.get("DATABASE_URLS", {}).get(service) or settings.database_url(service)
+        self.engine = make_engine(url)
+        migrate(self.engine, service, self.versions_dir, self.base.metadata)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.relay = OutboxRelay(self.engine, config["AMQP_URI"])
+        self.metrics.outbox_backlog.labels(service).set_function(self.relay.pending_count)
+
+    def start(self) -> None:
+        interval = float(self.container.config.get("OUTBOX_POLL_INTERVAL", 1.0))
+        self.container.spawn_managed_thread(
+            lambda: self.relay.run(interval), identifier="outbox_relay"
+        )
+
+    def stop(self) -> None:
+        if self.relay:
+            self.relay.stop()
+        if self.engine:
+            self.engine.dispose()
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx: Any) -> UnitOfWork:
+        unit = UnitOfWork(
+            self.session_factory,
+            self.container.service_name,
+            context=worker_ctx.data,
+            on_commit=self.relay.wake,
+        )
+        self._units[worker_ctx] = unit
+        return unit
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        unit = self._units.pop(worker_ctx, None)
+        if unit is not None:
+            unit.close()

@@ -1,0 +1,1 @@
+"""Alembic environment shared by every service (each keeps its own versions folder)."""

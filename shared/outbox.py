@@ -1,0 +1,179 @@
+"""Transactional outbox and processed-events tables, and the relay that empties the outbox.
+
+A service writes its state change and the event it causes in one database transaction (the
+``outbox`` row); the relay publishes pending rows after commit, in order, and marks them only
+once RabbitMQ confirmed them (publisher confirms, persistent messages, durable exchange). If the
+broker is down the rows wait and the relay retries on its next tick: nothing is lost, events
+may arrive twice, and consumers are idempotent (``processed_events``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import eventlet
+from eventlet.queue import Empty, LightQueue
+from kombu import Exchange
+from nameko.amqp.publish import Publisher
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+from shared.contracts.envelope import EVENTS_EXCHANGE
+
+log = logging.getLogger(__name__)
+
+messaging_metadata = MetaData()
+"""Tables every service database has; migrated by the shared ``messaging`` Alembic branch."""
+
+# SQLite only auto-increments INTEGER PRIMARY KEY columns.
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+
+outbox_table = Table(
+    "outbox",
+    messaging_metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("type", String(120), nullable=False),
+    Column("envelope", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Index("ix_outbox_pending", "published_at", "id"),
+)
+
+processed_events_table = Table(
+    "processed_events",
+    messaging_metadata,
+    Column("consumer", String(200), primary_key=True),
+    Column("event_id", Uuid, primary_key=True),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+events_exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True)
+
+# Fail fast when the broker is away: the relay retries on its own schedule instead.
+_RELAY_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 1,
+    "interval_max": 1,
+}
+
+
+class OutboxRelay:
+    """Publishes pending outbox rows of one service database."""
+
+    def __init__(self, engine: Engine, amqp_uri: str, batch_size: int = 200):
+        self.engine = engine
+        self.batch_size = batch_size
+        self.publisher = Publisher(
+            amqp_uri,
+            use_confirms=True,
+            declare=[events_exchange],
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 1},
+        )
+        self.publisher.transport_options = dict(_RELAY_TRANSPORT_OPTIONS)
+        self._wakeups: LightQueue = LightQueue(maxsize=1)
+        self._running = False
+
+    def wake(self) -> None:
+        """Ask the relay loop to run now (called after a commit that wrote events)."""
+        if self._wakeups.qsize() == 0:
+            self._wakeups.put_nowait(True)
+
+    def pending_count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count())
+                .select_from(outbox_table)
+                .where(outbox_table.c.published_at.is_(None))
+            ).scalar_one()
+
+    def publish_pending(self) -> int:
+        """Publish one batch in order; stop at the first failure so order holds. Returns count."""
+        published = 0
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(
+                    outbox_table.c.id,
+                    outbox_table.c.type,
+                    outbox_table.c.envelope,
+                    outbox_table.c.event_id,
+                )
+                .where(outbox_table.c.published_at.is_(None))
+                .order_by(outbox_table.c.id)
+                .limit(self.batch_size)
+                # Several instances of a service share the table: each takes its own rows.
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                try:
+                    self._publish(row.type, row.envelope)
+                except Exception as exc:  # broker down, channel closed, confirm refused
+                    log.warning("outbox relay could not publish %s: %s", row.type, exc)
+                    conn.execute(
+                        update(outbox_table)
+                        .where(outbox_table.c.id == row.id)
+                        .values(attempts=outbox_table.c.attempts + 1, last_error=str(exc)[:2000])
+                    )
+                    break
+                conn.execute(
+                    update(outbox_table)
+                    .where(outbox_table.c.id == row.id)
+                    .values(published_at=datetime.now(UTC), attempts=outbox_table.c.attempts + 1)
+                )
+                published += 1
+        return published
+
+    def _publish(self, event_type: str, envelope: dict[str, Any]) -> None:
+        headers = {"event_type": event_type}
+        if envelope.get("request_id"):
+            # nameko turns ``nameko.*`` headers into the consumer worker's context data.
+            headers["nameko.request_id"] = envelope["request_id"]
+        self.publisher.publish(
+            envelope,
+            exchange=events_exchange,
+            routing_key=event_type,
+            message_id=envelope["event_id"],
+            headers=headers,
+            content_type="application/json",
+        )
+
+    def run(self, poll_interval: float) -> None:
+        """Relay loop: run on every wake-up, and every ``poll_interval`` seconds to catch up."""
+        self._running = True
+        while self._running:
+            with contextlib.suppress(Empty):
+                self._wakeups.get(timeout=poll_interval)
+            if not self._running:
+                break
+            try:
+                while self.publish_pending() == self.batch_size:
+                    eventlet.sleep(0)
+            except Exception:
+                # The database may be away; the next tick tries again.
+                log.exception("outbox relay failed")
+
+    def stop(self) -> None:
+        self._running = False
+        self.wake()

@@ -1,0 +1,1 @@
+"""The operator's side of the suite: the ``smartcity`` command, process supervision, demo data."""

@@ -1,0 +1,177 @@
+"""``smartcity``: the operator's command line.
+
+smartcity up [--demo]            the whole suite, as separate processes
+smartcity run <process>          one process (a service, gateway, platform)
+smartcity dlq list|replay <svc>  dead letters of a service
+smartcity events                 the event catalogue (the integrators' contract)
+smartcity db revision <svc> -m   a new Alembic revision for a service (autogenerate)
+"""
+
+from __future__ import annotations
+
+# Everything below does network I/O under eventlet: patch before anything imports socket.
+import eventlet
+
+eventlet.monkey_patch()
+
+import json  # noqa: E402
+import sys  # noqa: E402
+import warnings  # noqa: E402
+from dataclasses import asdict  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import click  # noqa: E402
+
+from shared import config as settings  # noqa: E402
+from smartcity.registry import PROCESSES, SERVICE_CLASSES  # noqa: E402
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+@click.group()
+def main() -> None:
+    """Smart Shenyang operator tool."""
+
+
+@main.command()
+@click.argument("process", type=click.Choice(sorted(PROCESSES)))
+def run(process: str) -> None:
+    """Run one process of the suite (as a department runs its own service)."""
+    from smartcity.runner import BrokerUnreachable, run_process
+
+    try:
+        run_process(process)
+    except BrokerUnreachable as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Load demo data once the suite is up.")
+def up(demo: bool) -> None:
+    """Start all six services and the gateway; Ctrl-C stops them cleanly."""
+    from smartcity.runner import BrokerUnreachable, check_broker
+    from smartcity.suite import Suite, gateway_url
+
+    try:
+        check_broker(settings.amqp_uri())
+    except BrokerUnreachable as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    suite = Suite(settings.var_dir() / "log")
+    click.echo(f"starting the suite; logs in {suite.log_dir}/")
+    suite.start()
+    try:
+        suite.wait_ready(on_ready=lambda name: click.echo(f"  {name:<10} healthy"))
+        if demo:
+            from smartcity.demo import load_demo
+
+            click.echo(load_demo(gateway_url()))
+        _print_endpoints()
+        suite.wait()
+    except KeyboardInterrupt:
+        click.echo("stopping (callers first)…")
+    except RuntimeError as exc:
+        click.echo(f"smartcity: {exc}", err=True)
+        suite.stop()
+        sys.exit(1)
+    suite.stop()
+
+
+def _print_endpoints() -> None:
+    from smartcity.suite import gateway_url
+
+    click.echo(f"\ngateway    {gateway_url()}  (docs: {gateway_url()}/api/docs)")
+    for name in ("gateway", "platform", *settings.SERVICES):
+        click.echo(f"metrics    {name:<10} http://localhost:{settings.metrics_port(name)}/metrics")
+    click.echo("Ctrl-C stops everything.")
+
+
+@main.group()
+def dlq() -> None:
+    """Dead-letter queues: events a service failed to handle after its retries."""
+
+
+@dlq.command("list")
+@click.argument("service", type=click.Choice(sorted(SERVICE_CLASSES)))
+@click.option("--json", "as_json", is_flag=True)
+def dlq_list(service: str, as_json: bool) -> None:
+    from smartcity.dead_letters import list_dead_letters
+
+    letters = list_dead_letters(settings.amqp_uri(), service)
+    if as_json:
+        click.echo(json.dumps([asdict(letter) for letter in letters], indent=2, default=str))
+        return
+    if not letters:
+        click.echo(f"no dead letters for {service}")
+    for letter in letters:
+        click.echo(
+            f"{letter.event_id}  {letter.type}  {letter.consumer}  "
+            f"attempts={letter.attempts}  {letter.failed_at}\n    {letter.error}"
+        )
+
+
+@dlq.command("replay")
+@click.argument("service", type=click.Choice(sorted(SERVICE_CLASSES)))
+@click.option("--event-id", default=None, help="Replay only this event.")
+def dlq_replay(service: str, event_id: str | None) -> None:
+    from smartcity.dead_letters import replay_dead_letters
+
+    count = replay_dead_letters(settings.amqp_uri(), service, event_id)
+    click.echo(f"replayed {count} dead letter(s) of {service}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+def events(as_json: bool) -> None:
+    """The event catalogue: name, version, classification, payload fields."""
+    from shared.contracts.catalogue import CATALOGUE
+
+    rows = [
+        {
+            "type": spec.type,
+            "version": spec.version,
+            "classification": spec.classification,
+            "description": spec.description,
+            "fields": sorted(spec.schema().fields),
+        }
+        for spec in CATALOGUE.values()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['type']:<40} v{row['version']}  {row['classification']:<10} {row['description']}"
+        )
+
+
+@main.group()
+def db() -> None:
+    """Database migrations of a service."""
+
+
+@db.command("revision")
+@click.argument("service", type=click.Choice(sorted(SERVICE_CLASSES)))
+@click.option("-m", "--message", required=True)
+def db_revision(service: str, message: str) -> None:
+    """Autogenerate a revision from the service's models against its current database."""
+    from alembic import command
+
+    from shared.db import alembic_config, make_engine, migrate
+    from smartcity.registry import load
+
+    service_cls = load(service)
+    database = service_cls.db
+    engine = make_engine(settings.database_url(service))
+    migrate(engine, service, database.versions_dir, database.base.metadata)
+    cfg = alembic_config(service, database.versions_dir, database.base.metadata)
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.revision(
+            cfg,
+            message=message,
+            autogenerate=True,
+            head=f"{service}@head",
+            version_path=str(Path(database.versions_dir)),
+        )

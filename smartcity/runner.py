@@ -1,0 +1,72 @@
+"""Run the nameko services of one process until SIGTERM / Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Any
+
+import eventlet
+from kombu import Connection
+from nameko.runners import ServiceRunner
+
+from shared import config as settings
+from shared.observability import configure_logging
+from smartcity.registry import PROCESSES, load
+
+
+class BrokerUnreachable(SystemExit):
+    pass
+
+
+def check_broker(amqp_uri: str) -> None:
+    """Exit with one clear line (no traceback) when RabbitMQ does not answer."""
+    try:
+        with Connection(amqp_uri, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0)
+    except Exception as exc:
+        safe_uri = Connection(amqp_uri).as_uri()  # hides the password
+        raise BrokerUnreachable(
+            f"smartcity: RabbitMQ is not reachable at {safe_uri} ({exc.__class__.__name__}). "
+            "Start it with `rabbitmq-server -detached` (local install) or "
+            "`docker compose up -d rabbitmq`, or point AMQP_URI at yours."
+        ) from None
+
+
+def service_config(service: str) -> dict[str, Any]:
+    return settings.nameko_config(service)
+
+
+def run_process(process: str) -> None:
+    """Start every service of ``process`` in one ServiceRunner and block until stopped."""
+    configure_logging(
+        settings.env("LOG_LEVEL", "INFO"), json_lines=settings.env("LOG_FORMAT", "json") == "json"
+    )
+    services = PROCESSES[process]
+    check_broker(settings.amqp_uri())
+    runners = []
+    # One runner per service: each container gets its own config (database, metrics port).
+    for name in services:
+        runner = ServiceRunner(service_config(name))
+        runner.add_service(load(name))
+        runners.append(runner)
+
+    def shutdown(_signum: int, _frame: Any) -> None:
+        # Stop in a green thread: the signal handler must return to let workers finish.
+        eventlet.spawn_n(_stop_all, runners)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    for runner in runners:
+        runner.start()
+    print(f"smartcity: {process} ready ({', '.join(services)})", flush=True)
+    waiters = [eventlet.spawn(runner.wait) for runner in runners]
+    for waiter in waiters:
+        waiter.wait()
+    sys.stdout.flush()
+
+
+def _stop_all(runners: list[ServiceRunner]) -> None:
+    # The first runner is the caller (the HTTP edge in the gateway process): stop it first.
+    for runner in runners:
+        runner.stop()
