@@ -156,7 +156,6 @@ class OutboxRelay:
             routing_key=event_type,
             message_id=envelope["event_id"],
             headers=headers,
-            content_type="application/json",
         )
 
     def run(self, poll_interval: float) -> None:

@@ -47,8 +47,6 @@ class Subject(Base):
     card_number: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
-    records: Mapped[list[CreditRecord]] = relationship(back_populates="subject")
-
 
 class CreditRecord(Base):
     """One decision a department reported: a permit, penalty, judgment, commendation, …
@@ -82,7 +80,7 @@ class CreditRecord(Base):
         DateTime(timezone=True), default=utc_now, onupdate=utc_now
     )
 
-    subject: Mapped[Subject] = relationship(back_populates="records")
+    subject: Mapped[Subject] = relationship()
 
 
 class ListEntry(Base):

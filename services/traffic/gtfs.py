@@ -92,15 +92,17 @@ def _text(value: str) -> str:
     return value
 
 
-def _integer(low: int, high: int | None = None) -> Callable[[str], int]:
+MAX_INTEGER = 2**31 - 1  # the database's INTEGER
+
+
+def _integer(low: int, high: int = MAX_INTEGER) -> Callable[[str], int]:
     def convert(value: str) -> int:
         try:
             number = int(value)
         except ValueError:
             raise ValueError(f"'{value}' is not an integer") from None
-        if number < low or (high is not None and number > high):
-            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise ValueError(f"{number} is not {bound}")
+        if not low <= number <= high:
+            raise ValueError(f"{number} is not between {low} and {high}")
         return number
 
     return convert
@@ -289,7 +291,8 @@ class _FileRows:
         except UnicodeDecodeError:
             raise feed_error("is not valid UTF-8 text", self.file, self.line + 1) from None
         except csv.Error as exc:
-            raise feed_error(f"is not valid CSV ({exc})", self.file, self._reader.line_num) from None
+            line = self._reader.line_num
+            raise feed_error(f"is not valid CSV ({exc})", self.file, line) from None
 
     def _rows(self) -> Iterator[Row]:
         header = next(self._reader, None)
@@ -301,7 +304,7 @@ class _FileRows:
             *self._spec.required_columns,
         ):
             if required not in names:
-                raise feed_error("required column is missing from the header", self.file, 1, required)
+                raise feed_error("required column is missing", self.file, 1, required)
         positions = [
             (column, names.index(column.name) if column.name in names else None)
             for column in self._spec.columns
@@ -635,7 +638,14 @@ def _trip_update_delays(entity_id: str, update: Any) -> Iterator[RealtimeDelay]:
         skipped: bool = False,
     ) -> RealtimeDelay:
         return RealtimeDelay(
-            trip.trip_id, service_date, start_time_s, sequence, stop_id, delay_s, event_time, skipped
+            trip.trip_id,
+            service_date,
+            start_time_s,
+            sequence,
+            stop_id,
+            delay_s,
+            event_time,
+            skipped,
         )
 
     if trip.schedule_relationship == _CANCELED:

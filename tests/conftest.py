@@ -1,0 +1,133 @@
+"""Test rig shared by the unit, integration and e2e suites.
+
+- Unit tests need nothing running.
+- Integration tests run services in-process (nameko ``runner_factory``) against a real RabbitMQ
+  (a fresh vhost per test, nameko's ``rabbit_config``) and a real PostgreSQL (a fresh database
+  per service per test, ``database_url``).
+- When a Docker engine answers, pytest-docker starts RabbitMQ and PostgreSQL from
+  ``docker-compose.yml`` first; otherwise the local servers are used (``TEST_AMQP_URI``,
+  ``TEST_POSTGRES_URL``, ``TEST_RABBIT_API_URI`` override the defaults).
+"""
+
+# nameko's pytest plugin no longer monkey-patches: without this first, tests hang.
+import eventlet
+
+eventlet.monkey_patch()
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import uuid  # noqa: E402
+import warnings  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def docker_engine_available() -> bool:
+    if os.environ.get("SMARTCITY_TEST_DOCKER") == "0" or not shutil.which("docker"):
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.option.suppress_eventlet_notification = True
+    amqp = os.environ.get("TEST_AMQP_URI")
+    if amqp:
+        config.option.RABBIT_AMQP_URI = amqp
+    api = os.environ.get("TEST_RABBIT_API_URI")
+    if api:
+        config.option.RABBIT_API_URI = api
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = str(item.fspath)
+        if f"{os.sep}integration{os.sep}" in path:
+            item.add_marker(pytest.mark.integration)
+        elif f"{os.sep}e2e{os.sep}" in path:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def docker_compose_file() -> str:
+    return str(ROOT / "docker-compose.yml")
+
+
+@pytest.fixture(scope="session")
+def backing_services(request: pytest.FixtureRequest) -> None:
+    """RabbitMQ and PostgreSQL from compose when Docker answers, else the local ones."""
+    if not docker_engine_available():
+        return
+    docker_services = request.getfixturevalue("docker_services")
+    docker_services.wait_until_responsive(
+        timeout=90, pause=1, check=lambda: _port_open("127.0.0.1", 5672)
+    )
+    docker_services.wait_until_responsive(
+        timeout=90, pause=1, check=lambda: _port_open("127.0.0.1", 5432)
+    )
+
+
+def _port_open(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, port)) == 0
+
+
+@pytest.fixture
+def database_url(backing_services: None) -> Iterator[Callable[[str], str]]:
+    """``database_url("credit")`` → URL of a new, empty PostgreSQL database, dropped after."""
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+
+    def make(service: str) -> str:
+        name = f"test_{service}_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return str(sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
+            hide_password=False))
+
+    yield make
+    with admin.connect() as conn:
+        for name in created:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def service_config(
+    rabbit_config: dict, database_url: Callable[[str], str]
+) -> Callable[..., dict]:
+    """The nameko config of one service under test: its own database, the test vhost."""
+    from shared.config import nameko_config
+
+    def make(service: str, **overrides: object) -> dict:
+        config = nameko_config(
+            service,
+            AMQP_URI=rabbit_config["AMQP_URI"],
+            DATABASE_URLS={service: database_url(service)},
+            METRICS_PORT=0,
+            EVENT_RETRY_BACKOFF=0.05,
+            OUTBOX_POLL_INTERVAL=0.2,
+        )
+        config.update(overrides)
+        return config
+
+    return make
