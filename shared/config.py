@@ -85,5 +85,11 @@ def nameko_config(service: str, **overrides: Any) -> dict[str, Any]:
         "EVENT_RETRY_BACKOFF": float(env("EVENT_RETRY_BACKOFF", "0.5")),
         "OUTBOX_POLL_INTERVAL": float(env("OUTBOX_POLL_INTERVAL", "1.0")),
     }
+    if service == GATEWAY:
+        config["WEB_SERVER_ADDRESS"] = f"{env('GATEWAY_HOST', '0.0.0.0')}:{gateway_port()}"
     config.update(overrides)
     return config
+
+
+def gateway_port() -> int:
+    return int(env("GATEWAY_PORT", "8000"))

@@ -30,8 +30,9 @@ warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
+# Local servers trust loopback; the compose PostgreSQL wants its password (harmless locally).
 POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+    "TEST_POSTGRES_URL", "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432/postgres"
 )
 
 
@@ -66,6 +67,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def docker_compose_file() -> str:
     return str(ROOT / "docker-compose.yml")
+
+
+@pytest.fixture(scope="session")
+def docker_setup() -> list[str]:
+    """Only the backing services: the tests run the suite's own processes themselves."""
+    return ["up -d rabbitmq postgres"]
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,6 @@ LIST_KINDS = ("black", "red")  # black first: its measures lead a check's answer
 RECORD_STATUSES = ("active", "under_objection", "repaired", "revoked", "expired")
 COUNTING_STATUSES = frozenset({"active", "under_objection"})
 OBJECTION_DECISIONS = ("uphold", "correct", "revoke")
-OBJECTION_STATUSES = ("pending", "upheld", "corrected", "revoked")
 
 MAX_CODE_LENGTH = 64  # departments, source record ids
 MAX_NAME_LENGTH = 200
@@ -520,9 +519,7 @@ def _by_decision(records: Iterable[RecordFacts]) -> list[RecordFacts]:
 
 
 def validate_purpose(purpose: object, rules: RuleSet = DEFAULT_RULES) -> str:
-    if not isinstance(purpose, str) or purpose not in rules.purposes:
-        raise invalid("purpose", f"must be one of {', '.join(rules.purposes)}")
-    return purpose
+    return _one_of(purpose, "purpose", rules.purposes)
 
 
 def measures_for(
@@ -578,9 +575,7 @@ def next_record_status(status: str, event: str) -> str:
 
 
 def validate_decision(decision: object) -> str:
-    if not isinstance(decision, str) or decision not in OBJECTION_DECISIONS:
-        raise invalid("decision", f"must be one of {', '.join(OBJECTION_DECISIONS)}")
-    return decision
+    return _one_of(decision, "decision", OBJECTION_DECISIONS)
 
 
 def next_objection_status(status: str, decision: str) -> str:
@@ -628,34 +623,32 @@ def validate_subject(subject_type: object, subject_id: object) -> tuple[str, str
     return subject_type, key
 
 
-def validate_text(
-    value: object, field: str, max_length: int, *, required: bool = True
-) -> str | None:
-    """Stripped text of at most ``max_length`` characters; ``None`` only when not required."""
-    if value is None and not required:
+def optional_text(value: object, field: str, max_length: int) -> str | None:
+    """Stripped text of at most ``max_length`` characters; absent or blank gives ``None``."""
+    if value is None:
         return None
     if not isinstance(value, str):
         raise invalid(field, "must be a string")
     text = value.strip()
-    if not text:
-        if required:
-            raise invalid(field, "must not be empty")
-        return None
     if len(text) > max_length:
         raise invalid(field, f"must be at most {max_length} characters")
+    return text or None
+
+
+def required_text(value: object, field: str, max_length: int) -> str:
+    """Like ``optional_text``, but absent or blank text is refused."""
+    text = optional_text(value, field, max_length)
+    if text is None:
+        raise invalid(field, "must not be empty")
     return text
 
 
 def validate_feedback_action(action: object, rules: RuleSet = DEFAULT_RULES) -> str:
-    if not isinstance(action, str) or action not in rules.feedback_actions:
-        raise invalid("action_taken", f"must be one of {', '.join(rules.feedback_actions)}")
-    return action
+    return _one_of(action, "action_taken", rules.feedback_actions)
 
 
 def validate_department(value: object, field: str = "department") -> str:
-    text = validate_text(value, field, MAX_CODE_LENGTH)
-    assert text is not None  # required text is never None
-    return text
+    return required_text(value, field, MAX_CODE_LENGTH)
 
 
 def validate_date(value: object, field: str) -> date:
@@ -743,20 +736,15 @@ def validate_record_payload(
         if subject_type != "individual":
             raise invalid("card_number", "only individuals have a citizen card")
         card_number = validate_card_number(card_number, "card_number")
-    source_record_id = validate_text(
-        payload.get("source_record_id"), "source_record_id", MAX_CODE_LENGTH
-    )
-    fields = _validate_record_fields(payload, today, rules, prefix="")
-    assert source_record_id is not None
     return RecordInput(
         subject_type=subject_type,
         subject_id=subject_id,
-        source_record_id=source_record_id,
-        subject_name=validate_text(
-            payload.get("subject_name"), "subject_name", MAX_NAME_LENGTH, required=False
+        source_record_id=required_text(
+            payload.get("source_record_id"), "source_record_id", MAX_CODE_LENGTH
         ),
+        subject_name=optional_text(payload.get("subject_name"), "subject_name", MAX_NAME_LENGTH),
         card_number=card_number,
-        **fields,
+        **_validate_record_fields(payload, today, rules, prefix=""),
     )
 
 
@@ -798,10 +786,8 @@ def _validate_record_fields(
         "category": category,
         "polarity": polarity,
         "severity": severity,
-        "basis": validate_text(values.get("basis"), f"{prefix}basis", MAX_BASIS_LENGTH),
-        "summary": validate_text(
-            values.get("summary"), f"{prefix}summary", MAX_NOTE_LENGTH, required=False
-        ),
+        "basis": required_text(values.get("basis"), f"{prefix}basis", MAX_BASIS_LENGTH),
+        "summary": optional_text(values.get("summary"), f"{prefix}summary", MAX_NOTE_LENGTH),
         "decided_on": decided_on,
         "valid_until": valid_until,
     }

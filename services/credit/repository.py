@@ -8,12 +8,12 @@ events.
 List changes are returned as event-ready dicts, one per change, shaped like the
 ``credit.list_changed`` payload: ``{"subject_type", "subject_id", "list", "change", "basis"}``.
 
-Concurrency: a department record and a subject are inserted inside a savepoint; when a
-concurrent transaction inserted the same key first, the unique constraint fires, the
-savepoint rolls back and the row already stored is returned. (On SQLite this needs an engine
-whose pysqlite transaction handling is fixed to emit ``BEGIN`` itself, see the integration
-tests' engine fixture.) Two transactions putting the same subject on the same list at once
-make the later one fail on the standing-entry unique index; the caller retries it.
+Concurrency: records, subjects and standing list entries have unique constraints. When a
+concurrent transaction stored the same key between our lookup and our insert, the flush
+raises ``sqlalchemy.exc.IntegrityError``; the caller rolls the unit of work back and retries
+it, and the retry finds the stored row (a redelivered record then comes back with
+``created=False``). No savepoints: pysqlite's default transaction handling turns a
+``SAVEPOINT`` outside a transaction into an early commit.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.credit.domain import (
@@ -43,7 +42,9 @@ from services.credit.domain import (
     measures_for,
     next_objection_status,
     next_record_status,
+    optional_text,
     rate,
+    required_text,
     validate_corrections,
     validate_decision,
     validate_department,
@@ -52,7 +53,6 @@ from services.credit.domain import (
     validate_record_payload,
     validate_subject,
     validate_subject_id,
-    validate_text,
 )
 from services.credit.models import CreditCheck, CreditRecord, ListEntry, Objection, Subject
 from shared.errors import Conflict, Forbidden, NotFound, invalid
@@ -221,13 +221,8 @@ def _get_or_create_subject(session: Session, data: RecordInput) -> Subject:
     subject = _find_subject(session, data.subject_type, data.subject_id)
     if subject is None:
         subject = Subject(subject_type=data.subject_type, subject_id=data.subject_id)
-        try:
-            with session.begin_nested():
-                session.add(subject)
-        except IntegrityError:
-            subject = _find_subject(session, data.subject_type, data.subject_id)
-            if subject is None:
-                raise
+        session.add(subject)
+        session.flush()
     if data.subject_name is not None:
         subject.name = data.subject_name
     if data.card_number is not None:
@@ -252,40 +247,34 @@ def add_record(
     department = validate_department(department)
     data = validate_record_payload(payload, today, rules)
     existing = _find_record(session, department, data.source_record_id)
-    if existing is None:
-        subject = _get_or_create_subject(session, data)
-        record = CreditRecord(
-            subject_pk=subject.id,
-            source_department=department,
-            source_record_id=data.source_record_id,
-            category=data.category,
-            polarity=data.polarity,
-            severity=data.severity,
-            basis=data.basis,
-            summary=data.summary,
-            decided_on=data.decided_on,
-            valid_until=data.valid_until,
-            status=effective_status("active", data.valid_until, today),
-        )
-        try:
-            with session.begin_nested():
-                session.add(record)
-        except IntegrityError:
-            existing = _find_record(session, department, data.source_record_id)
-            if existing is None:
-                raise
-        else:
-            changes = reconcile_lists(session, subject, today, "record_added", rules)
-            return record_to_dict(record, today), True, changes
-    if (existing.subject.subject_type, existing.subject.subject_id) != (
-        data.subject_type,
-        data.subject_id,
-    ):
-        raise Conflict(
-            f"{department} already recorded {data.source_record_id} about another subject",
-            fields={"source_record_id": ["already used for another subject"]},
-        )
-    return record_to_dict(existing, today), False, []
+    if existing is not None:
+        if (existing.subject.subject_type, existing.subject.subject_id) != (
+            data.subject_type,
+            data.subject_id,
+        ):
+            raise Conflict(
+                f"{department} already recorded {data.source_record_id} about another subject",
+                fields={"source_record_id": ["already used for another subject"]},
+            )
+        return record_to_dict(existing, today), False, []
+    subject = _get_or_create_subject(session, data)
+    record = CreditRecord(
+        subject_pk=subject.id,
+        source_department=department,
+        source_record_id=data.source_record_id,
+        category=data.category,
+        polarity=data.polarity,
+        severity=data.severity,
+        basis=data.basis,
+        summary=data.summary,
+        decided_on=data.decided_on,
+        valid_until=data.valid_until,
+        status=effective_status("active", data.valid_until, today),
+    )
+    session.add(record)
+    session.flush()
+    changes = reconcile_lists(session, subject, today, "record_added", rules)
+    return record_to_dict(record, today), True, changes
 
 
 # --- lists --------------------------------------------------------------------------------------
@@ -457,7 +446,7 @@ def record_check_feedback(
     check_uuid = _parse_uuid(check_id, "check_id")
     department = validate_department(department)
     action = validate_feedback_action(action_taken, rules)
-    note_text = validate_text(note, "note", MAX_NOTE_LENGTH, required=False)
+    note_text = optional_text(note, "note", MAX_NOTE_LENGTH)
     log = session.get(CreditCheck, check_uuid)
     if log is None:
         raise NotFound("no such credit check")
@@ -495,7 +484,7 @@ def file_objection(
     ``today`` defaults to the current date. Lists do not change, so none are returned.
     """
     today = today or date.today()
-    reason_text = validate_text(reason, "reason", MAX_NOTE_LENGTH)
+    reason_text = required_text(reason, "reason", MAX_NOTE_LENGTH)
     record = _get_record(session, record_id)
     subject = record.subject
     if validate_subject_id(subject.subject_type, subject_id) != subject.subject_id:
@@ -531,7 +520,7 @@ def resolve_objection(
     objection_uuid = _parse_uuid(objection_id, "objection_id")
     department = validate_department(department)
     decision = validate_decision(decision)
-    note_text = validate_text(note, "note", MAX_NOTE_LENGTH)
+    note_text = required_text(note, "note", MAX_NOTE_LENGTH)
     if decision == "correct" and corrections is None:
         raise invalid("corrections", "required when the decision is correct")
     if decision != "correct" and corrections is not None:
@@ -594,7 +583,7 @@ def repair_record(
     """
     today = today or date.today()
     department = validate_department(department)
-    note_text = validate_text(note, "note", MAX_NOTE_LENGTH)
+    note_text = required_text(note, "note", MAX_NOTE_LENGTH)
     record = _get_record(session, record_id)
     if record.source_department != department:
         raise Forbidden("only the record's source department can confirm a repair")

@@ -60,7 +60,9 @@ def feed_error(
         if part
     )
     text = f"{where}: {message}" if where else message
-    return ValidationFailed(text, fields={"feed": [text]}, file=file, line=line, field=field)
+    return ValidationFailed(
+        text, fields={"feed": [text]}, extra={"file": file, "line": line, "field": field}
+    )
 
 
 # --- Value converters: str -> value, raising ValueError with a message for residents' admins --
@@ -305,31 +307,38 @@ class _FileRows:
         ):
             if required not in names:
                 raise feed_error("required column is missing", self.file, 1, required)
-        positions = [
-            (column, names.index(column.name) if column.name in names else None)
-            for column in self._spec.columns
-        ]
+        # Columns absent from the header take their default on every row.
+        absent = {column.key or column.name: column.default for column in self._spec.columns}
+        plan = []
+        for column in self._spec.columns:
+            if column.name in names:
+                key = column.key or column.name
+                del absent[key]
+                convert = None if column.convert is _text else column.convert
+                plan.append((key, names.index(column.name), convert, column))
         width = len(names)
         for record in self._reader:
             self.line = self._reader.line_num
             if not record or record == [""]:
                 continue
-            if len(record) > width:
-                raise self.error(f"has {len(record)} values but the header has {width} columns")
-            row: Row = {}
-            for column, position in positions:
-                present = position is not None and position < len(record)
-                value = record[position].strip() if present else ""
-                key = column.key or column.name
+            if len(record) != width:
+                if len(record) > width:
+                    raise self.error(f"has {len(record)} values but the header has {width}")
+                record += [""] * (width - len(record))  # trailing blank values left out
+            row: Row = dict(absent)
+            for key, position, convert, column in plan:
+                value = record[position].strip()
                 if not value:
                     if column.required:
                         raise self.error("a value is required", column.name)
                     row[key] = column.default
-                    continue
-                try:
-                    row[key] = column.convert(value)
-                except ValueError as exc:
-                    raise self.error(str(exc), column.name) from None
+                elif convert is None:
+                    row[key] = value
+                else:
+                    try:
+                        row[key] = convert(value)
+                    except ValueError as exc:
+                        raise self.error(str(exc), column.name) from None
             yield row
 
 

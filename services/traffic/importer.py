@@ -12,14 +12,15 @@ multi-row ``INSERT`` per chunk, never an ORM object per row.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
+import operator
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
@@ -147,30 +148,20 @@ def _copy_writer(session: Session) -> Callable[[type[Base], list[Row]], None]:
     def copy_rows(model: type[Base], rows: list[Row]) -> None:
         table = model.__table__
         names = [column.name for column in table.columns]
+        # Every value is quoted and None is written as "", so FORCE_NULL turns exactly the
+        # empty values of nullable columns into NULL (blank GTFS values are None already).
+        nullable = [quote.quote(column.name) for column in table.columns if column.nullable]
         buffer = io.StringIO()
-        for row in rows:
-            buffer.write(",".join(_copy_value(row[name]) for name in names))
-            buffer.write("\n")
+        values = operator.itemgetter(*names)
+        csv.writer(buffer, quoting=csv.QUOTE_ALL).writerows(values(row) for row in rows)
         buffer.seek(0)
+        options = "FORMAT csv" + (f", FORCE_NULL ({', '.join(nullable)})" if nullable else "")
         columns = ", ".join(quote.quote(name) for name in names)
-        statement = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+        statement = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN WITH ({options})"
         with connection.cursor() as cursor:
             cursor.copy_expert(statement, buffer)
 
     return copy_rows
-
-
-def _copy_value(value: Any) -> str:
-    """One value in COPY's CSV format: unquoted empty is NULL, text is always quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, str):
-        return '"' + value.replace('"', '""') + '"'
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 # --- GTFS-Realtime ---------------------------------------------------------------------------

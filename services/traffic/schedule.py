@@ -326,8 +326,8 @@ class ScheduledStop:
 
     stop_sequence: int
     stop_id: str
-    arrival_s: int
-    departure_s: int
+    arrival_s: int | None  # None: an untimed stop
+    departure_s: int | None
 
 
 def resolve_delays(
@@ -352,15 +352,22 @@ def resolve_delays(
         names_a_stop = record.stop_sequence is not None or record.stop_id is not None
         if names_a_stop and stop is None:
             continue
-        # frequency-based runs are offset from the template's first departure
-        shift = record.start_time_s - stops[0].departure_s if record.start_time_s is not None else 0
+        first_departure_s = next(
+            (each.departure_s for each in stops if each.departure_s is not None), 0
+        )
+        # A run of a frequency-based trip is the template shifted to the run's start.
+        shift = record.start_time_s - first_departure_s if record.start_time_s is not None else 0
         service_date = record.service_date
         if service_date is None and message_time is not None:
-            service_date = _nearest_service_date(message_time, stops[0].departure_s + shift, tz)
+            service_date = _nearest_service_date(message_time, first_departure_s + shift, tz)
         delay_s = record.delay_s
         if record.event_time is not None and stop is not None:
-            scheduled_s = stop.arrival_s + shift
-            delay_s = _delay_from_event_time(record.event_time, scheduled_s, service_date, tz)
+            scheduled_s = stop.arrival_s if stop.arrival_s is not None else stop.departure_s
+            delay_s = (
+                _delay_from_event_time(record.event_time, scheduled_s + shift, service_date, tz)
+                if scheduled_s is not None
+                else None
+            )
         resolved.append(
             Delay(
                 trip_id=record.trip_id,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,13 @@ from sqlalchemy.orm import Session
 
 from services.credit.models import Base
 
-TODAY = date(2025, 6, 15)
-ENTERPRISE_CODE = "91210100MA0XXXXX0W"
-OTHER_ENTERPRISE_CODE = "91210100MA0XXXXX10"
-ORGANISATION_CODE = "52210100MJ0XXXXX0E"
-RESIDENT_ID = "210102198001010010"
-
 
 def _sqlite_engine(path: Path) -> Engine:
     """A SQLite engine whose transactions (and so savepoints) SQLAlchemy controls.
 
-    pysqlite's own transaction handling begins transactions late and breaks SAVEPOINT; the
-    two listeners are SQLAlchemy's documented fix.
+    Each test's session runs in savepoints inside one rolled-back transaction; pysqlite's own
+    transaction handling begins transactions late and breaks SAVEPOINT. The two listeners are
+    SQLAlchemy's documented fix.
     """
     engine = create_engine(f"sqlite:///{path}")
 
@@ -83,21 +77,3 @@ def credit_session(credit_engine: Engine) -> Iterator[Session]:
         finally:
             session.close()
             transaction.rollback()
-
-
-def record_payload(source_record_id: str, **overrides: object) -> dict[str, object]:
-    """A department's record about the enterprise: a serious penalty unless overridden."""
-    payload: dict[str, object] = {
-        "subject_type": "enterprise",
-        "subject_id": ENTERPRISE_CODE,
-        "subject_name": "Shenyang Example Trading Co., Ltd.",
-        "source_record_id": source_record_id,
-        "category": "administrative_penalty",
-        "polarity": "negative",
-        "severity": "serious",
-        "basis": f"penalty decision {source_record_id}",
-        "decided_on": "2025-03-01",
-        "valid_until": "2028-02-29",
-    }
-    payload.update(overrides)
-    return payload

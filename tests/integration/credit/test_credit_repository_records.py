@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ENTERPRISE_CODE, OTHER_ENTERPRISE_CODE, RESIDENT_ID, TODAY, record_payload
+from credit_samples import (
+    ENTERPRISE_CODE,
+    OTHER_ENTERPRISE_CODE,
+    RESIDENT_ID,
+    TODAY,
+    record_payload,
+)
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from services.credit import repository
 from services.credit.models import CreditRecord, Subject
@@ -17,7 +24,9 @@ def count(session, model) -> int:
 
 
 def test_the_same_source_record_twice_is_one_record(credit_session):
-    first, created, changes = add_record(credit_session, "market_supervision", record_payload("MS-1"), TODAY)
+    first, created, changes = add_record(
+        credit_session, "market_supervision", record_payload("MS-1"), TODAY
+    )
     # redelivered, even with a different severity: the stored record is returned unchanged
     again, created_again, changes_again = add_record(
         credit_session, "market_supervision", record_payload("MS-1", severity="severe"), TODAY
@@ -46,34 +55,19 @@ def test_a_source_record_id_reused_for_another_subject_is_a_conflict(credit_sess
     assert list(caught.value.fields) == ["source_record_id"]
 
 
-def test_a_duplicate_inserted_concurrently_is_caught_by_the_constraint(
-    credit_session, monkeypatch
-):
-    """Another transaction stored subject and record between our lookups and our inserts.
-
-    Simulated by making each lookup miss once: the inserts hit the unique constraints, their
-    savepoints roll back, and the rows already stored are returned.
-    """
+def test_a_concurrent_duplicate_fails_the_flush_and_the_retry_finds_it(credit_session, monkeypatch):
+    """Another transaction committed the record after our lookup: the unique constraint
+    stops our insert, and the caller's retry of the unit of work returns the stored record."""
     first, _, _ = add_record(credit_session, "market_supervision", record_payload("MS-1"), TODAY)
-    missed: set[str] = set()
-
-    def missing_once(real, name):
-        def lookup(*args):
-            if name not in missed:
-                missed.add(name)
-                return None
-            return real(*args)
-
-        return lookup
-
-    monkeypatch.setattr(
-        repository, "_find_subject", missing_once(repository._find_subject, "subject")
-    )
-    monkeypatch.setattr(repository, "_find_record", missing_once(repository._find_record, "record"))
+    credit_session.commit()  # the fixture's outer transaction still rolls everything back
+    monkeypatch.setattr(repository, "_find_record", lambda *_args: None)  # looked too early
+    with pytest.raises(IntegrityError):
+        add_record(credit_session, "market_supervision", record_payload("MS-1"), TODAY)
+    credit_session.rollback()
+    monkeypatch.undo()
     again, created, changes = add_record(
         credit_session, "market_supervision", record_payload("MS-1"), TODAY
     )
-    assert missed == {"subject", "record"}
     assert (again["record_id"], created, changes) == (first["record_id"], False, [])
     assert (count(credit_session, CreditRecord), count(credit_session, Subject)) == (1, 1)
 
@@ -96,7 +90,9 @@ def test_a_record_already_past_its_validity_is_stored_expired(credit_session):
     record, created, changes = add_record(
         credit_session,
         "market_supervision",
-        record_payload("MS-1", severity="severe", decided_on="2020-01-01", valid_until="2023-01-01"),
+        record_payload(
+            "MS-1", severity="severe", decided_on="2020-01-01", valid_until="2023-01-01"
+        ),
         TODAY,
     )
     assert (created, record["status"], record["counts"], changes) == (True, "expired", False, [])
@@ -123,7 +119,9 @@ def test_bad_records_are_refused_naming_the_field(credit_session, overrides, fie
 
 def test_bad_codes_and_id_numbers_are_refused_by_the_read_paths_too(credit_session):
     with pytest.raises(ValidationFailed) as caught:
-        check(credit_session, "individual", RESIDENT_ID[:-1] + "1", "subsidy", "civil_affairs", TODAY)
+        check(
+            credit_session, "individual", RESIDENT_ID[:-1] + "1", "subsidy", "civil_affairs", TODAY
+        )
     assert list(caught.value.fields) == ["subject_id"]
     with pytest.raises(ValidationFailed) as caught:
         subject_report(credit_session, "enterprise", "91210100MA0XXXXX0X", TODAY)

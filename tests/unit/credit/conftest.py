@@ -10,8 +10,6 @@ import pytest
 
 from services.credit.domain import RecordFacts
 
-TODAY = date(2025, 6, 15)
-
 MakeRecord = Callable[..., RecordFacts]
 
 

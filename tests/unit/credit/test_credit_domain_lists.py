@@ -138,4 +138,3 @@ def test_a_broken_rule_set_is_refused_at_load(path, value, message):
     target[path[-1]] = value
     with pytest.raises(ValueError, match=message):
         parse_rules(raw)
-

@@ -88,7 +88,10 @@ def test_black_list_caps_the_level_and_says_so(make_record):
         "D",
         "black",
     )
-    assert rating.explain()[-2:] == ["score 84 gives level B", "level capped at D by the black list"]
+    assert rating.explain()[-2:] == [
+        "score 84 gives level B",
+        "level capped at D by the black list",
+    ]
 
 
 def test_red_list_does_not_raise_the_level(make_record):

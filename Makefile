@@ -1,0 +1,34 @@
+# Quickstart: `make run` (the suite with demo data) and `make test` (everything CI runs).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install run test unit lint bench clean
+
+$(BIN)/smartcity: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,dev]'
+	touch $@
+
+install: $(BIN)/smartcity
+
+run: install  ## start all services + gateway with the embedded defaults and demo data
+	$(BIN)/smartcity up --demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+unit: install  ## tests that need no broker or database
+	$(BIN)/pytest tests/unit
+
+test: lint  ## unit + integration + e2e (needs RabbitMQ and PostgreSQL, or a Docker engine)
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

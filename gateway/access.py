@@ -1,0 +1,112 @@
+"""Who may call a route: every gateway route declares one ``Access``; there is no default.
+
+Principals come from a resident's access token (role ``resident``) or an API client's key
+(roles ``department``, ``integrator``, ``operator``). A department client carries the name of
+its department and the scopes the operator granted it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.errors import Forbidden, Unauthorized
+
+ROLES = ("resident", "department", "integrator", "operator")
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: str  # card number of a resident, client id of an API client
+    role: str
+    department: str | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    def context(self) -> dict[str, Any]:
+        """What travels with every RPC and event this request causes (nameko context data)."""
+        return {"actor": self.id, "actor_role": self.role, "department": self.department,
+                "scopes": sorted(self.scopes)}
+
+
+class Access:
+    """A rule over the caller; ``describe()`` is what the docs show."""
+
+    def allows(self, principal: Principal | None) -> bool:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def public(self) -> bool:
+        return False
+
+    def check(self, principal: Principal | None) -> None:
+        if self.allows(principal):
+            return
+        if principal is None:
+            raise Unauthorized("this route needs a bearer token or API key")
+        raise Forbidden(f"{principal.role} may not call this route ({self.describe()})")
+
+    def __or__(self, other: Access) -> Access:
+        return AnyOf((self, other))
+
+
+class _Public(Access):
+    def allows(self, principal: Principal | None) -> bool:
+        return True
+
+    def describe(self) -> str:
+        return "anyone"
+
+    @property
+    def public(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class Role(Access):
+    role: str
+
+    def allows(self, principal: Principal | None) -> bool:
+        return principal is not None and principal.role == self.role
+
+    def describe(self) -> str:
+        return f"{self.role}"
+
+
+@dataclass(frozen=True)
+class Department(Access):
+    """A department client holding ``scope`` (optionally only department ``name``)."""
+
+    scope: str
+    name: str | None = None
+
+    def allows(self, principal: Principal | None) -> bool:
+        return (
+            principal is not None
+            and principal.role == "department"
+            and self.scope in principal.scopes
+            and (self.name is None or principal.department == self.name)
+        )
+
+    def describe(self) -> str:
+        who = f"department:{self.name}" if self.name else "department"
+        return f"{who} with scope {self.scope}"
+
+
+@dataclass(frozen=True)
+class AnyOf(Access):
+    rules: tuple[Access, ...]
+
+    def allows(self, principal: Principal | None) -> bool:
+        return any(rule.allows(principal) for rule in self.rules)
+
+    def describe(self) -> str:
+        return " or ".join(rule.describe() for rule in self.rules)
+
+
+PUBLIC = _Public()
+RESIDENT = Role("resident")
+OPERATOR = Role("operator")
+INTEGRATOR = Role("integrator")

@@ -1,0 +1,223 @@
+"""The gateway's HTTP layer: routes that declare who may call them, JSON in and out, one error body.
+
+``@api("GET", "/api/v1/me", access=RESIDENT, response=Profile)`` on a gateway method:
+
+- authenticates the caller and checks ``access`` before the method runs (no default: a route
+  without an access rule cannot be declared);
+- applies the rate limit;
+- parses the body (415 if not JSON, 413 if too large, 400 if malformed) and the query string
+  through marshmallow schemas (400 naming each bad field, unknown fields refused);
+- calls the method with a ``Call`` (principal, body, query, path, services) and serialises what
+  it returns; a ``SmartCityError`` anywhere, here or in a service across RPC, becomes
+  ``{"error", "message", "fields", "request_id"}`` with its status. Nothing else escapes as 500
+  without that same body.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from gateway.access import Access, Principal
+from shared.errors import (
+    PayloadTooLarge,
+    SmartCityError,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from shared.observability import REQUEST_ID_HEADER
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """Everything the docs and the OpenAPI document say about a route."""
+
+    method: str
+    url: str
+    access: Access
+    summary: str
+    tags: tuple[str, ...]
+    body: type[Schema] | None = None
+    query: type[Schema] | None = None
+    response: type[Schema] | None = None
+    many: bool = False
+    status: int = 200
+    personal_data: bool = False
+    content_types: tuple[str, ...] = (JSON,)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+
+@dataclass
+class Call:
+    """What a route method gets: the authenticated caller and the validated input."""
+
+    principal: Principal | None
+    body: Any
+    query: dict[str, Any]
+    path: dict[str, Any]
+    request: Request
+    request_id: str
+    raw_body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error_body(exc: SmartCityError, request_id: str | None) -> dict[str, Any]:
+    body = exc.to_dict()
+    body["request_id"] = request_id
+    return body
+
+
+def json_response(payload: Any, status: int = 200, request_id: str | None = None,
+                  headers: dict[str, str] | None = None) -> Response:
+    response = Response(json.dumps(payload, default=str), status=status, mimetype=JSON)
+    if request_id:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _request_id(request: Request) -> str:
+    # Observed() put it on the request environ for this worker; fall back for early errors.
+    return request.environ.get("smartcity.request_id") or request.headers.get(
+        REQUEST_ID_HEADER) or uuid.uuid4().hex
+
+
+class JsonErrorsWsgiApp(WsgiApp):
+    """Unknown paths and wrong methods answer with the same JSON error body."""
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        request = Request(environ)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+        except HTTPException as exc:
+            code = "not_found" if exc.code == 404 else "method_not_allowed"
+            body = {"error": code, "message": exc.description, "fields": {},
+                    "request_id": request.headers.get(REQUEST_ID_HEADER)}
+            response = json_response(body, exc.code or 400)
+            return response(environ, start_response)
+        request.path_values = values
+        response = provider.handle_request(request)
+        return response(environ, start_response)
+
+
+class ApiWebServer(WebServer):
+    def get_wsgi_app(self) -> JsonErrorsWsgiApp:
+        return JsonErrorsWsgiApp(self)
+
+
+class ApiRoute(HttpRequestHandler):
+    """nameko ``@http`` with the gateway's error mapping (as nameko-examples' gateway does)."""
+
+    server = ApiWebServer()
+
+    def __init__(self, method: str, url: str, spec: RouteSpec, **kwargs: Any):
+        self.spec = spec
+        super().__init__(method, url, **kwargs)
+
+    def response_from_exception(self, exc: Exception) -> Response:
+        request_id = getattr(exc, "request_id", None)
+        if isinstance(exc, SmartCityError):
+            headers = {}
+            if exc.extra.get("retry_after"):
+                headers["Retry-After"] = str(exc.extra["retry_after"])
+            return json_response(error_body(exc, request_id), exc.status, request_id, headers)
+        log.error("unhandled error in gateway route %s %s: %r", self.method, self.url, exc)
+        body = {"error": "internal_error", "message": "unexpected error; it has been logged",
+                "fields": {}, "request_id": request_id}
+        return json_response(body, 500, request_id)
+
+
+def _load(schema_cls: type[Schema], data: Any, where: str) -> Any:
+    try:
+        return schema_cls(unknown=RAISE).load(data)
+    except ValidationError as exc:
+        raise ValidationFailed(f"invalid {where}", fields=exc.messages) from None
+
+
+def _parse_body(request: Request, spec: RouteSpec) -> tuple[Any, bytes]:
+    length = request.content_length
+    if length is not None and length > spec.max_body_bytes:
+        raise PayloadTooLarge(f"body larger than {spec.max_body_bytes} bytes")
+    raw = request.get_data(cache=True)
+    if len(raw) > spec.max_body_bytes:
+        raise PayloadTooLarge(f"body larger than {spec.max_body_bytes} bytes")
+    mimetype = request.mimetype or ""
+    if mimetype not in spec.content_types:
+        raise UnsupportedMediaType(
+            f"Content-Type must be {' or '.join(spec.content_types)}",
+            fields={"Content-Type": [f"got {mimetype or 'nothing'}"]})
+    if mimetype != JSON:
+        return None, raw
+    try:
+        data = json.loads(raw or b"null")
+    except ValueError as exc:
+        raise ValidationFailed(f"malformed JSON: {exc}", fields={"body": ["malformed JSON"]}) \
+            from None
+    if spec.body is None:
+        return data, raw
+    if not isinstance(data, dict):
+        raise ValidationFailed("body must be a JSON object", fields={"body": ["not an object"]})
+    return _load(spec.body, data, "body"), raw
+
+
+def api(method: str, url: str, *, access: Access, summary: str, tags: tuple[str, ...] = (),
+        body: type[Schema] | None = None, query: type[Schema] | None = None,
+        response: type[Schema] | None = None, many: bool = False, status: int = 200,
+        personal_data: bool = False, content_types: tuple[str, ...] = (JSON,),
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Callable:
+    """Declare a gateway route. ``access`` is mandatory: who may call it."""
+    spec = RouteSpec(method, url, access, summary, tags, body, query, response, many, status,
+                     personal_data, content_types, max_body_bytes)
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def handler(self: Any, request: Request, **path: Any) -> Response:
+            request_id = self.services.context["request_id"]
+            try:
+                principal = self.authenticator.authenticate(request, self.services)
+                self.rate_limiter.check(principal, request)
+                spec.access.check(principal)
+                if principal is not None:
+                    self.services.context.update(principal.context())
+                payload, raw = (None, b"")
+                if method in ("POST", "PUT", "PATCH"):
+                    payload, raw = _parse_body(request, spec)
+                query_data = _load(spec.query, request.args.to_dict(), "query") \
+                    if spec.query else {}
+                call = Call(principal, payload, query_data, path, request, request_id, raw)
+                result = fn(self, call)
+            except SmartCityError as exc:
+                exc.request_id = request_id  # type: ignore[attr-defined]
+                raise
+            if isinstance(result, Response):
+                result.headers[REQUEST_ID_HEADER] = request_id
+                return result
+            status_code = spec.status
+            if isinstance(result, tuple):
+                status_code, result = result
+            if spec.response is not None and result is not None:
+                result = spec.response(many=spec.many).dump(result)
+            return json_response(result, status_code, request_id)
+
+        handler.route_spec = spec  # type: ignore[attr-defined]
+        return ApiRoute.decorator(method, url, spec=spec)(handler)
+
+    return decorate

@@ -1,0 +1,23 @@
+"""The HTTP edge (nameko service ``gateway``): the only door into the suite.
+
+Stateless: identity, audit and registries live in the platform service; sector data in the
+sector services. Each route module contributes its routes; ``Services`` reaches the services
+over RPC with a deadline.
+"""
+
+from __future__ import annotations
+
+from gateway.auth import Authenticator
+from gateway.ratelimit import RateLimiter
+from gateway.routes.ops import OpsRoutes
+from gateway.rpc import Services
+from shared.observability import Observed
+
+
+class GatewayService(OpsRoutes):
+    name = "gateway"
+
+    observed = Observed()
+    services = Services()
+    authenticator = Authenticator()
+    rate_limiter = RateLimiter()

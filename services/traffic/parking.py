@@ -1,0 +1,452 @@
+"""Parking: live free spaces, reservations that never over-book, and no-show rules.
+
+The first half is pure rules on plain values (testable without a database); the second half
+applies them to the database. Parking times are UTC: an aware datetime is converted, a naive
+one is taken as UTC, and they are stored naive. Functions that write only ``flush()``: the
+caller owns the transaction and commits it.
+
+Space accounting: reservations are a claim on the lot's capacity over their time window, so a
+new reservation is refused when the reservations overlapping its window (reserved or checked
+in) already fill the capacity. Live free spaces are what the sensors see as empty, less the
+spaces held for reserved cars due now that have not arrived yet; a checked-in car is already
+counted by the sensors, and a reservation past its grace period no longer holds a space.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared.errors import Conflict, NotFound, invalid
+from shared.identity import validate_card_number, validate_credit_code
+
+from . import geo
+from .models import OccupancyReading, ParkingLot, Reservation
+
+RESERVED = "reserved"
+CHECKED_IN = "checked_in"
+CANCELLED = "cancelled"
+NO_SHOW = "no_show"
+COMPLETED = "completed"
+ACTIVE_STATUSES = (RESERVED, CHECKED_IN)  # statuses that occupy capacity
+
+MAX_RESERVATION = dt.timedelta(hours=24)
+NO_SHOW_GRACE = dt.timedelta(minutes=15)
+NO_SHOW_WINDOW = dt.timedelta(days=30)
+REPEAT_OFFENDER_THRESHOLD = 3
+# A window may start this long before the server's clock: the resident pressed "now" and the
+# request took a moment to arrive.
+CLOCK_TOLERANCE = dt.timedelta(minutes=1)
+
+
+class ReservationLike(Protocol):
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: str
+
+
+# --- Pure rules ------------------------------------------------------------------------------
+
+
+def as_utc(value: object, field: str) -> dt.datetime:
+    """A datetime as naive UTC (aware ones converted, naive ones taken as UTC)."""
+    if not isinstance(value, dt.datetime):
+        raise invalid(field, "must be a date and time")
+    if value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def validate_window(
+    starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """Check a reservation window: starts before it ends, lasts at most 24 h, not in the past.
+
+    Returns the window as naive UTC; raises ``invalid("starts_at"|"ends_at", ...)``.
+    """
+    starts_at, ends_at = as_utc(starts_at, "starts_at"), as_utc(ends_at, "ends_at")
+    now = as_utc(now, "now")
+    if ends_at <= starts_at:
+        raise invalid("ends_at", "must be after starts_at")
+    if ends_at - starts_at > MAX_RESERVATION:
+        raise invalid("ends_at", "must be at most 24 hours after starts_at")
+    if starts_at < now - CLOCK_TOLERANCE:
+        raise invalid("starts_at", "must not be in the past")
+    return starts_at, ends_at
+
+
+def overlaps(
+    start: dt.datetime, end: dt.datetime, other_start: dt.datetime, other_end: dt.datetime
+) -> bool:
+    """Whether two half-open windows [start, end) share any moment (back to back do not)."""
+    return start < other_end and other_start < end
+
+
+def count_overlapping(
+    reservations: Iterable[ReservationLike], starts_at: dt.datetime, ends_at: dt.datetime
+) -> int:
+    """Active reservations (reserved or checked in) whose window overlaps [starts_at, ends_at)."""
+    return sum(
+        1
+        for reservation in reservations
+        if reservation.status in ACTIVE_STATUSES
+        and overlaps(reservation.starts_at, reservation.ends_at, starts_at, ends_at)
+    )
+
+
+def is_no_show(
+    reservation: ReservationLike, now: dt.datetime, grace: dt.timedelta = NO_SHOW_GRACE
+) -> bool:
+    """A reserved car that has not checked in by ``grace`` after the start is a no-show."""
+    return reservation.status == RESERVED and now > reservation.starts_at + grace
+
+
+def free_spaces(
+    capacity: int,
+    occupied: int,
+    reservations: Iterable[ReservationLike],
+    now: dt.datetime,
+    grace: dt.timedelta = NO_SHOW_GRACE,
+) -> int:
+    """Spaces a driver arriving ``now`` can take: capacity, less what the sensors count as
+    occupied, less the spaces held for reserved cars due now (see the module docstring).
+    Never negative."""
+    held = sum(
+        1
+        for reservation in reservations
+        if reservation.status == RESERVED
+        and reservation.starts_at <= now < reservation.ends_at
+        and not is_no_show(reservation, now, grace)
+    )
+    return max(0, capacity - occupied - held)
+
+
+def repeat_offender(
+    no_show_count_in_30_days: int, threshold: int = REPEAT_OFFENDER_THRESHOLD
+) -> bool:
+    """Whether a card's no-shows in the last 30 days reach the threshold for a credit record."""
+    return no_show_count_in_30_days >= threshold
+
+
+# --- Database --------------------------------------------------------------------------------
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.replace(tzinfo=dt.UTC).isoformat(timespec="seconds") if value else None
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def reservation_dict(reservation: Reservation) -> dict[str, Any]:
+    return {
+        "reservation_id": str(reservation.id),
+        "lot_id": reservation.lot_id,
+        "card_number": reservation.card_number,
+        "starts_at": _iso(reservation.starts_at),
+        "ends_at": _iso(reservation.ends_at),
+        "status": reservation.status,
+        "created_at": _iso(reservation.created_at),
+    }
+
+
+def _lot_dict(lot: ParkingLot) -> dict[str, Any]:
+    return {
+        "lot_id": lot.lot_id,
+        "name": lot.name,
+        "lat": lot.lat,
+        "lon": lot.lon,
+        "capacity": lot.capacity,
+        "price_per_hour": str(lot.price_per_hour),
+        "operator_credit_code": lot.operator_credit_code,
+    }
+
+
+def add_lot(
+    session: Session,
+    lot_id: str,
+    name: str,
+    lat: float,
+    lon: float,
+    capacity: int,
+    price_per_hour: Decimal | str,
+    operator_credit_code: str,
+) -> dict[str, Any]:
+    """Register a parking lot. ``Conflict`` if the id is taken; ``invalid`` for bad values."""
+    if not isinstance(lot_id, str) or not 0 < len(lot_id) <= 64:
+        raise invalid("lot_id", "must be 1 to 64 characters")
+    if not isinstance(name, str) or not 0 < len(name) <= 200:
+        raise invalid("name", "must be 1 to 200 characters")
+    lat, lon = geo.validate_point(lat, lon)
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+        raise invalid("capacity", "must be an integer of at least 0")
+    try:
+        price = Decimal(str(price_per_hour))
+    except InvalidOperation:
+        raise invalid("price_per_hour", "must be a decimal amount") from None
+    if not price.is_finite() or price < 0 or price != price.quantize(Decimal("0.01")):
+        raise invalid("price_per_hour", "must be an amount of at least 0 with at most 2 decimals")
+    code = validate_credit_code(operator_credit_code, "operator_credit_code")
+    if session.get(ParkingLot, lot_id) is not None:
+        raise Conflict(f"parking lot '{lot_id}' already exists", extra={"lot_id": lot_id})
+    lot = ParkingLot(
+        lot_id=lot_id,
+        name=name,
+        lat=lat,
+        lon=lon,
+        capacity=capacity,
+        price_per_hour=price,
+        operator_credit_code=code,
+    )
+    session.add(lot)
+    session.flush()
+    return _lot_dict(lot)
+
+
+def _get_lot(session: Session, lot_id: object, for_update: bool = False) -> ParkingLot:
+    if not isinstance(lot_id, str) or not lot_id:
+        raise invalid("lot_id", "must be a non-empty string")
+    statement = select(ParkingLot).where(ParkingLot.lot_id == lot_id)
+    if for_update:
+        statement = statement.with_for_update()
+    lot = session.scalars(statement).first()
+    if lot is None:
+        raise NotFound(f"parking lot '{lot_id}' not found", extra={"lot_id": lot_id})
+    return lot
+
+
+def record_occupancy(
+    session: Session, lot_id: str, occupied: int, observed_at: dt.datetime
+) -> dict[str, Any]:
+    """Store a sensor count of occupied spaces (0..capacity) observed at a time."""
+    lot = _get_lot(session, lot_id)
+    if isinstance(occupied, bool) or not isinstance(occupied, int):
+        raise invalid("occupied", "must be an integer")
+    if not 0 <= occupied <= lot.capacity:
+        raise invalid("occupied", f"must be between 0 and the capacity {lot.capacity}")
+    reading = OccupancyReading(
+        lot_id=lot.lot_id, occupied=occupied, observed_at=as_utc(observed_at, "observed_at")
+    )
+    session.add(reading)
+    session.flush()
+    return {"lot_id": lot.lot_id, "occupied": occupied, "observed_at": _iso(reading.observed_at)}
+
+
+def lots_near(
+    session: Session, lat: float, lon: float, radius_m: float, at: dt.datetime
+) -> list[dict[str, Any]]:
+    """Lots within ``radius_m`` (at most 5 km), nearest first, with their state at ``at``.
+
+    Each item: the lot (``lot_id``, ``name``, ``lat``, ``lon``, ``capacity``,
+    ``price_per_hour`` as a decimal string, ``operator_credit_code``) plus ``distance_m``,
+    ``occupied`` and ``observed_at`` of the latest sensor reading at or before ``at`` (0 and
+    None without one) and ``free_spaces``.
+    """
+    lat, lon = geo.validate_point(lat, lon)
+    radius_m = geo.validate_radius(radius_m)
+    at = as_utc(at, "at")
+    box = geo.bounding_box(lat, lon, radius_m)
+    lots = session.scalars(
+        select(ParkingLot).where(
+            ParkingLot.lat.between(box.min_lat, box.max_lat),
+            ParkingLot.lon.between(box.min_lon, box.max_lon),
+        )
+    ).all()
+    nearby = []
+    for lot in lots:
+        distance = geo.haversine_m(lat, lon, lot.lat, lot.lon)
+        if distance <= radius_m:
+            nearby.append((distance, lot))
+    nearby.sort(key=lambda item: (item[0], item[1].lot_id))
+    lot_ids = [lot.lot_id for _, lot in nearby]
+    readings = _latest_readings(session, lot_ids, at)
+    holding: dict[str, list[Reservation]] = {lot_id: [] for lot_id in lot_ids}
+    if lot_ids:
+        for reservation in session.scalars(
+            select(Reservation).where(
+                Reservation.lot_id.in_(lot_ids),
+                Reservation.status == RESERVED,
+                Reservation.starts_at <= at,
+                Reservation.ends_at > at,
+            )
+        ):
+            holding[reservation.lot_id].append(reservation)
+    result = []
+    for distance, lot in nearby:
+        occupied, observed_at = readings.get(lot.lot_id, (0, None))
+        result.append(
+            {
+                **_lot_dict(lot),
+                "distance_m": round(distance, 1),
+                "occupied": occupied,
+                "observed_at": _iso(observed_at),
+                "free_spaces": free_spaces(lot.capacity, occupied, holding[lot.lot_id], at),
+            }
+        )
+    return result
+
+
+def _latest_readings(
+    session: Session, lot_ids: list[str], at: dt.datetime
+) -> dict[str, tuple[int, dt.datetime]]:
+    if not lot_ids:
+        return {}
+    newest_first = (
+        func.row_number()
+        .over(
+            partition_by=OccupancyReading.lot_id,
+            order_by=(OccupancyReading.observed_at.desc(), OccupancyReading.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(
+            OccupancyReading.lot_id,
+            OccupancyReading.occupied,
+            OccupancyReading.observed_at,
+            newest_first,
+        )
+        .where(OccupancyReading.lot_id.in_(lot_ids), OccupancyReading.observed_at <= at)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.lot_id, ranked.c.occupied, ranked.c.observed_at).where(ranked.c.rank == 1)
+    )
+    return {lot_id: (occupied, observed_at) for lot_id, occupied, observed_at in rows}
+
+
+def reserve(
+    session: Session,
+    lot_id: str,
+    card_number: str,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Reserve a space in a lot for a window; ``Conflict("no_free_space")`` when it is full.
+
+    Never over-books under concurrency: the lot row is locked (``SELECT ... FOR UPDATE`` on
+    PostgreSQL; SQLite serialises writers itself) before the overlapping reservations are
+    counted, so two requests for the last space take turns and the second sees the first.
+    The lock is held until the caller's transaction ends. Returns the reservation.
+    """
+    card = validate_card_number(card_number)
+    starts_at, ends_at = validate_window(starts_at, ends_at, now)
+    lot = _get_lot(session, lot_id, for_update=True)
+    overlapping = session.scalars(
+        select(Reservation).where(
+            Reservation.lot_id == lot.lot_id,
+            Reservation.status.in_(ACTIVE_STATUSES),
+            Reservation.starts_at < ends_at,
+            Reservation.ends_at > starts_at,
+        )
+    ).all()
+    if count_overlapping(overlapping, starts_at, ends_at) >= lot.capacity:
+        raise Conflict("no_free_space", extra={"lot_id": lot.lot_id})
+    reservation = Reservation(
+        id=uuid.uuid4(),
+        lot_id=lot.lot_id,
+        card_number=card,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=RESERVED,
+        created_at=as_utc(now, "now"),
+    )
+    session.add(reservation)
+    session.flush()
+    return reservation_dict(reservation)
+
+
+def _get_reservation(session: Session, reservation_id: object) -> Reservation:
+    try:
+        key = uuid.UUID(str(reservation_id))
+    except ValueError:
+        raise invalid("reservation_id", "must be a UUID") from None
+    reservation = session.scalars(
+        select(Reservation).where(Reservation.id == key).with_for_update()
+    ).first()
+    if reservation is None:
+        raise NotFound("reservation not found", extra={"reservation_id": str(reservation_id)})
+    return reservation
+
+
+def _change_status(
+    session: Session, reservation: Reservation, expected: str, new_status: str
+) -> dict[str, Any]:
+    if reservation.status != expected:
+        raise Conflict(
+            f"reservation is {reservation.status}, not {expected}",
+            extra={"status": reservation.status},
+        )
+    reservation.status = new_status
+    session.flush()
+    return reservation_dict(reservation)
+
+
+def check_in(session: Session, reservation_id: str, now: dt.datetime) -> dict[str, Any]:
+    """The reserved car has arrived: from a grace period before the start until the end."""
+    reservation = _get_reservation(session, reservation_id)
+    now = as_utc(now, "now")
+    if not reservation.starts_at - NO_SHOW_GRACE <= now < reservation.ends_at:
+        raise Conflict(
+            "outside the reservation's window", extra={"reservation_id": str(reservation.id)}
+        )
+    return _change_status(session, reservation, RESERVED, CHECKED_IN)
+
+
+def check_out(session: Session, reservation_id: str) -> dict[str, Any]:
+    """The car has left: the reservation is completed and frees its space."""
+    return _change_status(session, _get_reservation(session, reservation_id), CHECKED_IN, COMPLETED)
+
+
+def cancel_reservation(session: Session, reservation_id: str, card_number: str) -> dict[str, Any]:
+    """The card holder cancels before arriving. Another card's reservation is ``NotFound``
+    (its existence is not revealed)."""
+    card = validate_card_number(card_number)
+    reservation = _get_reservation(session, reservation_id)
+    if reservation.card_number != card:
+        raise NotFound("reservation not found", extra={"reservation_id": str(reservation_id)})
+    return _change_status(session, reservation, RESERVED, CANCELLED)
+
+
+def mark_no_shows(
+    session: Session, now: dt.datetime, grace: dt.timedelta = NO_SHOW_GRACE
+) -> list[dict[str, Any]]:
+    """Mark every reservation whose car has not come within ``grace`` as a no-show.
+
+    Returns the reservations just marked (for the credit notifications), oldest first.
+    """
+    now = as_utc(now, "now")
+    due = session.scalars(
+        select(Reservation)
+        .where(Reservation.status == RESERVED, Reservation.starts_at < now - grace)  # is_no_show
+        .order_by(Reservation.starts_at, Reservation.id)
+        .with_for_update(skip_locked=True)  # a concurrent check-in wins; it is not a no-show
+    ).all()
+    for reservation in due:
+        reservation.status = NO_SHOW
+    session.flush()
+    return [reservation_dict(reservation) for reservation in due]
+
+
+def no_show_count(session: Session, card_number: str, now: dt.datetime) -> int:
+    """No-shows of a card among reservations that started in the last 30 days."""
+    card = validate_card_number(card_number)
+    now = as_utc(now, "now")
+    return session.scalar(
+        select(func.count())
+        .select_from(Reservation)
+        .where(
+            Reservation.card_number == card,
+            Reservation.status == NO_SHOW,
+            Reservation.starts_at > now - NO_SHOW_WINDOW,
+            Reservation.starts_at <= now,
+        )
+    )

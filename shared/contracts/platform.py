@@ -1,0 +1,425 @@
+"""Request and response shapes of the platform service's RPC methods.
+
+The platform validates every RPC input with these schemas; the gateway uses the same schemas
+to validate HTTP bodies before it calls the platform and to describe the API in OpenAPI. A
+request schema ``load``s (normalising identifiers); a response schema ``dump``s the service's
+result into JSON-ready values (times as ISO 8601 strings with a UTC offset).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+
+from shared.config import SERVICES
+from shared.errors import ValidationFailed
+from shared.identity import CardNumberField, CreditCodeField, ResidentIdField
+
+DEPARTMENTS: tuple[str, ...] = SERVICES
+"""Departments that can hold API clients: one per sector service."""
+
+CLIENT_ROLES: tuple[str, ...] = ("department", "integrator", "operator")
+"""``department``: a sector department's system; ``integrator``: a third party consuming open
+interfaces; ``operator``: the city's platform operations staff."""
+
+ACCESS_ACTIONS: tuple[str, ...] = ("read", "write")
+LINKED_CARD_KINDS: tuple[str, ...] = ("student_id", "tourist_card")
+LEGAL_ENTITY_KINDS: tuple[str, ...] = ("enterprise", "organisation")
+
+PASSWORD_MIN_LENGTH = 8
+# argon2 hashes any length, but an unbounded password is a cheap way to burn our CPU.
+PASSWORD_MAX_LENGTH = 128
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+
+CHINESE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(:[a-z0-9_*]+)*$")
+
+
+class Request(Schema):
+    """Base of request schemas: unknown fields are an error, not silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def load_request(schema: type[Schema], data: Any) -> dict[str, Any]:
+    """Validate RPC input; a bad one raises ``ValidationFailed`` whose ``fields`` name the culprits.
+
+    The message lists the first problem of each field so that a log line alone is useful.
+    """
+    if not isinstance(data, dict):
+        raise ValidationFailed("request body must be an object", fields={"_schema": ["not an object"]})
+    try:
+        return schema().load(data)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        summary = "; ".join(
+            f"{field}: {problems[0] if isinstance(problems, list) else problems}"
+            for field, problems in messages.items()
+        )
+        raise ValidationFailed(f"invalid request: {summary}", fields=messages) from exc
+
+
+class TrimmedString(fields.String):
+    """A string with surrounding whitespace removed (what people type into forms)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def _trimmed(max_length: int, min_length: int = 1) -> fields.String:
+    """A required string, whitespace at both ends removed before the length check."""
+    return TrimmedString(required=True, validate=validate.Length(min=min_length, max=max_length))
+
+
+class Page(Request):
+    """``limit`` (1-200, default 50) and ``offset`` (default 0) of a list request."""
+
+    limit = fields.Integer(
+        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
+    )
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+def page_of(item_schema: type[Schema]) -> type[Schema]:
+    """The response shape of every list: ``{"items", "total", "limit", "offset"}``."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "total": fields.Integer(required=True),
+            "limit": fields.Integer(required=True),
+            "offset": fields.Integer(required=True),
+        },
+        name=f"{item_schema.__name__.removesuffix('Schema')}Page",
+    )
+
+
+# --- residents and citizen cards --------------------------------------------------------------
+
+
+class RegisterResidentRequest(Request):
+    """Real-name registration: who the resident is and the password they will log in with."""
+
+    name = _trimmed(50)
+    id_number = ResidentIdField(required=True, metadata={"description": "resident ID number"})
+    phone = TrimmedString(
+        required=True,
+        validate=validate.Regexp(CHINESE_MOBILE, error="must be an 11-digit mobile number"),
+    )
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH),
+    )
+
+    @validates_schema(skip_on_field_errors=True)
+    def _password_is_not_an_identifier(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        # The ID number and the phone number are printed on documents and forms: guessable.
+        password = data["password"]
+        if password.upper() == data["id_number"] or password == data["phone"]:
+            raise ValidationError(
+                "must not be your ID number or phone number", field_name="password"
+            )
+
+
+class RegisterResidentResponse(Schema):
+    resident_id = fields.UUID(required=True)
+    card_number = fields.String(required=True)
+    name = fields.String(required=True)
+    issued_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class LinkedCardSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(LINKED_CARD_KINDS))
+    number = fields.String(required=True)
+    linked_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class ProfileResponse(Schema):
+    """A resident's own view of their account; the identifiers are masked."""
+
+    resident_id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    card_number = fields.String(required=True)
+    id_number_masked = fields.String(required=True, metadata={"example": "2101**********123X"})
+    phone_masked = fields.String(required=True, metadata={"example": "138****5678"})
+    registered_at = fields.AwareDateTime(required=True, format="iso")
+    linked_cards = fields.List(fields.Nested(LinkedCardSchema), required=True)
+
+
+class CardNumberRequest(Request):
+    card_number = CardNumberField(required=True)
+
+
+class VerifyCardResponse(Schema):
+    """Whether a card exists; ``resident_id`` and ``name`` are null when it does not."""
+
+    valid = fields.Boolean(required=True)
+    resident_id = fields.UUID(required=True, allow_none=True)
+    name = fields.String(required=True, allow_none=True)
+
+
+class LookupResidentRequest(Request):
+    identifier = fields.String(
+        required=True, metadata={"description": "citizen card number or resident ID number"}
+    )
+
+
+class ResidentRecordResponse(Schema):
+    """What the population registry tells a department about a resident."""
+
+    resident_id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    card_number = fields.String(required=True)
+    birth_date = fields.Date(required=True)
+    id_number_masked = fields.String(required=True)
+
+
+# --- login tokens ---------------------------------------------------------------------------
+
+
+class IssueTokenRequest(Request):
+    username = fields.String(
+        required=True,
+        metadata={"description": "citizen card number or resident ID number"},
+    )
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX_LENGTH)
+    )
+    client_ip = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class RefreshTokenRequest(Request):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenResponse(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "access token lifetime, s"})
+
+
+class RevokeTokenResponse(Schema):
+    revoked = fields.Boolean(
+        required=True, metadata={"description": "false when the token was unknown or already revoked"}
+    )
+
+
+# --- API clients ----------------------------------------------------------------------------
+
+
+class CreateClientRequest(Request):
+    name = _trimmed(100)
+    role = fields.String(required=True, validate=validate.OneOf(CLIENT_ROLES))
+    department = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(DEPARTMENTS)
+    )
+    scopes = fields.List(
+        fields.String(validate=validate.Regexp(SCOPE_PATTERN, error="is not a scope name")),
+        load_default=list,
+        validate=validate.Length(max=50),
+    )
+
+    @validates_schema(skip_on_field_errors=True)
+    def _department_matches_role(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data["role"] == "department" and data["department"] is None:
+            raise ValidationError("required for department clients", field_name="department")
+        if data["role"] != "department" and data["department"] is not None:
+            raise ValidationError(
+                "only department clients belong to a department", field_name="department"
+            )
+
+    @post_load
+    def _unique_scopes(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        data["scopes"] = sorted(set(data["scopes"]))
+        return data
+
+
+class PrincipalSchema(Schema):
+    """Who an API key belongs to: what the gateway authorises requests against."""
+
+    client_id = fields.UUID(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(CLIENT_ROLES))
+    department = fields.String(required=True, allow_none=True)
+    scopes = fields.List(fields.String(), required=True)
+
+
+class ClientSchema(PrincipalSchema):
+    name = fields.String(required=True)
+    key_prefix = fields.String(required=True, metadata={"description": "identifies the key"})
+    created_at = fields.AwareDateTime(required=True, format="iso")
+    revoked_at = fields.AwareDateTime(required=True, allow_none=True, format="iso")
+
+
+class CreateClientResponse(ClientSchema):
+    api_key = fields.String(
+        required=True, metadata={"description": "shown once; only its hash is stored"}
+    )
+
+
+class ApiKeyRequest(Request):
+    api_key = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ClientIdRequest(Request):
+    client_id = fields.UUID(required=True)
+
+
+ClientPage = page_of(ClientSchema)
+
+
+# --- audit log ------------------------------------------------------------------------------
+
+
+class AppendAuditRequest(Request):
+    """One access to a resident's personal data, as the gateway reports its own accesses."""
+
+    actor = _trimmed(100)
+    actor_role = _trimmed(50)
+    department = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    subject = CardNumberField(required=True, metadata={"description": "citizen card number"})
+    action = fields.String(required=True, validate=validate.OneOf(ACCESS_ACTIONS))
+    resource = _trimmed(200)
+    purpose = _trimmed(200)
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True, format="iso")
+    request_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    event_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "makes a retried append idempotent"},
+    )
+
+
+class AppendAuditResponse(Schema):
+    seq = fields.Integer(required=True)
+    event_id = fields.UUID(required=True)
+    hash = fields.String(required=True)
+
+
+class AccessLogItem(Schema):
+    """One line of a resident's data tracker: which department looked, when and why."""
+
+    occurred_at = fields.AwareDateTime(required=True, format="iso")
+    department = fields.String(required=True, allow_none=True)
+    actor_role = fields.String(required=True)
+    action = fields.String(required=True)
+    resource = fields.String(required=True)
+    purpose = fields.String(required=True)
+    request_id = fields.String(required=True, allow_none=True)
+
+
+class AuditEntrySchema(AccessLogItem):
+    """A full audit entry, as a department or operator sees it."""
+
+    seq = fields.Integer(required=True)
+    event_id = fields.UUID(required=True)
+    actor = fields.String(required=True)
+    subject = fields.String(required=True)
+
+
+class AccessLogRequest(Page):
+    card_number = CardNumberField(required=True)
+
+
+class DepartmentAccessLogRequest(Page):
+    department = fields.String(required=True, validate=validate.OneOf(DEPARTMENTS))
+
+
+AccessLogPage = page_of(AccessLogItem)
+AuditEntryPage = page_of(AuditEntrySchema)
+
+
+class AuditChainReport(Schema):
+    """Result of re-computing the audit hash chain from its first row to its head."""
+
+    ok = fields.Boolean(required=True)
+    checked = fields.Integer(required=True, metadata={"description": "rows verified"})
+    first_bad_seq = fields.Integer(required=True, allow_none=True)
+    reason = fields.String(required=True, allow_none=True)
+    head_hash = fields.String(
+        required=True,
+        metadata={"description": "hash of the newest entry; anchor it elsewhere to detect "
+                  "a rewrite of the whole chain"},
+    )
+
+
+# --- legal entities -------------------------------------------------------------------------
+
+
+class RegisterLegalEntityRequest(Request):
+    credit_code = CreditCodeField(required=True)
+    name = _trimmed(200)
+    kind = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(LEGAL_ENTITY_KINDS),
+        metadata={"description": "defaults to what the credit code's first character says"},
+    )
+    legal_representative = _trimmed(50)
+    registered_address = _trimmed(300)
+    established_on = fields.Date(required=True)
+
+
+class LegalEntitySchema(Schema):
+    credit_code = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(LEGAL_ENTITY_KINDS))
+    legal_representative = fields.String(required=True)
+    registered_address = fields.String(required=True)
+    established_on = fields.Date(required=True)
+    registered_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class CreditCodeRequest(Request):
+    credit_code = CreditCodeField(required=True)
+
+
+LegalEntityPage = page_of(LegalEntitySchema)
+
+
+# --- housing --------------------------------------------------------------------------------
+
+
+class RegisterHousingRequest(Request):
+    """A dwelling: ``building``, ``unit`` and ``room`` may be empty (a detached house)."""
+
+    address = _trimmed(300)
+    district = _trimmed(50)
+    building = TrimmedString(load_default="", validate=validate.Length(max=20))
+    unit = TrimmedString(load_default="", validate=validate.Length(max=20))
+    room = TrimmedString(load_default="", validate=validate.Length(max=20))
+    owner_card_number = CardNumberField(required=True)
+
+
+class HousingSchema(Schema):
+    housing_id = fields.UUID(required=True)
+    address = fields.String(required=True)
+    district = fields.String(required=True)
+    building = fields.String(required=True)
+    unit = fields.String(required=True)
+    room = fields.String(required=True)
+    owner_card_number = fields.String(required=True)
+    registered_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class HousingIdRequest(Request):
+    housing_id = fields.UUID(required=True)
+
+
+class HousingOfOwnerRequest(Page):
+    card_number = CardNumberField(required=True)
+
+
+HousingPage = page_of(HousingSchema)

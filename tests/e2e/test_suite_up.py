@@ -1,0 +1,39 @@
+"""``smartcity up`` starts seven processes that report healthy and expose their metrics."""
+
+import requests
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.config import PLATFORM, SERVICES
+
+
+def test_every_service_reports_healthy(suite):
+    with ClusterRpcProxy({"AMQP_URI": suite.amqp_uri}, timeout=10) as cluster:
+        for service in (*SERVICES, PLATFORM):
+            health = getattr(cluster, service).health()
+            assert health["service"] == service
+            assert health["status"] == "ok"
+            assert health["database"] == "ok"
+
+
+def test_gateway_is_alive_and_ready(suite):
+    assert requests.get(f"{suite.gateway_url}/healthz", timeout=5).json() == {"status": "ok"}
+    ready = requests.get(f"{suite.gateway_url}/readyz", timeout=5)
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "ok"
+
+
+def test_each_metrics_port_shows_per_entrypoint_series(suite):
+    with ClusterRpcProxy({"AMQP_URI": suite.amqp_uri}, timeout=10) as cluster:
+        for service in SERVICES:
+            getattr(cluster, service).health()  # make sure each has served one call
+    requests.get(f"{suite.gateway_url}/healthz", timeout=5)
+
+    for service in (*SERVICES, "gateway"):
+        text = requests.get(f"http://127.0.0.1:{suite.metrics_ports[service]}/metrics",
+                            timeout=5).text
+        entrypoint = "healthz" if service == "gateway" else "health"
+        assert (f'smartcity_entrypoint_calls_total{{entrypoint="{entrypoint}",outcome="ok",'
+                f'service="{service}"}}') in text, service
+        assert "smartcity_entrypoint_duration_seconds_bucket" in text
+        if service != "gateway":
+            assert f'smartcity_outbox_backlog{{service="{service}"}}' in text

@@ -1,0 +1,205 @@
+"""docker-compose.yml keeps its promises to operators, checked without a Docker engine.
+
+The file is parsed with PyYAML (anchors and ``<<`` merges resolved, as compose does) and held
+against the code: the services that exist, the processes ``smartcity run`` knows, the database
+each service reads from its environment, and the databases the PostgreSQL init script creates.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from shared import config
+from smartcity.registry import PROCESSES
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+BACKING_SERVICES = ("rabbitmq", "postgres")
+INIT_SCRIPT_DIR = "/docker-entrypoint-initdb.d/"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+@pytest.fixture(scope="module")
+def app_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The services built from this repository (everything but RabbitMQ and PostgreSQL)."""
+    return {
+        name: spec for name, spec in compose["services"].items() if name not in BACKING_SERVICES
+    }
+
+
+def process_of(spec: dict[str, Any]) -> str:
+    """The ``smartcity run <process>`` a service's command starts (the image's entrypoint is
+    ``smartcity``)."""
+    command = spec["command"]
+    assert command[0] == "run" and len(command) == 2, command
+    return command[1]
+
+
+def init_script_path(compose: dict[str, Any]) -> Path:
+    """The host file that the postgres service mounts as its init script."""
+    for volume in compose["services"]["postgres"]["volumes"]:
+        source, target = volume.split(":")[:2]
+        if target.startswith(INIT_SCRIPT_DIR):
+            return ROOT / source
+    raise AssertionError(f"postgres mounts no init script into {INIT_SCRIPT_DIR}")
+
+
+def created_databases(compose: dict[str, Any]) -> set[str]:
+    sql = init_script_path(compose).read_text()
+    return set(re.findall(r"^\s*CREATE DATABASE\s+(\w+)\s*;", sql, re.IGNORECASE | re.MULTILINE))
+
+
+def service_folders() -> list[str]:
+    return sorted(path.parent.name for path in (ROOT / "services").glob("*/service.py"))
+
+
+def test_the_image_entrypoint_is_the_smartcity_cli() -> None:
+    # The compose commands are smartcity arguments ("run", "<process>"), which only works if
+    # the image's entrypoint is the smartcity script.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    entrypoint = re.search(r"^ENTRYPOINT\s+(.+)$", dockerfile, re.MULTILINE)
+    assert entrypoint is not None
+    assert json.loads(entrypoint.group(1)) == ["smartcity"]
+
+
+@pytest.mark.parametrize("service", service_folders())
+def test_every_service_folder_runs_in_compose(
+    service: str, app_services: dict[str, dict[str, Any]]
+) -> None:
+    assert service in app_services, f"services/{service} has no compose service"
+    assert process_of(app_services[service]) == service
+
+
+def test_every_sector_service_and_the_gateway_are_in_compose(
+    app_services: dict[str, dict[str, Any]],
+) -> None:
+    # The six sector services may not all have a service.py yet; compose must still run them.
+    assert {*config.SERVICES, config.GATEWAY} <= set(app_services)
+
+
+def test_every_compose_command_is_a_known_process(
+    app_services: dict[str, dict[str, Any]],
+) -> None:
+    processes = {name: process_of(spec) for name, spec in app_services.items()}
+    assert {name: p for name, p in processes.items() if p not in PROCESSES} == {}
+
+
+def test_only_the_gateway_publishes_ports(app_services: dict[str, dict[str, Any]]) -> None:
+    publishing = sorted(name for name, spec in app_services.items() if spec.get("ports"))
+    assert publishing == ["gateway"]
+    assert "8000:8000" in app_services["gateway"]["ports"]
+
+
+@pytest.mark.parametrize("service", config.SERVICES)
+def test_sector_services_can_scale(service: str, app_services: dict[str, dict[str, Any]]) -> None:
+    # `docker compose up --scale <service>=3` fails on a fixed container name or host port.
+    spec = app_services[service]
+    assert "container_name" not in spec
+    assert "ports" not in spec
+
+
+def test_app_services_wait_for_healthy_backing_services(
+    app_services: dict[str, dict[str, Any]],
+) -> None:
+    for name, spec in app_services.items():
+        for backing in BACKING_SERVICES:
+            assert spec["depends_on"][backing] == {"condition": "service_healthy"}, name
+
+
+def test_backing_services_have_health_checks(compose: dict[str, Any]) -> None:
+    # The app services wait for these checks, so they must exist.
+    for backing in BACKING_SERVICES:
+        assert compose["services"][backing]["healthcheck"]["test"], backing
+
+
+def test_app_services_have_health_checks_on_their_own_ports(
+    app_services: dict[str, dict[str, Any]],
+) -> None:
+    # Sector services are checked on their metrics port (METRICS_PORT=9100 in compose), the
+    # gateway on its HTTP port's /healthz.
+    for name, spec in app_services.items():
+        check = " ".join(spec["healthcheck"]["test"])
+        if name == config.GATEWAY:
+            assert f":{spec['environment']['GATEWAY_PORT']}/healthz" in check
+        else:
+            assert f":{spec['environment']['METRICS_PORT']}/metrics" in check, name
+        assert spec["restart"] == "unless-stopped", name
+
+
+def test_each_process_binds_distinct_metrics_ports(
+    app_services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The gateway process runs two nameko containers (edge + platform); with METRICS_PORT=9100
+    # alone both would bind 9100 and the second would fail to start. Compose gives the
+    # platform PLATFORM_METRICS_PORT=9107, so the edge has 9100 and the platform 9107.
+    ports_by_process = {}
+    for name, spec in app_services.items():
+        with monkeypatch.context() as env:
+            for service in config.DEFAULT_METRICS_PORTS:  # a developer's shell may set these
+                env.delenv(f"{service.upper()}_METRICS_PORT", raising=False)
+            env.delenv("METRICS_PORT", raising=False)
+            for variable, value in spec["environment"].items():
+                env.setenv(variable, str(value))
+            ports = [config.metrics_port(service) for service in PROCESSES[process_of(spec)]]
+        assert len(set(ports)) == len(ports), (name, ports)
+        ports_by_process[name] = ports
+    assert ports_by_process["gateway"] == [9100, 9107]
+    assert ports_by_process["traffic"] == [9100]
+
+
+def test_the_init_script_creates_every_database_the_services_read(
+    compose: dict[str, Any],
+    app_services: dict[str, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    databases = created_databases(compose)
+    # Six sector services and the platform service, one database each.
+    assert {*config.SERVICES, config.PLATFORM} <= databases
+    for name, spec in app_services.items():
+        with monkeypatch.context() as env:
+            for variable, value in spec["environment"].items():
+                env.setenv(variable, str(value))
+            for service in PROCESSES[process_of(spec)]:
+                if service == config.GATEWAY:  # the HTTP edge keeps no database of its own
+                    continue
+                env.delenv(f"{service.upper()}_DATABASE_URL", raising=False)
+                url = config.database_url(service)
+                assert url.startswith("postgresql+psycopg2://"), (name, url)
+                assert url.rsplit("/", 1)[1] in databases, (name, service, url)
+
+
+def compose_command() -> list[str] | None:
+    """``docker-compose`` (v1) or ``docker compose`` (v2 plugin), whichever answers."""
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=30)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    return None
+
+
+def test_compose_itself_accepts_the_file() -> None:
+    command = compose_command()
+    if command is None:
+        pytest.skip("neither docker-compose nor the docker compose plugin is installed")
+    result = subprocess.run(
+        [*command, "-f", str(COMPOSE_FILE), "config", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
