@@ -10,11 +10,12 @@ from __future__ import annotations
 from gateway.auth import Authenticator
 from gateway.ratelimit import RateLimiter
 from gateway.routes.ops import OpsRoutes
+from gateway.routes.traffic import TrafficRoutes
 from gateway.rpc import Services
 from shared.observability import Observed
 
 
-class GatewayService(OpsRoutes):
+class GatewayService(OpsRoutes, TrafficRoutes):
     name = "gateway"
 
     observed = Observed()

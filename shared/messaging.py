@@ -2,7 +2,8 @@
 
 ``@subscribe("*.administrative_penalty_issued")`` declares a durable queue
 ``<service>.<method>`` bound to the city's topic exchange. A handler that raises is retried in
-place with exponential backoff (the message stays unacknowledged, so a crash redelivers it);
+place with exponential backoff (unless the error is a client error, which would fail the
+same way again) (the message stays unacknowledged, so a crash redelivers it);
 after the last attempt the message goes to the service's dead-letter queue
 ``<service>.dead_letters`` with the error, and only then is it acknowledged. An operator lists
 and replays dead letters with ``smartcity dlq`` (``shared.dead_letters``).
@@ -29,6 +30,7 @@ from nameko.messaging import Consumer
 
 from shared.contracts.catalogue import spec_for
 from shared.contracts.envelope import EnvelopeSchema
+from shared.errors import SmartCityError
 from shared.observability import ContainerMetrics
 from shared.outbox import events_exchange
 
@@ -147,7 +149,7 @@ class EventSubscriber(Consumer):
     ) -> tuple[Any, Any]:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
-        elif attempt < self.attempts:
+        elif attempt < self.attempts and not _is_permanent(exc_info[1]):
             self.metrics.event_retries.labels(self.container.service_name, self.consumer_name).inc()
             delay = self.backoff * 2 ** (attempt - 1)
             self._waiting_retries[message] = eventlet.spawn_after(
@@ -202,3 +204,8 @@ class EventSubscriber(Consumer):
 
 
 subscribe = EventSubscriber.decorator
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    """A client error (invalid data, unknown subject) fails the same way every time."""
+    return isinstance(exc, SmartCityError) and exc.status < 500

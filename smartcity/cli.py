@@ -68,7 +68,8 @@ def up(demo: bool) -> None:
 
             click.echo(load_demo(gateway_url()))
         _print_endpoints()
-        suite.wait()
+        suite.supervise(on_restart=lambda name, code: click.echo(
+            f"{name} exited with {code}; restarting it", err=True))
     except KeyboardInterrupt:
         click.echo("stopping (callers first)…")
     except RuntimeError as exc:
@@ -175,3 +176,8 @@ def db_revision(service: str, message: str) -> None:
             head=f"{service}@head",
             version_path=str(Path(database.versions_dir)),
         )
+
+
+from smartcity.traffic_cli import traffic  # noqa: E402
+
+main.add_command(traffic)

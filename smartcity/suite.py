@@ -17,6 +17,7 @@ from shared import config as settings
 from smartcity.registry import PROCESSES, START_ORDER
 
 READY_TIMEOUT_S = 90
+MAX_RESTARTS_PER_MINUTE = 5
 
 
 class Suite:
@@ -98,9 +99,21 @@ class Suite:
                 child.kill()
                 child.wait()
 
-    def wait(self) -> None:
-        """Block until a child dies or the operator presses Ctrl-C."""
-        while all(child.poll() is None for child in self.children.values()):
+    def supervise(self, on_restart: Callable[[str, int], None] | None = None) -> None:
+        """Until Ctrl-C: restart a process that died; it resumes from its durable queues."""
+        restarts: dict[str, list[float]] = {name: [] for name in self.names}
+        while True:
+            for name, child in list(self.children.items()):
+                if child.poll() is None:
+                    continue
+                recent = [t for t in restarts[name] if time.monotonic() - t < 60]
+                if len(recent) >= MAX_RESTARTS_PER_MINUTE:
+                    raise RuntimeError(f"{name} keeps dying (exit {child.returncode}); see "
+                                       f"{self.log_dir / (name + '.log')}")
+                if on_restart:
+                    on_restart(name, child.returncode)
+                restarts[name] = [*recent, time.monotonic()]
+                self._spawn(name)
             time.sleep(0.5)
 
 

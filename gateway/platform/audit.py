@@ -92,9 +92,8 @@ def canonical_json(entry: Mapping[str, Any]) -> bytes:
     whichever database the entry was read back from.
     """
     document = {name: _canonical_value(entry[name]) for name in CHAINED_FIELDS}
-    return json.dumps(
-        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
 
 
 def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
@@ -143,7 +142,12 @@ def verify_chain(
         expected_seq += 1
     last_seq = expected_seq - 1
     if head_seq > last_seq:
-        return broken(last_seq + 1, f"entries {last_seq + 1}..{head_seq} are missing")
+        missing = (
+            f"entry {head_seq} is"
+            if head_seq == last_seq + 1
+            else f"entries {last_seq + 1}..{head_seq} are"
+        )
+        return broken(last_seq + 1, f"{missing} missing at the end")
     if head_seq < last_seq:
         return broken(head_seq + 1, f"entries after {head_seq} were added outside the chain")
     if head_hash != prev_hash:
@@ -210,7 +214,6 @@ def append_from_event(uow: UnitOfWork, event: Event) -> AuditEntry | None:
     )
 
 
-
 def append_requested(
     uow: UnitOfWork, payload: dict[str, Any], now: datetime | None = None
 ) -> dict[str, Any]:
@@ -270,9 +273,7 @@ def _stored_entries(uow: UnitOfWork) -> Iterator[dict[str, Any]]:
         select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
     )
     for row in rows:
-        yield {
-            name: getattr(row, name) for name in (*CHAINED_FIELDS, "prev_hash", "hash")
-        }
+        yield {name: getattr(row, name) for name in (*CHAINED_FIELDS, "prev_hash", "hash")}
 
 
 def verify_stored_chain(uow: UnitOfWork) -> dict[str, Any]:

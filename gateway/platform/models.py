@@ -91,9 +91,7 @@ class CitizenCard(Base):
 
     serial: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     card_number: Mapped[str | None] = mapped_column(String(16), unique=True)
-    resident_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("residents.resident_id"), unique=True
-    )
+    resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("residents.resident_id"), unique=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -104,9 +102,7 @@ class LinkedCard(Base):
     __table_args__ = (UniqueConstraint("kind", "number", name="uq_linked_cards_kind_number"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    card_number: Mapped[str] = mapped_column(
-        ForeignKey("citizen_cards.card_number"), index=True
-    )
+    card_number: Mapped[str] = mapped_column(ForeignKey("citizen_cards.card_number"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     number: Mapped[str] = mapped_column(String(64))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -259,4 +255,3 @@ class Housing(Base):
         ForeignKey("citizen_cards.card_number"), index=True
     )
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
-

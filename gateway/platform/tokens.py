@@ -27,13 +27,13 @@ from shared.errors import Unauthorized
 
 ALGORITHM = "HS256"
 ISSUER = "smartcity-platform"
-TOKEN_TYPE = "Bearer"
+TOKEN_TYPE = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
 DEFAULT_ACCESS_TOKEN_TTL_S = 900
 DEFAULT_REFRESH_TOKEN_TTL_S = 14 * 24 * 3600
 MIN_SECRET_LENGTH = 32
 # A verifier whose clock runs a little behind the issuer's must still accept a fresh token.
 CLOCK_SKEW_S = 30
-SECRET_FILE_NAME = "jwt-secret"
+SECRET_FILE_NAME = "jwt-secret"  # noqa: S105 - a file name, not a secret
 REQUIRED_CLAIMS = ("sub", "role", "scopes", "exp", "iat", "jti", "iss")
 
 _file_secrets: dict[Path, str] = {}

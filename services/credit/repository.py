@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from services.credit.domain import (
     CORRECTABLE_FIELDS,
@@ -33,6 +33,7 @@ from services.credit.domain import (
     LEGAL_ENTITY_TYPES,
     LIST_KINDS,
     MAX_NOTE_LENGTH,
+    OBJECTION_TRANSITIONS,
     RecordFacts,
     RecordInput,
     RuleSet,
@@ -59,6 +60,7 @@ from shared.errors import Conflict, Forbidden, NotFound, invalid
 from shared.identity import validate_credit_code
 
 MAX_PAGE_SIZE = 200
+OBJECTION_STATUSES = ("pending", *dict.fromkeys(OBJECTION_TRANSITIONS.values()))
 
 
 # --- conversions --------------------------------------------------------------------------------
@@ -292,7 +294,17 @@ def reconcile_lists(
     New entries start today; entries the rules no longer support are closed (kept as history,
     ``removal_reason=cause``); standing entries get the current basis and expiry. Returns the
     additions and removals as ``credit.list_changed`` payloads.
+
+    The subject row is locked first (PostgreSQL ``FOR NO KEY UPDATE``; SQLite serialises
+    writers anyway): a concurrent transaction changing another record of the same subject waits
+    here until this one commits, and then counts this one's record too. Without it, two
+    penalties arriving together could each miss the other and neither would list the subject.
+    ``NO KEY`` so that it does not conflict with the key-share lock a record insert takes on
+    its subject (which would deadlock two such transactions).
     """
+    session.execute(
+        select(Subject.id).where(Subject.id == subject.id).with_for_update(key_share=True)
+    )
     desired = evaluate_lists(_counting_facts(session, subject), today, rules)
     standing = {
         entry.list_kind: entry
@@ -642,6 +654,15 @@ def subject_report(
     }
 
 
+def subject_card_number(session: Session, subject_type: str, subject_id: str) -> str | None:
+    """The citizen card number stored on a subject, if any: whom to name in an access audit."""
+    return session.scalar(
+        select(Subject.card_number).where(
+            Subject.subject_type == subject_type, Subject.subject_id == subject_id
+        )
+    )
+
+
 def public_summary(
     session: Session, credit_code: str, today: date, rules: RuleSet = DEFAULT_RULES
 ) -> dict[str, Any]:
@@ -729,6 +750,51 @@ def published_list(
             }
             for entry, subject in rows
         ],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+def objections_for_department(
+    session: Session,
+    department: str,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    *,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Objections to ``department``'s own records, by filing day: its review queue.
+
+    Only the source department decides an objection (``resolve_objection``), so a department
+    sees only objections to records it reported. ``status`` (one of ``OBJECTION_STATUSES``)
+    narrows the page, e.g. to ``pending``. ``today`` (default: the current date) gives the
+    records' effective status.
+    """
+    department = validate_department(department)
+    if status is not None and status not in OBJECTION_STATUSES:
+        raise invalid("status", f"must be one of {', '.join(OBJECTION_STATUSES)}")
+    limit = _page_bound(limit, "limit", 1, MAX_PAGE_SIZE)
+    offset = _page_bound(offset, "offset", 0, None)
+    today = today or date.today()
+    conditions = [CreditRecord.source_department == department]
+    if status is not None:
+        conditions.append(Objection.status == status)
+    matching = (
+        select(Objection)
+        .join(CreditRecord, Objection.record_id == CreditRecord.id)
+        .where(*conditions)
+    )
+    total = session.scalar(select(func.count()).select_from(matching.subquery()))
+    objections = session.scalars(
+        matching.options(contains_eager(Objection.record).joinedload(CreditRecord.subject))
+        .order_by(Objection.filed_on, Objection.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return {
+        "items": [_objection_to_dict(objection, today) for objection in objections],
         "total": total,
         "limit": limit,
         "offset": offset,

@@ -295,11 +295,15 @@ class _FileRows:
         except csv.Error as exc:
             line = self._reader.line_num
             raise feed_error(f"is not valid CSV ({exc})", self.file, line) from None
+        except zipfile.BadZipFile as exc:
+            raise feed_error(f"is damaged in the zip archive ({exc})", self.file) from None
 
     def _rows(self) -> Iterator[Row]:
         header = next(self._reader, None)
         if header is None:
-            raise feed_error("is empty (no header line)", self.file, 1)
+            if self.file in REQUIRED_FILES:
+                raise feed_error("is empty (no header line)", self.file, 1)
+            return  # an empty optional file is as good as none
         names = [name.strip() for name in header]
         for required in (
             *(column.name for column in self._spec.columns if column.required),

@@ -4,7 +4,9 @@ A feed is loaded beside the one in use under a new ``feed_id``; only when every 
 read and validated are the old feed's rows deleted and the new feed marked active, all in one
 transaction. Readers therefore see the old timetable or the new one, never half of each, and a
 malformed feed (``ValidationFailed`` naming file, line and field) changes nothing: the load runs
-in a SAVEPOINT that is rolled back. The caller owns the transaction and commits it.
+in a SAVEPOINT that is rolled back. The caller owns the transaction and commits it. On SQLite
+the engine must come from ``shared.db.make_engine``, whose pysqlite recipe puts the
+SAVEPOINT inside the caller's transaction instead of letting it commit on its own.
 
 Rows go in by the thousand: PostgreSQL's COPY when the driver is psycopg2, otherwise one
 multi-row ``INSERT`` per chunk, never an ORM object per row.
@@ -37,7 +39,8 @@ _IN_CLAUSE_CHUNK = 500  # ids per ``IN (...)``, well under every driver's parame
 
 @dataclass(frozen=True)
 class ImportProgress:
-    """Reported after every chunk: enough to drive a progress bar in bytes (``tqdm``)."""
+    """Reported after every chunk, and once at the end with ``file`` "": enough to drive a
+    progress bar in bytes (``tqdm(total=bytes_total)``, advanced to ``bytes_done``)."""
 
     file: str
     rows: int  # rows of ``file`` loaded so far
@@ -130,15 +133,26 @@ def _delete_feeds(session: Session, feed_ids: list[int]) -> None:
 
 
 def _bulk_writer(session: Session) -> Callable[[type[Base], list[Row]], None]:
-    """The fastest way this database takes many rows: COPY on psycopg2, else executemany."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql" and bind.dialect.driver == "psycopg2":
+    """The fastest way this database takes many rows: COPY on psycopg2, else executemany
+    (which SQLAlchemy sends as multi-row INSERTs)."""
+    if _can_copy(session):
         return _copy_writer(session)
 
     def insert_rows(model: type[Base], rows: list[Row]) -> None:
         session.execute(insert(model), rows)
 
     return insert_rows
+
+
+def _can_copy(session: Session) -> bool:
+    """COPY needs psycopg2 in blocking mode: made green for eventlet (nameko's workers), a
+    psycopg2 connection has a wait callback and refuses ``copy_expert``."""
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql" or dialect.driver != "psycopg2":
+        return False
+    import psycopg2.extensions  # only installed with the psycopg2 driver
+
+    return psycopg2.extensions.get_wait_callback() is None
 
 
 def _copy_writer(session: Session) -> Callable[[type[Base], list[Row]], None]:

@@ -2,8 +2,8 @@
 
 The first half is pure rules on plain values (testable without a database); the second half
 applies them to the database. Parking times are UTC: an aware datetime is converted, a naive
-one is taken as UTC, and they are stored naive. Functions that write only ``flush()``: the
-caller owns the transaction and commits it.
+one is taken as UTC, and they are stored naive. Functions that write call ``flush()`` and
+never commit: the caller owns the transaction.
 
 Space accounting: reservations are a claim on the lot's capacity over their time window, so a
 new reservation is refused when the reservations overlapping its window (reserved or checked
@@ -16,24 +16,23 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from shared.errors import Conflict, NotFound, invalid
+from shared.errors import Conflict, Forbidden, NotFound, invalid
 from shared.identity import validate_card_number, validate_credit_code
 
 from . import geo
-from .models import OccupancyReading, ParkingLot, Reservation
+from .models import RESERVATION_STATUSES, OccupancyReading, ParkingLot, Reservation
 
-RESERVED = "reserved"
-CHECKED_IN = "checked_in"
-CANCELLED = "cancelled"
-NO_SHOW = "no_show"
-COMPLETED = "completed"
+RESERVED, CHECKED_IN, CANCELLED, NO_SHOW, COMPLETED = RESERVATION_STATUSES
 ACTIVE_STATUSES = (RESERVED, CHECKED_IN)  # statuses that occupy capacity
 
 MAX_RESERVATION = dt.timedelta(hours=24)
@@ -43,6 +42,14 @@ REPEAT_OFFENDER_THRESHOLD = 3
 # A window may start this long before the server's clock: the resident pressed "now" and the
 # request took a moment to arrive.
 CLOCK_TOLERANCE = dt.timedelta(minutes=1)
+
+MAX_LISTED_RESERVATIONS = 100
+_SWEEP_LOCK_KEY = zlib.crc32(b"smartcity-traffic-no-show-sweep")
+
+# A repeat offender gets a credit record: the city's calendar dates the decision.
+CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
+NO_SHOW_PENALTY_BASIS = "Shenyang parking reservation rules, no-show"
+NO_SHOW_PENALTY_YEARS = 1
 
 
 class ReservationLike(Protocol):
@@ -134,6 +141,63 @@ def repeat_offender(
     return no_show_count_in_30_days >= threshold
 
 
+def threshold_reached_by(
+    count_after: int, new_no_shows: Sequence[str], threshold: int = REPEAT_OFFENDER_THRESHOLD
+) -> str | None:
+    """Which of a card's new no-shows made its 30-day count reach the threshold, or None.
+
+    ``new_no_shows`` are the ids of the no-shows just marked that count (started within the
+    30 days), oldest first; ``count_after`` is the count including them. A count that was at
+    the threshold already does not reach it again, so a card gets one penalty per crossing
+    however often the sweep runs.
+    """
+    count_before = count_after - len(new_no_shows)
+    if count_before >= threshold or count_after < threshold:
+        return None
+    return new_no_shows[threshold - count_before - 1]
+
+
+@dataclass(frozen=True)
+class RepeatNoShows:
+    """A card whose no-shows within 30 days have just reached the threshold."""
+
+    card_number: str
+    reservation_id: str  # the no-show that reached it
+    no_shows: int  # within the 30 days, including it
+
+
+def _years_later(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def no_show_penalty(offence: RepeatNoShows, now: dt.datetime) -> dict[str, Any]:
+    """The ``traffic.administrative_penalty_issued`` payload of a repeat offender.
+
+    A minor penalty on the card holder (the credit service resolves the card number to the
+    resident), decided on the city's date of ``now`` and valid for a year. The record id is
+    derived from the card and the no-show that reached the threshold, so a decision sent twice
+    is one record at the credit service.
+    """
+    decided_on = as_utc(now, "now").replace(tzinfo=dt.UTC).astimezone(CITY_TIMEZONE).date()
+    return {
+        "source_record_id": f"no-show-{offence.card_number}-{offence.reservation_id}",
+        "subject_type": "individual",
+        "subject_id": offence.card_number,
+        "category": "administrative_penalty",
+        "severity": "minor",
+        "basis": NO_SHOW_PENALTY_BASIS,
+        "decided_on": decided_on.isoformat(),
+        "valid_until": _years_later(decided_on, NO_SHOW_PENALTY_YEARS).isoformat(),
+        "summary": (
+            f"{offence.no_shows} reserved parking spaces not taken up within "
+            f"{NO_SHOW_WINDOW.days} days"
+        ),
+    }
+
+
 # --- Database --------------------------------------------------------------------------------
 
 
@@ -146,6 +210,7 @@ def _utcnow() -> dt.datetime:
 
 
 def reservation_dict(reservation: Reservation) -> dict[str, Any]:
+    """The JSON shape of a reservation: ids as strings, times as UTC ISO 8601."""
     return {
         "reservation_id": str(reservation.id),
         "lot_id": reservation.lot_id,
@@ -214,8 +279,8 @@ def _get_lot(session: Session, lot_id: object, for_update: bool = False) -> Park
     if not isinstance(lot_id, str) or not lot_id:
         raise invalid("lot_id", "must be a non-empty string")
     statement = select(ParkingLot).where(ParkingLot.lot_id == lot_id)
-    if for_update:
-        statement = statement.with_for_update()
+    if for_update:  # and read the row as it is once locked, not as this session last saw it
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     lot = session.scalars(statement).first()
     if lot is None:
         raise NotFound(f"parking lot '{lot_id}' not found", extra={"lot_id": lot_id})
@@ -265,7 +330,25 @@ def lots_near(
         if distance <= radius_m:
             nearby.append((distance, lot))
     nearby.sort(key=lambda item: (item[0], item[1].lot_id))
-    lot_ids = [lot.lot_id for _, lot in nearby]
+    states = _lot_states(session, [lot for _, lot in nearby], at)
+    return [
+        {**_lot_dict(lot), "distance_m": round(distance, 1), **states[lot.lot_id]}
+        for distance, lot in nearby
+    ]
+
+
+def lot_status(session: Session, lot_id: str, at: dt.datetime) -> dict[str, Any]:
+    """One lot with its state at ``at``: the lot, ``occupied``, ``observed_at`` and
+    ``free_spaces`` as in ``lots_near``. ``NotFound`` for an unknown lot."""
+    lot = _get_lot(session, lot_id)
+    return {**_lot_dict(lot), **_lot_states(session, [lot], as_utc(at, "at"))[lot.lot_id]}
+
+
+def _lot_states(
+    session: Session, lots: list[ParkingLot], at: dt.datetime
+) -> dict[str, dict[str, Any]]:
+    """``{lot_id: {"occupied", "observed_at", "free_spaces"}}`` at ``at`` (naive UTC)."""
+    lot_ids = [lot.lot_id for lot in lots]
     readings = _latest_readings(session, lot_ids, at)
     holding: dict[str, list[Reservation]] = {lot_id: [] for lot_id in lot_ids}
     if lot_ids:
@@ -278,19 +361,15 @@ def lots_near(
             )
         ):
             holding[reservation.lot_id].append(reservation)
-    result = []
-    for distance, lot in nearby:
+    states = {}
+    for lot in lots:
         occupied, observed_at = readings.get(lot.lot_id, (0, None))
-        result.append(
-            {
-                **_lot_dict(lot),
-                "distance_m": round(distance, 1),
-                "occupied": occupied,
-                "observed_at": _iso(observed_at),
-                "free_spaces": free_spaces(lot.capacity, occupied, holding[lot.lot_id], at),
-            }
-        )
-    return result
+        states[lot.lot_id] = {
+            "occupied": occupied,
+            "observed_at": _iso(observed_at),
+            "free_spaces": free_spaces(lot.capacity, occupied, holding[lot.lot_id], at),
+        }
+    return states
 
 
 def _latest_readings(
@@ -364,16 +443,39 @@ def reserve(
     return reservation_dict(reservation)
 
 
-def _get_reservation(session: Session, reservation_id: object) -> Reservation:
+def card_reservations(
+    session: Session, card_number: str, limit: int = MAX_LISTED_RESERVATIONS
+) -> list[dict[str, Any]]:
+    """A card's reservations, the latest start first (at most ``limit``)."""
+    card = validate_card_number(card_number)
+    found = session.scalars(
+        select(Reservation)
+        .where(Reservation.card_number == card)
+        .order_by(Reservation.starts_at.desc(), Reservation.id)
+        .limit(limit)
+    )
+    return [reservation_dict(reservation) for reservation in found]
+
+
+def _get_reservation(session: Session, reservation_id: object, card_number: str) -> Reservation:
+    """The reservation, locked, if it is ``card_number``'s: ``Forbidden`` if another card's."""
+    card = validate_card_number(card_number)
     try:
         key = uuid.UUID(str(reservation_id))
     except ValueError:
         raise invalid("reservation_id", "must be a UUID") from None
     reservation = session.scalars(
-        select(Reservation).where(Reservation.id == key).with_for_update()
+        select(Reservation)
+        .where(Reservation.id == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).first()
     if reservation is None:
         raise NotFound("reservation not found", extra={"reservation_id": str(reservation_id)})
+    if reservation.card_number != card:
+        raise Forbidden(
+            "the reservation belongs to another card", extra={"reservation_id": str(key)}
+        )
     return reservation
 
 
@@ -390,9 +492,12 @@ def _change_status(
     return reservation_dict(reservation)
 
 
-def check_in(session: Session, reservation_id: str, now: dt.datetime) -> dict[str, Any]:
-    """The reserved car has arrived: from a grace period before the start until the end."""
-    reservation = _get_reservation(session, reservation_id)
+def check_in(
+    session: Session, reservation_id: str, card_number: str, now: dt.datetime
+) -> dict[str, Any]:
+    """The card holder's reserved car has arrived: from a grace period before the start until
+    the end. ``Forbidden`` for another card's reservation."""
+    reservation = _get_reservation(session, reservation_id, card_number)
     now = as_utc(now, "now")
     if not reservation.starts_at - NO_SHOW_GRACE <= now < reservation.ends_at:
         raise Conflict(
@@ -401,18 +506,15 @@ def check_in(session: Session, reservation_id: str, now: dt.datetime) -> dict[st
     return _change_status(session, reservation, RESERVED, CHECKED_IN)
 
 
-def check_out(session: Session, reservation_id: str) -> dict[str, Any]:
-    """The car has left: the reservation is completed and frees its space."""
-    return _change_status(session, _get_reservation(session, reservation_id), CHECKED_IN, COMPLETED)
+def check_out(session: Session, reservation_id: str, card_number: str) -> dict[str, Any]:
+    """The card holder's car has left: the reservation is completed and frees its space."""
+    reservation = _get_reservation(session, reservation_id, card_number)
+    return _change_status(session, reservation, CHECKED_IN, COMPLETED)
 
 
 def cancel_reservation(session: Session, reservation_id: str, card_number: str) -> dict[str, Any]:
-    """The card holder cancels before arriving. Another card's reservation is ``NotFound``
-    (its existence is not revealed)."""
-    card = validate_card_number(card_number)
-    reservation = _get_reservation(session, reservation_id)
-    if reservation.card_number != card:
-        raise NotFound("reservation not found", extra={"reservation_id": str(reservation_id)})
+    """The card holder cancels before arriving. ``Forbidden`` for another card's reservation."""
+    reservation = _get_reservation(session, reservation_id, card_number)
     return _change_status(session, reservation, RESERVED, CANCELLED)
 
 
@@ -421,9 +523,12 @@ def mark_no_shows(
 ) -> list[dict[str, Any]]:
     """Mark every reservation whose car has not come within ``grace`` as a no-show.
 
-    Returns the reservations just marked (for the credit notifications), oldest first.
+    Returns the reservations just marked, oldest first.
     """
-    now = as_utc(now, "now")
+    return [reservation_dict(r) for r in _mark_no_shows(session, as_utc(now, "now"), grace)]
+
+
+def _mark_no_shows(session: Session, now: dt.datetime, grace: dt.timedelta) -> list[Reservation]:
     due = session.scalars(
         select(Reservation)
         .where(Reservation.status == RESERVED, Reservation.starts_at < now - grace)  # is_no_show
@@ -433,7 +538,35 @@ def mark_no_shows(
     for reservation in due:
         reservation.status = NO_SHOW
     session.flush()
-    return [reservation_dict(reservation) for reservation in due]
+    return list(due)
+
+
+def sweep_no_shows(
+    session: Session, now: dt.datetime, grace: dt.timedelta = NO_SHOW_GRACE
+) -> tuple[list[dict[str, Any]], list[RepeatNoShows]]:
+    """Mark the no-shows and find the cards whose 30-day count they made reach the threshold.
+
+    Returns the reservations marked (oldest first) and the repeat offenders (at most one per
+    card, see ``threshold_reached_by``). Sweeps take turns: on PostgreSQL an advisory lock is
+    held until the caller's transaction ends (SQLite serialises writers itself). Two sweeps
+    running at once could otherwise each count without the other's marks, and both miss the
+    crossing.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SWEEP_LOCK_KEY})
+    now = as_utc(now, "now")
+    marked = _mark_no_shows(session, now, grace)
+    counting: dict[str, list[str]] = {}
+    for reservation in marked:
+        if reservation.starts_at > now - NO_SHOW_WINDOW:  # as no_show_count counts them
+            counting.setdefault(reservation.card_number, []).append(str(reservation.id))
+    offenders = []
+    for card, new_no_shows in counting.items():
+        count = no_show_count(session, card, now)
+        reached_by = threshold_reached_by(count, new_no_shows)
+        if reached_by is not None:
+            offenders.append(RepeatNoShows(card, reached_by, count))
+    return [reservation_dict(reservation) for reservation in marked], offenders
 
 
 def no_show_count(session: Session, card_number: str, now: dt.datetime) -> int:

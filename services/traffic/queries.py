@@ -13,7 +13,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from shared.errors import NotFound, invalid
@@ -57,6 +57,7 @@ def active_feed(session: Session) -> Feed:
 
 
 def validate_limit(limit: object, maximum: int = MAX_LIMIT) -> int:
+    """The number of items asked for, 1 to ``maximum``, or ``invalid("limit", ...)``."""
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise invalid("limit", "must be an integer")
     if not 1 <= limit <= maximum:
@@ -73,7 +74,9 @@ def _natural_key(text: str | None) -> tuple[Any, ...]:
     )
 
 
-def _stop_dict(stop_id: str, name: str | None, lat: float | None, lon: float | None) -> dict:
+def _stop_dict(
+    stop_id: str, name: str | None, lat: float | None, lon: float | None
+) -> dict[str, Any]:
     return {"stop_id": stop_id, "name": name, "lat": lat, "lon": lon}
 
 
@@ -86,7 +89,7 @@ def _route_dict(route: Route) -> dict[str, Any]:
 
 
 def _route_label(route: Route) -> str:
-    """ "10 (Airport - Bullfrog)", or whichever of the two names the feed gives."""
+    """A route as named in sentences: "10 (Airport - Bullfrog)", or the one name it has."""
     if route.route_short_name and route.route_long_name:
         return f"{route.route_short_name} ({route.route_long_name})"
     return route.route_short_name or route.route_long_name or route.route_id
@@ -227,8 +230,29 @@ def arrivals(
     tz = ZoneInfo(feed.timezone)
     at = _local_time(at, tz)
     stop = _get_stop(session, feed.feed_id, stop_id)
-    feed_id = feed.feed_id
+    trips_here = select(StopTime.trip_id).where(
+        StopTime.feed_id == feed.feed_id, StopTime.stop_id == stop.stop_id
+    )
+    windows = _frequency_windows(session, feed.feed_id, trips_here)
+    calls, trips = _calls_at_stop(session, feed.feed_id, stop.stop_id, windows)
+    items = upcoming_arrivals(
+        at,
+        calls,
+        trips,
+        _service_calendars(session, feed.feed_id),
+        _service_exceptions(session, feed.feed_id),
+        frequencies=windows,
+        delays=_stored_delays(session, trips_here),
+        tz=tz,
+        limit=limit,
+    )
+    return {"items": [item.to_dict() for item in items]}
 
+
+def _calls_at_stop(
+    session: Session, feed_id: int, stop_id: str, windows: list[FrequencyWindow]
+) -> tuple[list[StopCall], dict[str, TripInfo]]:
+    """The timed calls at a stop, with their trips (and frequency trips' first departures)."""
     rows = session.execute(
         select(
             StopTime.trip_id,
@@ -245,25 +269,10 @@ def arrivals(
         .join(Route, (Route.feed_id == Trip.feed_id) & (Route.route_id == Trip.route_id))
         .where(
             StopTime.feed_id == feed_id,
-            StopTime.stop_id == stop.stop_id,
-            StopTime.departure_s.is_not(None),
+            StopTime.stop_id == stop_id,
+            StopTime.departure_s.is_not(None),  # untimed stops have no time to show
         )
     ).all()
-    trips_here = select(StopTime.trip_id).where(
-        StopTime.feed_id == feed_id, StopTime.stop_id == stop.stop_id
-    )
-    windows = [
-        FrequencyWindow.from_row(row._mapping)
-        for row in session.execute(
-            select(
-                Frequency.trip_id,
-                Frequency.start_s,
-                Frequency.end_s,
-                Frequency.headway_secs,
-                Frequency.exact_times,
-            ).where(Frequency.feed_id == feed_id, Frequency.trip_id.in_(trips_here))
-        )
-    ]
     first_departures = _first_departures(session, feed_id, {w.trip_id for w in windows})
     trips = {
         row.trip_id: TripInfo(
@@ -280,19 +289,40 @@ def arrivals(
         StopCall(row.trip_id, row.stop_sequence, row.arrival_s, row.departure_s, row.stop_headsign)
         for row in rows
     ]
-    calendars = [
-        ServiceCalendar.from_row(row._mapping)
-        for row in session.execute(select(Calendar.__table__).where(Calendar.feed_id == feed_id))
-    ]
-    exceptions = [
-        ServiceException.from_row(row._mapping)
-        for row in session.execute(
-            select(CalendarDate.service_id, CalendarDate.date, CalendarDate.exception_type).where(
-                CalendarDate.feed_id == feed_id
-            )
+    return calls, trips
+
+
+def _frequency_windows(
+    session: Session, feed_id: int, trip_ids: Select[Any]
+) -> list[FrequencyWindow]:
+    rows = session.execute(
+        select(
+            Frequency.trip_id,
+            Frequency.start_s,
+            Frequency.end_s,
+            Frequency.headway_secs,
+            Frequency.exact_times,
+        ).where(Frequency.feed_id == feed_id, Frequency.trip_id.in_(trip_ids))
+    )
+    return [FrequencyWindow.from_row(row._mapping) for row in rows]
+
+
+def _service_calendars(session: Session, feed_id: int) -> list[ServiceCalendar]:
+    rows = session.execute(select(Calendar.__table__).where(Calendar.feed_id == feed_id))
+    return [ServiceCalendar.from_row(row._mapping) for row in rows]
+
+
+def _service_exceptions(session: Session, feed_id: int) -> list[ServiceException]:
+    rows = session.execute(
+        select(CalendarDate.service_id, CalendarDate.date, CalendarDate.exception_type).where(
+            CalendarDate.feed_id == feed_id
         )
-    ]
-    delays = [
+    )
+    return [ServiceException.from_row(row._mapping) for row in rows]
+
+
+def _stored_delays(session: Session, trip_ids: Select[Any]) -> list[Delay]:
+    return [
         Delay(
             trip_id=row.trip_id,
             stop_sequence=row.stop_sequence,
@@ -301,12 +331,8 @@ def arrivals(
             service_date=row.service_date,
             start_time_s=row.start_time_s,
         )
-        for row in session.scalars(select(TripDelay).where(TripDelay.trip_id.in_(trips_here)))
+        for row in session.scalars(select(TripDelay).where(TripDelay.trip_id.in_(trip_ids)))
     ]
-    items = upcoming_arrivals(
-        at, calls, trips, calendars, exceptions, windows, delays, tz=tz, limit=limit
-    )
-    return {"items": [item.to_dict() for item in items]}
 
 
 def _first_departures(session: Session, feed_id: int, trip_ids: set[str]) -> dict[str, int]:

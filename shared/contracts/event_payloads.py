@@ -18,7 +18,11 @@ class AdministrativeDecisionIssued(Payload):
 
     source_record_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     subject_type = fields.String(required=True, validate=validate.OneOf(SUBJECT_TYPES))
-    subject_id = fields.String(required=True, metadata={"description": "credit code or ID number"})
+    subject_id = fields.String(
+        required=True,
+        metadata={"description": "credit code, resident ID number or citizen card number"},
+    )
+    subject_name = fields.String(load_default=None, allow_none=True)
     category = fields.String(required=True)
     severity = fields.String(required=True, validate=validate.OneOf(("minor", "serious", "severe")))
     basis = fields.String(required=True, metadata={"description": "legal document reference"})

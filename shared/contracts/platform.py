@@ -59,7 +59,9 @@ def load_request(schema: type[Schema], data: Any) -> dict[str, Any]:
     The message lists the first problem of each field so that a log line alone is useful.
     """
     if not isinstance(data, dict):
-        raise ValidationFailed("request body must be an object", fields={"_schema": ["not an object"]})
+        raise ValidationFailed(
+            "request body must be an object", fields={"_schema": ["not an object"]}
+        )
     try:
         return schema().load(data)
     except ValidationError as exc:
@@ -213,7 +215,8 @@ class TokenResponse(Schema):
 
 class RevokeTokenResponse(Schema):
     revoked = fields.Boolean(
-        required=True, metadata={"description": "false when the token was unknown or already revoked"}
+        required=True,
+        metadata={"description": "false when the token was unknown or already revoked"},
     )
 
 
@@ -294,7 +297,9 @@ class AppendAuditRequest(Request):
     resource = _trimmed(200)
     purpose = _trimmed(200)
     occurred_at = fields.AwareDateTime(load_default=None, allow_none=True, format="iso")
-    request_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    request_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=100)
+    )
     event_id = fields.UUID(
         load_default=None,
         allow_none=True,
@@ -350,8 +355,10 @@ class AuditChainReport(Schema):
     reason = fields.String(required=True, allow_none=True)
     head_hash = fields.String(
         required=True,
-        metadata={"description": "hash of the newest entry; anchor it elsewhere to detect "
-                  "a rewrite of the whole chain"},
+        metadata={
+            "description": "hash of the newest entry; anchor it elsewhere to detect "
+            "a rewrite of the whole chain"
+        },
     )
 
 

@@ -110,6 +110,8 @@ def scheduled_stops(sample_feed: GtfsFeed) -> dict[str, list[ScheduledStop]]:
         sample_feed.rows("stop_times.txt"), key=lambda r: (r["trip_id"], r["stop_sequence"])
     ):
         stops.setdefault(row["trip_id"], []).append(
-            ScheduledStop(row["stop_sequence"], row["stop_id"], row["arrival_s"], row["departure_s"])
+            ScheduledStop(
+                row["stop_sequence"], row["stop_id"], row["arrival_s"], row["departure_s"]
+            )
         )
     return stops

@@ -1,6 +1,8 @@
 """Reading GTFS feeds and GTFS-Realtime messages (services/traffic/gtfs.py)."""
 
 import datetime as dt
+import io
+import zipfile
 
 import pytest
 from google.transit import gtfs_realtime_pb2
@@ -66,6 +68,16 @@ def test_one_of_arrival_and_departure_stands_for_both(make_zip, sample_files):
     stop_times = sample_files["stop_times.txt"].decode()
     half = stop_times.replace("STBA,6:20:00,6:20:00", "STBA,,6:20:00")
     assert load_feed(make_zip(stop_times_txt=half)).rows("stop_times.txt")[1]["arrival_s"] == 22_800
+
+
+def test_files_in_a_folder_and_empty_optional_files(sample_files):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in sample_files.items():
+            archive.writestr(f"feed/{name}", b"" if name == "frequencies.txt" else data)
+    feed = load_feed(buffer.getvalue())
+    assert len(feed.rows("stops.txt")) == 9
+    assert feed.rows("frequencies.txt") == []
 
 
 def _rejected(feed_bytes: bytes) -> ValidationFailed:
@@ -215,9 +227,7 @@ def test_parse_realtime_trip_updates_and_alerts():
 
 
 def test_differential_message():
-    update = parse_realtime(
-        _message(gtfs_realtime_pb2.FeedHeader.DIFFERENTIAL).SerializeToString()
-    )
+    update = parse_realtime(_message(gtfs_realtime_pb2.FeedHeader.DIFFERENTIAL).SerializeToString())
     assert update.full_dataset is False
     assert update.delays == ()
 
@@ -236,4 +246,6 @@ def test_bad_start_date_in_a_trip_update():
     entity.trip_update.trip.start_date = "2007-06-05"
     with pytest.raises(ValidationFailed) as caught:
         parse_realtime(message.SerializeToString())
-    assert caught.value.fields == {"feed_message": ["entity 'bad': '2007-06-05' is not a date YYYYMMDD"]}
+    assert caught.value.fields == {
+        "feed_message": ["entity 'bad': '2007-06-05' is not a date YYYYMMDD"]
+    }

@@ -1,0 +1,1 @@
+"""Alembic revisions of the traffic database (branch ``traffic``), run by ``shared.db.migrate``."""

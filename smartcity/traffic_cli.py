@@ -1,0 +1,120 @@
+"""``smartcity traffic``: the traffic department's operator commands.
+
+smartcity traffic import-gtfs FEED.zip   make a GTFS feed the transit timetable
+
+The import writes straight into the traffic database (``TRAFFIC_DATABASE_URL``, or the
+configured default), migrating it first so that it works on a fresh database, and needs no
+running service: a city's feed is tens of megabytes, more than an RPC message should carry.
+The feed and its ``traffic.feed_imported`` event are committed together; the event is then
+published once. If the broker is down it waits in the outbox and the traffic service's relay
+sends it when the service next runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from shared import config as settings
+
+EXIT_INVALID_FEED = 2
+
+
+@contextlib.contextmanager
+def _blocking_psycopg2() -> Iterator[None]:
+    """psycopg2 as a plain blocking driver for the import, so the importer can use COPY.
+
+    The command line runs under eventlet (see ``smartcity.cli``), which makes psycopg2 green,
+    and a green connection refuses COPY. Nothing else runs in this process meanwhile.
+    """
+    import psycopg2.extensions
+
+    callback = psycopg2.extensions.get_wait_callback()
+    psycopg2.extensions.set_wait_callback(None)
+    try:
+        yield
+    finally:
+        psycopg2.extensions.set_wait_callback(callback)
+
+
+class _ByteProgress:
+    """A tqdm bar in bytes of the feed, driven by the importer's progress reports."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def __call__(self, report: object) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=report.bytes_total, unit="B", unit_scale=True, desc="import")
+        if report.file:
+            self.bar.set_postfix_str(f"{report.file} {report.rows} rows")
+        self.bar.update(report.bytes_done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@click.group()
+def traffic() -> None:
+    """The traffic service's data: transit timetable."""
+
+
+@traffic.command("import-gtfs")
+@click.argument("feed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", default=None, help="Name of the feed (default: the file's name).")
+def import_gtfs_command(feed: Path, name: str | None) -> None:
+    """Make FEED (a GTFS zip) the transit timetable, replacing the one in use.
+
+    A malformed feed is refused with the file, line and field at fault (exit code 2), and
+    the timetable in use stays as it was.
+    """
+    from sqlalchemy.orm import sessionmaker
+
+    from services.traffic.models import Base
+    from services.traffic.service import MIGRATIONS, import_gtfs
+    from shared.db import UnitOfWork, make_engine, migrate
+    from shared.errors import ValidationFailed
+    from shared.outbox import OutboxRelay
+
+    engine = make_engine(settings.database_url("traffic"))
+    try:
+        migrate(engine, "traffic", MIGRATIONS, Base.metadata)
+        unit = UnitOfWork(sessionmaker(engine, expire_on_commit=False), "traffic")
+        progress = _ByteProgress()
+        try:
+            with _blocking_psycopg2():
+                summary = import_gtfs(unit, feed, name=name or feed.stem, progress=progress)
+        except ValidationFailed as error:
+            progress.close()
+            click.echo(f"{feed}: invalid feed: {error.message}", err=True)
+            click.echo("nothing was changed", err=True)
+            sys.exit(EXIT_INVALID_FEED)
+        finally:
+            unit.close()
+        progress.close()
+        rows = sum(summary.row_counts.values())
+        click.echo(
+            f"imported feed {summary.feed_id} '{summary.name}' ({summary.timezone}): "
+            f"{rows} rows in {summary.seconds:.1f} s"
+        )
+        for file, count in summary.row_counts.items():
+            click.echo(f"  {file:<20} {count:>9}")
+        relay = OutboxRelay(engine, settings.amqp_uri())
+        relay.publish_pending()
+        if relay.pending_count():
+            click.echo(
+                "the message broker is unreachable: the traffic.feed_imported event will go "
+                "out when the traffic service next runs",
+                err=True,
+            )
+        else:
+            click.echo("published traffic.feed_imported")
+    finally:
+        engine.dispose()

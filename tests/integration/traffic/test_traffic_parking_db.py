@@ -1,0 +1,192 @@
+"""Parking lots, free spaces and reservations in a real database (services/traffic/parking.py)."""
+
+import datetime as dt
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.traffic import parking
+from services.traffic.models import Reservation
+from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.identity import credit_code_check_char, make_card_number
+
+OPERATOR = "91210100MA0KC1234" + credit_code_check_char("91210100MA0KC1234")
+CARD = make_card_number(1)
+OTHER_CARD = make_card_number(2)
+NOW = dt.datetime(2024, 5, 1, 8, 0)  # naive UTC
+HOUR = dt.timedelta(hours=1)
+MINUTE = dt.timedelta(minutes=1)
+# Shenyang Railway Station square; 300 m north is 300 / 111 195.08 = 0.0026980 degrees.
+LAT, LON = 41.7948, 123.3953
+METRES_PER_DEGREE = 111_195.08
+
+
+def _lot(session, lot_id, capacity, lat=LAT, lon=LON, price="3.50"):
+    return parking.add_lot(session, lot_id, f"Lot {lot_id}", lat, lon, capacity, price, OPERATOR)
+
+
+def test_add_lot_validates_and_refuses_duplicates(session):
+    lot = _lot(session, "P1", 50)
+    assert lot == {
+        "lot_id": "P1",
+        "name": "Lot P1",
+        "lat": LAT,
+        "lon": LON,
+        "capacity": 50,
+        "price_per_hour": "3.50",
+        "operator_credit_code": OPERATOR,
+    }
+    with pytest.raises(Conflict):
+        _lot(session, "P1", 10)
+    for field, kwargs in [
+        ("operator_credit_code", {"operator_credit_code": "123"}),
+        ("price_per_hour", {"price_per_hour": "2.505"}),
+        ("capacity", {"capacity": -1}),
+        ("lat", {"lat": 91}),
+    ]:
+        arguments = {
+            "lot_id": "P2",
+            "name": "Lot P2",
+            "lat": LAT,
+            "lon": LON,
+            "capacity": 5,
+            "price_per_hour": Decimal("2.00"),
+            "operator_credit_code": OPERATOR,
+            **kwargs,
+        }
+        with pytest.raises(ValidationFailed) as caught:
+            parking.add_lot(session, **arguments)
+        assert list(caught.value.fields) == [field]
+
+
+def test_lots_near_with_live_free_spaces(session):
+    _lot(session, "NEAR", 50)
+    _lot(session, "NORTH", 20, lat=LAT + 300 / METRES_PER_DEGREE)
+    _lot(session, "FAR", 20, lat=LAT + 0.1)  # 11 km away
+    at = NOW + 45 * MINUTE
+    parking.record_occupancy(session, "NEAR", 40, NOW)
+    parking.record_occupancy(session, "NEAR", 45, NOW + 30 * MINUTE)
+    parking.record_occupancy(session, "NEAR", 50, NOW + 60 * MINUTE)  # after ``at``
+    held = parking.reserve(session, "NEAR", CARD, NOW + 40 * MINUTE, NOW + 3 * HOUR, NOW)
+    arrived = parking.reserve(session, "NEAR", OTHER_CARD, NOW + 30 * MINUTE, NOW + 2 * HOUR, NOW)
+    parking.check_in(session, arrived["reservation_id"], NOW + 35 * MINUTE)
+    session.commit()
+
+    lots = parking.lots_near(session, LAT, LON, 1000, at)
+    # NEAR at 8:45: the 8:30 reading says 45 occupied; the car due at 8:40 has not come and
+    # holds a space; the checked-in car is among the 45: 50 - 45 - 1 = 4 free.
+    # NORTH has no reading: 0 occupied, all 20 free.
+    assert [(lot["lot_id"], lot["free_spaces"], lot["occupied"]) for lot in lots] == [
+        ("NEAR", 4, 45),
+        ("NORTH", 20, 0),
+    ]
+    assert lots[0]["observed_at"] == "2024-05-01T08:30:00+00:00"
+    assert lots[0]["distance_m"] == 0.0
+    assert lots[1]["distance_m"] == pytest.approx(300.0, abs=0.1)
+    assert lots[1]["observed_at"] is None
+    assert held["status"] == "reserved"
+    # At 8:56 the reserved car is a no-show (more than 15 minutes late): it holds nothing.
+    assert parking.lots_near(session, LAT, LON, 100, NOW + 56 * MINUTE)[0]["free_spaces"] == 5
+
+
+def test_reserve_until_full(session):
+    _lot(session, "SMALL", 2)
+    window = (NOW + HOUR, NOW + 3 * HOUR)
+    first = parking.reserve(session, "SMALL", CARD, *window, NOW)
+    parking.reserve(session, "SMALL", OTHER_CARD, *window, NOW)
+    with pytest.raises(Conflict) as caught:
+        parking.reserve(session, "SMALL", CARD, NOW + 2 * HOUR, NOW + 4 * HOUR, NOW)
+    assert caught.value.message == "no_free_space"
+    # Back to back with both is fine, and cancelling frees a space.
+    parking.reserve(session, "SMALL", CARD, NOW + 3 * HOUR, NOW + 4 * HOUR, NOW)
+    cancelled = parking.cancel_reservation(session, first["reservation_id"], CARD)
+    assert cancelled["status"] == "cancelled"
+    parking.reserve(session, "SMALL", CARD, NOW + 2 * HOUR, NOW + 3 * HOUR, NOW)
+    session.commit()
+    active = session.scalar(
+        select(func.count()).select_from(Reservation).where(Reservation.status == "reserved")
+    )
+    assert active == 3
+
+
+def test_reserve_validates_its_input(session):
+    _lot(session, "P", 5)
+    with pytest.raises(ValidationFailed) as caught:
+        parking.reserve(session, "P", "2101000000000013", NOW + HOUR, NOW + 2 * HOUR, NOW)
+    assert list(caught.value.fields) == ["card_number"]
+    with pytest.raises(ValidationFailed) as caught:
+        parking.reserve(session, "P", CARD, NOW - HOUR, NOW + HOUR, NOW)
+    assert list(caught.value.fields) == ["starts_at"]
+    with pytest.raises(NotFound):
+        parking.reserve(session, "NOPE", CARD, NOW + HOUR, NOW + 2 * HOUR, NOW)
+
+
+def test_check_in_check_out_and_cancel_rules(session):
+    _lot(session, "P", 5)
+    booking = parking.reserve(session, "P", CARD, NOW + HOUR, NOW + 2 * HOUR, NOW)
+    key = booking["reservation_id"]
+    with pytest.raises(Conflict):  # 40 minutes early: before the 15-minute allowance
+        parking.check_in(session, key, NOW + 20 * MINUTE)
+    with pytest.raises(NotFound):  # someone else's reservation
+        parking.cancel_reservation(session, key, OTHER_CARD)
+    assert parking.check_in(session, key, NOW + 50 * MINUTE)["status"] == "checked_in"
+    with pytest.raises(Conflict):
+        parking.cancel_reservation(session, key, CARD)
+    assert parking.check_out(session, key)["status"] == "completed"
+    with pytest.raises(ValidationFailed):
+        parking.check_out(session, "not-a-uuid")
+
+
+def test_no_shows_are_marked_and_counted_over_30_days(session):
+    _lot(session, "P", 5)
+    long_ago = NOW - 40 * 24 * HOUR
+    starts = [long_ago, NOW - 20 * 24 * HOUR, NOW - 5 * 24 * HOUR, NOW - HOUR, NOW - 10 * MINUTE]
+    for start in starts:
+        parking.reserve(session, "P", CARD, start, start + HOUR, start - HOUR)
+    marked = parking.mark_no_shows(session, NOW)
+    # All but the one that started 10 minutes ago (still within the 15-minute grace).
+    assert (
+        [m["starts_at"] for m in marked]
+        == [  # oldest first, as UTC ISO 8601
+            start.replace(tzinfo=dt.UTC).isoformat() for start in starts[:4]
+        ]
+    )
+    # The one 40 days ago is outside the 30-day window: 3 no-shows count.
+    count = parking.no_show_count(session, CARD, NOW)
+    assert count == 3
+    assert parking.repeat_offender(count)
+    assert parking.no_show_count(session, OTHER_CARD, NOW) == 0
+
+
+def test_last_space_goes_to_exactly_one_of_two_concurrent_requests(
+    traffic_engine, session, is_postgresql
+):
+    if not is_postgresql:
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises all writers")
+    _lot(session, "LAST", 1)
+    session.commit()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def request(card: str) -> None:
+        with Session(traffic_engine) as own:
+            barrier.wait()
+            try:
+                parking.reserve(own, "LAST", card, NOW + HOUR, NOW + 2 * HOUR, NOW)
+                time.sleep(0.3)  # hold the lock while the other request arrives
+                own.commit()
+                outcomes.append("reserved")
+            except Conflict as error:
+                outcomes.append(error.message)
+
+    threads = [threading.Thread(target=request, args=(card,)) for card in (CARD, OTHER_CARD)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(outcomes) == ["no_free_space", "reserved"]
+    assert session.scalar(select(func.count()).select_from(Reservation)) == 1
