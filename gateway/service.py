@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from gateway.auth import Authenticator
 from gateway.ratelimit import RateLimiter
+from gateway.routes.credit import CreditRoutes
+from gateway.routes.identity import IdentityRoutes
 from gateway.routes.ops import OpsRoutes
+from gateway.routes.registry import RegistryRoutes
 from gateway.routes.traffic import TrafficRoutes
 from gateway.rpc import Services
 from shared.observability import Observed
 
 
-class GatewayService(OpsRoutes, TrafficRoutes):
+class GatewayService(OpsRoutes, IdentityRoutes, RegistryRoutes, CreditRoutes, TrafficRoutes):
     name = "gateway"
 
     observed = Observed()

@@ -181,3 +181,60 @@ def db_revision(service: str, message: str) -> None:
 from smartcity.traffic_cli import traffic  # noqa: E402
 
 main.add_command(traffic)
+
+
+def _platform_rpc(method: str, *args: object) -> object:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from shared.config import PLATFORM
+
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=15) as cluster:
+        return getattr(getattr(cluster, PLATFORM), method)(*args)
+
+
+@main.group()
+def clients() -> None:
+    """API clients of departments, integrators and operators (keys are shown once)."""
+
+
+@clients.command("create")
+@click.option("--name", default=None, help="Who the client is (default: role/department).")
+@click.option("--role", type=click.Choice(["department", "integrator", "operator"]),
+              required=True)
+@click.option("--department", default=None)
+@click.option("--scopes", default="", help="Comma-separated, e.g. credit.check,credit.records")
+@click.option("--json", "as_json", is_flag=True)
+def clients_create(name: str | None, role: str, department: str | None, scopes: str,
+                   as_json: bool) -> None:
+    from smartcity.runner import BrokerUnreachable, check_broker
+
+    try:
+        check_broker(settings.amqp_uri())
+    except BrokerUnreachable as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    scope_list = [scope.strip() for scope in scopes.split(",") if scope.strip()]
+    client = _platform_rpc("create_client", name or f"{role}:{department or '-'}", role,
+                           department, scope_list)
+    if as_json:
+        click.echo(json.dumps({"client_id": client["client_id"], "api_key": client["api_key"]}))
+        return
+    click.echo(f"client {client['client_id']} ({role} {department or ''}) scopes={scope_list}")
+    click.echo(f"API key (shown once, store it now): {client['api_key']}")
+
+
+@main.group()
+def audit() -> None:
+    """The hash-chained audit log of personal-data access."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Exit 1 if any audit entry was altered, removed or re-ordered."""
+    report = _platform_rpc("verify_audit_chain")
+    if report["ok"]:
+        click.echo(f"audit chain intact: {report['checked']} entries")
+        return
+    click.echo(f"audit chain BROKEN at entry {report['first_bad_seq']}: {report['reason']}",
+               err=True)
+    sys.exit(1)

@@ -16,10 +16,14 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from shared import config as settings
+
+if TYPE_CHECKING:
+    from services.traffic.importer import ImportProgress
 
 EXIT_INVALID_FEED = 2
 
@@ -45,9 +49,9 @@ class _ByteProgress:
     """A tqdm bar in bytes of the feed, driven by the importer's progress reports."""
 
     def __init__(self) -> None:
-        self.bar = None
+        self.bar: Any = None
 
-    def __call__(self, report: object) -> None:
+    def __call__(self, report: ImportProgress) -> None:
         from tqdm import tqdm
 
         if self.bar is None:
@@ -88,17 +92,19 @@ def import_gtfs_command(feed: Path, name: str | None) -> None:
         migrate(engine, "traffic", MIGRATIONS, Base.metadata)
         unit = UnitOfWork(sessionmaker(engine, expire_on_commit=False), "traffic")
         progress = _ByteProgress()
+        refused: ValidationFailed | None = None
         try:
             with _blocking_psycopg2():
                 summary = import_gtfs(unit, feed, name=name or feed.stem, progress=progress)
         except ValidationFailed as error:
+            refused = error
+        finally:
             progress.close()
-            click.echo(f"{feed}: invalid feed: {error.message}", err=True)
+            unit.close()
+        if refused is not None:
+            click.echo(f"{feed}: invalid feed: {refused.message}", err=True)
             click.echo("nothing was changed", err=True)
             sys.exit(EXIT_INVALID_FEED)
-        finally:
-            unit.close()
-        progress.close()
         rows = sum(summary.row_counts.values())
         click.echo(
             f"imported feed {summary.feed_id} '{summary.name}' ({summary.timezone}): "

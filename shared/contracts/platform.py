@@ -43,7 +43,8 @@ MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 
 CHINESE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(:[a-z0-9_*]+)*$")
+SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*([.:][a-z0-9_*]+)*$")
+"""``<area>.<permission>``, e.g. ``credit.check``, ``registry.population``."""
 
 
 class Request(Schema):
@@ -191,7 +192,9 @@ class ResidentRecordResponse(Schema):
 # --- login tokens ---------------------------------------------------------------------------
 
 
-class IssueTokenRequest(Request):
+class LoginRequest(Request):
+    """``POST /api/v1/auth/token``: what the resident types."""
+
     username = fields.String(
         required=True,
         metadata={"description": "citizen card number or resident ID number"},
@@ -199,6 +202,11 @@ class IssueTokenRequest(Request):
     password = fields.String(
         required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX_LENGTH)
     )
+
+
+class IssueTokenRequest(LoginRequest):
+    """The platform RPC: the login plus the address it came from (for lock-out records)."""
+
     client_ip = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 

@@ -146,14 +146,12 @@ def test_progress_reports_bytes_up_to_the_total(session):
 
 
 @pytest.fixture(params=["as configured", "COPY"])
-def bulk_path(request: pytest.FixtureRequest, is_postgresql: bool) -> Iterator[str]:
+def bulk_path(request: pytest.FixtureRequest) -> Iterator[str]:
     """Under this suite's eventlet, psycopg2 is green and refuses COPY, so the importer falls
-    back to multi-row INSERTs; "COPY" runs psycopg2 in blocking mode, as a CLI process would."""
+    back to multi-row INSERTs; "COPY" runs psycopg2 in blocking mode, as the CLI does."""
     if request.param == "as configured":
         yield request.param
         return
-    if not is_postgresql:
-        pytest.skip("COPY is PostgreSQL's")
     import psycopg2.extensions
 
     callback = psycopg2.extensions.get_wait_callback()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.traffic import parking
 from services.traffic.models import Reservation
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import credit_code_check_char, make_card_number
 
 OPERATOR = "91210100MA0KC1234" + credit_code_check_char("91210100MA0KC1234")
@@ -73,7 +73,7 @@ def test_lots_near_with_live_free_spaces(session):
     parking.record_occupancy(session, "NEAR", 50, NOW + 60 * MINUTE)  # after ``at``
     held = parking.reserve(session, "NEAR", CARD, NOW + 40 * MINUTE, NOW + 3 * HOUR, NOW)
     arrived = parking.reserve(session, "NEAR", OTHER_CARD, NOW + 30 * MINUTE, NOW + 2 * HOUR, NOW)
-    parking.check_in(session, arrived["reservation_id"], NOW + 35 * MINUTE)
+    parking.check_in(session, arrived["reservation_id"], OTHER_CARD, NOW + 35 * MINUTE)
     session.commit()
 
     lots = parking.lots_near(session, LAT, LON, 1000, at)
@@ -130,15 +130,43 @@ def test_check_in_check_out_and_cancel_rules(session):
     booking = parking.reserve(session, "P", CARD, NOW + HOUR, NOW + 2 * HOUR, NOW)
     key = booking["reservation_id"]
     with pytest.raises(Conflict):  # 40 minutes early: before the 15-minute allowance
-        parking.check_in(session, key, NOW + 20 * MINUTE)
-    with pytest.raises(NotFound):  # someone else's reservation
+        parking.check_in(session, key, CARD, NOW + 20 * MINUTE)
+    with pytest.raises(Forbidden):  # someone else's reservation
         parking.cancel_reservation(session, key, OTHER_CARD)
-    assert parking.check_in(session, key, NOW + 50 * MINUTE)["status"] == "checked_in"
+    with pytest.raises(Forbidden):
+        parking.check_in(session, key, OTHER_CARD, NOW + 50 * MINUTE)
+    assert parking.check_in(session, key, CARD, NOW + 50 * MINUTE)["status"] == "checked_in"
     with pytest.raises(Conflict):
         parking.cancel_reservation(session, key, CARD)
-    assert parking.check_out(session, key)["status"] == "completed"
+    assert parking.check_out(session, key, CARD)["status"] == "completed"
     with pytest.raises(ValidationFailed):
-        parking.check_out(session, "not-a-uuid")
+        parking.check_out(session, "not-a-uuid", CARD)
+    with pytest.raises(NotFound):
+        parking.cancel_reservation(session, "7c4a0d4e-0000-4000-8000-000000000000", CARD)
+
+
+def test_card_reservations_and_lot_status(session):
+    _lot(session, "P", 3)
+    early = parking.reserve(session, "P", CARD, NOW + HOUR, NOW + 2 * HOUR, NOW)
+    late = parking.reserve(session, "P", CARD, NOW + 5 * HOUR, NOW + 6 * HOUR, NOW)
+    parking.reserve(session, "P", OTHER_CARD, NOW + HOUR, NOW + 3 * HOUR, NOW)
+    # Latest start first, the other card's reservation not among them.
+    assert [r["reservation_id"] for r in parking.card_reservations(session, CARD)] == [
+        late["reservation_id"],
+        early["reservation_id"],
+    ]
+    parking.record_occupancy(session, "P", 1, NOW + 30 * MINUTE)
+    # At 9:10 two reserved cars are due (both start at 9:00, neither has come) and the 8:30
+    # reading counts 1 occupied: 3 - 1 - 2 = 0 free.
+    status = parking.lot_status(session, "P", NOW + 70 * MINUTE)
+    assert (status["occupied"], status["free_spaces"], status["observed_at"]) == (
+        1,
+        0,
+        "2024-05-01T08:30:00+00:00",
+    )
+    assert status["capacity"] == 3 and "distance_m" not in status
+    with pytest.raises(NotFound):
+        parking.lot_status(session, "NOPE", NOW)
 
 
 def test_no_shows_are_marked_and_counted_over_30_days(session):
@@ -162,11 +190,39 @@ def test_no_shows_are_marked_and_counted_over_30_days(session):
     assert parking.no_show_count(session, OTHER_CARD, NOW) == 0
 
 
-def test_last_space_goes_to_exactly_one_of_two_concurrent_requests(
-    traffic_engine, session, is_postgresql
-):
-    if not is_postgresql:
-        pytest.skip("row locks are PostgreSQL's; SQLite serialises all writers")
+def test_sweep_names_the_no_show_that_reaches_the_threshold_once(session):
+    _lot(session, "P", 5)
+
+    def booking(card, start):
+        return parking.reserve(session, "P", card, start, start + HOUR, start - HOUR)
+
+    first = booking(CARD, NOW - 20 * 24 * HOUR)
+    other = booking(OTHER_CARD, NOW - 6 * 24 * HOUR)
+    second = booking(CARD, NOW - 5 * 24 * HOUR)
+    marked, offenders = parking.sweep_no_shows(session, NOW - 4 * 24 * HOUR)
+    # Two no-shows of CARD and one of OTHER_CARD, oldest first: nobody at 3 yet.
+    assert [m["reservation_id"] for m in marked] == [
+        first["reservation_id"],
+        other["reservation_id"],
+        second["reservation_id"],
+    ]
+    assert offenders == []
+
+    third = booking(CARD, NOW - HOUR)
+    fourth = booking(CARD, NOW - 50 * MINUTE)
+    marked, offenders = parking.sweep_no_shows(session, NOW)
+    # CARD had 2; the third makes 3 (the threshold), the fourth 4: one offence, by the third.
+    assert [m["reservation_id"] for m in marked] == [
+        third["reservation_id"],
+        fourth["reservation_id"],
+    ]
+    assert offenders == [parking.RepeatNoShows(CARD, third["reservation_id"], 4)]
+    session.commit()
+
+    assert parking.sweep_no_shows(session, NOW + MINUTE) == ([], [])
+
+
+def test_last_space_goes_to_exactly_one_of_two_concurrent_requests(traffic_engine, session):
     _lot(session, "LAST", 1)
     session.commit()
     barrier = threading.Barrier(2)

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 import pytest
 
 from services.traffic.parking import (
+    RepeatNoShows,
     as_utc,
     count_overlapping,
     free_spaces,
     is_no_show,
+    no_show_penalty,
     overlaps,
     repeat_offender,
+    threshold_reached_by,
     validate_window,
 )
 from shared.errors import ValidationFailed
@@ -117,3 +120,41 @@ def test_repeat_offender(count, threshold, expected):
 
 def test_repeat_offender_default_threshold_is_three():
     assert repeat_offender(3) and not repeat_offender(2)
+
+
+@pytest.mark.parametrize(
+    ("count_after", "new_no_shows", "expected"),
+    [
+        (3, ["a", "b", "c"], "c"),  # 0 before: the third new one reaches 3
+        (3, ["d"], "d"),  # 2 before
+        (4, ["b", "c", "d"], "c"),  # 1 before: b makes 2, c makes 3
+        (2, ["a", "b"], None),  # below the threshold
+        (4, ["d"], None),  # 3 before: already reached, no second penalty
+        (3, [], None),  # nothing new this sweep
+    ],
+)
+def test_threshold_reached_by_names_the_no_show_that_crossed_it(
+    count_after, new_no_shows, expected
+):
+    assert threshold_reached_by(count_after, new_no_shows) == expected
+
+
+def test_no_show_penalty_is_dated_by_the_city_calendar():
+    offence = RepeatNoShows("2101000000000012", "0b4bd9d4-59a6-4f5c-9a39-0f7b4e0d1c11", 3)
+    # 2024-02-29 17:30 UTC is 2024-03-01 01:30 in Shenyang (UTC+8): decided on 1 March,
+    # valid for a year.
+    penalty = no_show_penalty(offence, dt.datetime(2024, 2, 29, 17, 30))
+    assert penalty == {
+        "source_record_id": "no-show-2101000000000012-0b4bd9d4-59a6-4f5c-9a39-0f7b4e0d1c11",
+        "subject_type": "individual",
+        "subject_id": "2101000000000012",
+        "category": "administrative_penalty",
+        "severity": "minor",
+        "basis": "Shenyang parking reservation rules, no-show",
+        "decided_on": "2024-03-01",
+        "valid_until": "2025-03-01",
+        "summary": "3 reserved parking spaces not taken up within 30 days",
+    }
+    # 2024-02-29 08:00 UTC is still 29 February in Shenyang; a year later has no 29th.
+    leap = no_show_penalty(offence, dt.datetime(2024, 2, 29, 8, 0))
+    assert (leap["decided_on"], leap["valid_until"]) == ("2024-02-29", "2025-02-28")

@@ -1,0 +1,109 @@
+"""The HTTP edge: one error body, bad input → 4xx naming the field, 503/504 instead of a hang,
+request ids end to end, rate limits, and the published API description."""
+
+import eventlet
+from conftest import ENTERPRISE_CODE, LI_LEI, PASSWORD
+from nameko.rpc import rpc
+from openapi_spec_validator import validate
+
+from gateway.platform.service import PlatformService
+
+REGISTRATION = {"name": "Li Lei", "id_number": LI_LEI, "phone": "13812345678",
+                "password": PASSWORD}
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) >= {"error", "message", "fields", "request_id"}
+    assert body["error"] == code
+    return body
+
+
+def test_malformed_json_is_400(stack):
+    response = stack.call("POST", "/api/v1/residents", data=b'{"name": ',
+                          headers={"Content-Type": "application/json"})
+    assert_error(response, 400, "validation_failed")
+
+
+def test_wrong_types_and_unknown_fields_name_the_field(stack):
+    wrong_type = stack.call("POST", "/api/v1/residents", json={**REGISTRATION, "phone": 138})
+    assert "phone" in assert_error(wrong_type, 400, "validation_failed")["fields"]
+    unknown = stack.call("POST", "/api/v1/residents", json={**REGISTRATION, "is_admin": True})
+    assert "is_admin" in assert_error(unknown, 400, "validation_failed")["fields"]
+    not_object = stack.call("POST", "/api/v1/residents", json=[REGISTRATION])
+    assert_error(not_object, 400, "validation_failed")
+
+
+def test_oversized_body_is_413_and_wrong_media_type_415(stack):
+    huge = {**REGISTRATION, "name": "x" * (2 * 1024 * 1024)}
+    assert_error(stack.call("POST", "/api/v1/residents", json=huge), 413, "payload_too_large")
+    form = stack.call("POST", "/api/v1/residents", data=REGISTRATION)
+    assert_error(form, 415, "unsupported_media_type")
+
+
+def test_bad_query_parameters_name_the_field(stack):
+    operator = stack.client("operator")
+    response = stack.call("GET", "/api/v1/clients?limit=many", operator)
+    assert "limit" in assert_error(response, 400, "validation_failed")["fields"]
+
+
+def test_unknown_route_and_wrong_method_answer_json(stack):
+    assert_error(stack.call("GET", "/api/v1/nothing-here"), 404, "not_found")
+    assert_error(stack.call("DELETE", "/api/v1/residents"), 405, "method_not_allowed")
+
+
+def test_request_id_is_kept_or_made_and_reaches_the_event(stack):
+    given = stack.call("GET", "/healthz", headers={"X-Request-Id": "trace-123"})
+    assert given.headers["X-Request-Id"] == "trace-123"
+    made = stack.call("GET", "/healthz")
+    assert len(made.headers["X-Request-Id"]) >= 16
+    error = stack.call("GET", "/api/v1/me", headers={"X-Request-Id": "trace-456"})
+    assert error.json()["request_id"] == "trace-456"
+
+
+def test_a_sector_service_that_is_not_running_gives_503(stack_factory):
+    stack = stack_factory(services=(PlatformService,))  # credit is not running
+    response = stack.call("GET", f"/api/v1/credit/subjects/{ENTERPRISE_CODE}/public")
+    body = assert_error(response, 503, "service_unavailable")
+    assert body["service"] == "credit"
+
+
+class SlowCredit:
+    """Another department's service that answers too late (a test double of credit)."""
+
+    name = "credit"
+
+    @rpc
+    def public_summary(self, credit_code):
+        eventlet.sleep(5)
+        return {}
+
+
+def test_a_service_that_does_not_answer_in_time_gives_504(stack_factory):
+    stack = stack_factory(services=(PlatformService, SlowCredit))
+    response = stack.call("GET", f"/api/v1/credit/subjects/{ENTERPRISE_CODE}/public")
+    body = assert_error(response, 504, "gateway_timeout")
+    assert "credit" in body["message"]
+
+
+def test_rate_limit_per_ip_gives_429_with_retry_after(stack_factory):
+    stack = stack_factory(services=(PlatformService,), RATE_LIMIT_PER_IP=5)
+    statuses = [stack.call("GET", "/healthz").status_code for _ in range(7)]
+    assert statuses[:5] == [200] * 5
+    limited = stack.call("GET", "/healthz")
+    assert_error(limited, 429, "rate_limited")
+    assert 0 < int(limited.headers["Retry-After"]) <= 61
+
+
+def test_openapi_document_is_valid_and_docs_list_every_route(stack):
+    document = stack.call("GET", "/api/openapi.json").json()
+    validate(document)
+    operations = [op for ops in document["paths"].values() for op in ops.values()]
+    assert all(op["x-access"] for op in operations)
+    assert document["paths"]["/api/v1/residents"]["post"]["requestBody"]
+    page = stack.call("GET", "/api/docs")
+    assert page.headers["Content-Type"].startswith("text/html")
+    for path in document["paths"]:
+        assert path.replace("{", "").split("}")[0] in page.text.replace("{", "")
+    assert "department with scope registry.population" in page.text
