@@ -86,7 +86,9 @@ def nameko_config(service: str, **overrides: Any) -> dict[str, Any]:
         "OUTBOX_POLL_INTERVAL": float(env("OUTBOX_POLL_INTERVAL", "1.0")),
     }
     if service == GATEWAY:
-        config["WEB_SERVER_ADDRESS"] = f"{env('GATEWAY_HOST', '0.0.0.0')}:{gateway_port()}"
+        # The gateway is the suite's public door: all interfaces unless GATEWAY_HOST says.
+        host = env("GATEWAY_HOST", "0.0.0.0")  # noqa: S104
+        config["WEB_SERVER_ADDRESS"] = f"{host}:{gateway_port()}"
     config.update(overrides)
     return config
 
