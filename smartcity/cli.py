@@ -15,6 +15,7 @@ import eventlet
 eventlet.monkey_patch()
 
 import json  # noqa: E402
+import logging  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
 from dataclasses import asdict  # noqa: E402
@@ -58,6 +59,9 @@ def up(demo: bool) -> None:
     except BrokerUnreachable as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
+    # Health probes that time out while a service is still migrating get their answer late;
+    # the AMQP library warns about each one. Not news for the operator.
+    logging.getLogger("amqp").setLevel(logging.ERROR)
     suite = Suite(settings.var_dir() / "log")
     click.echo(f"starting the suite; logs in {suite.log_dir}/")
     suite.start()

@@ -29,13 +29,17 @@ class Suite:
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name in self.names:
-            log_file = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - child owns it
+            self._spawn(name)
+
+    def _spawn(self, name: str) -> None:
+        with open(self.log_dir / f"{name}.log", "ab") as log_file:
             self.children[name] = subprocess.Popen(
                 [sys.executable, "-m", "smartcity", "run", name],
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 env=os.environ.copy(),
             )
+        (self.log_dir / f"{name}.pid").write_text(str(self.children[name].pid))
 
     def wait_ready(
         self, timeout: float = READY_TIMEOUT_S, on_ready: Callable[[str], None] | None = None

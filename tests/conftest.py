@@ -24,16 +24,13 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from helpers import POSTGRES_ADMIN_URL  # noqa: E402
 
 warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
-# Local servers trust loopback; the compose PostgreSQL wants its password (harmless locally).
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432/postgres"
-)
 
 
 def docker_engine_available() -> bool:

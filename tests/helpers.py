@@ -1,5 +1,6 @@
 """Small helpers the test suites share (import as ``from helpers import wait_for``)."""
 
+import os
 import time
 from collections.abc import Callable
 from urllib.parse import urlparse
@@ -7,6 +8,10 @@ from urllib.parse import urlparse
 import eventlet
 import pytest
 
+# Local servers trust loopback; the compose PostgreSQL wants its password (harmless locally).
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432/postgres"
+)
 
 def pika_url(amqp_uri: str) -> str:
     """nameko's test URIs say ``pyamqp://``; pika wants ``amqp://``."""

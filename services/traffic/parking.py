@@ -256,8 +256,10 @@ def add_lot(
         price = Decimal(str(price_per_hour))
     except InvalidOperation:
         raise invalid("price_per_hour", "must be a decimal amount") from None
-    if not price.is_finite() or price < 0 or price != price.quantize(Decimal("0.01")):
+    cents = Decimal("0.01")
+    if not price.is_finite() or price < 0 or price != price.quantize(cents):
         raise invalid("price_per_hour", "must be an amount of at least 0 with at most 2 decimals")
+    price = price.quantize(cents)  # "3.5" is stored, and shown, as "3.50"
     code = validate_credit_code(operator_credit_code, "operator_credit_code")
     if session.get(ParkingLot, lot_id) is not None:
         raise Conflict(f"parking lot '{lot_id}' already exists", extra={"lot_id": lot_id})

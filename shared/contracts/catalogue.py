@@ -77,11 +77,12 @@ CATALOGUE: dict[str, EventSpec] = _specs(
         "A resident registered under their real name and got a citizen card.",
     ),
     EventSpec(
-        "platform.card_linked",
+        "*.card_linked",
         1,
         p.CardLinked,
         "restricted",
-        "A sector service linked one of its cards (student ID, tourist card) to a citizen card.",
+        "A sector service linked one of its cards (student ID, tourist card) to a citizen "
+        "card; the platform shows it on the resident's profile.",
     ),
     # -- traffic -------------------------------------------------------------------------------
     EventSpec(

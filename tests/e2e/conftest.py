@@ -16,7 +16,7 @@ from pathlib import Path
 import eventlet
 import pytest
 import sqlalchemy as sa
-from conftest import POSTGRES_ADMIN_URL
+from helpers import POSTGRES_ADMIN_URL
 from nameko.testing import rabbit
 
 from shared.config import GATEWAY, PLATFORM, SERVICES
@@ -59,7 +59,9 @@ def suite(request, tmp_path_factory, backing_services):
     with admin.connect() as conn:
         for service in (*SERVICES, PLATFORM):
             conn.execute(sa.text(f'CREATE DATABASE "{prefix}_{service}"'))
-    pg = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=f"{prefix}_{{service}}")
+    # The template keeps "{service}" literal (rendering the URL would percent-encode it).
+    template = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database="DATABASE").render_as_string(
+        hide_password=False).replace("DATABASE", f"{prefix}_{{service}}")
 
     var_dir = tmp_path_factory.mktemp("suite-var")
     gateway_port = free_port()
@@ -67,7 +69,7 @@ def suite(request, tmp_path_factory, backing_services):
     env = {
         **os.environ,
         "AMQP_URI": amqp_uri,
-        "DATABASE_URL_TEMPLATE": pg.render_as_string(hide_password=False),
+        "DATABASE_URL_TEMPLATE": template,
         "SMARTCITY_VAR_DIR": str(var_dir),
         "GATEWAY_PORT": str(gateway_port),
         "RPC_TIMEOUT": "5",

@@ -8,17 +8,12 @@ from typing import Any
 
 import pytest
 import requests
+from gateway_samples import JWT_SECRET, LI_LEI, PASSWORD
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from gateway.platform.service import PlatformService
 from gateway.service import GatewayService
 from services.credit.service import CreditService
-
-JWT_SECRET = "gateway-integration-tests-secret-0123456789"
-PASSWORD = "correct horse battery"
-LI_LEI = "210102199003071233"
-HAN_MEIMEI = "21010219900318123X"
-ENTERPRISE_CODE = "91110000600037341L"
 
 
 def free_port() -> int:

@@ -3,7 +3,7 @@ what their scope grants; every department read of personal data lands in the res
 access log, and the hash-chained audit log detects tampering."""
 
 import sqlalchemy as sa
-from conftest import HAN_MEIMEI, LI_LEI
+from gateway_samples import HAN_MEIMEI, LI_LEI
 from helpers import wait_for
 
 from gateway.access import PUBLIC

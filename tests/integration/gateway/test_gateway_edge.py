@@ -2,7 +2,7 @@
 request ids end to end, rate limits, and the published API description."""
 
 import eventlet
-from conftest import ENTERPRISE_CODE, LI_LEI, PASSWORD
+from gateway_samples import ENTERPRISE_CODE, LI_LEI, PASSWORD
 from nameko.rpc import rpc
 from openapi_spec_validator import validate
 

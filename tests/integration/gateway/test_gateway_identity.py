@@ -4,7 +4,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from conftest import HAN_MEIMEI, JWT_SECRET, LI_LEI, PASSWORD
+from gateway_samples import HAN_MEIMEI, JWT_SECRET, LI_LEI, PASSWORD
 
 from gateway.platform.tokens import issue_access_token
 

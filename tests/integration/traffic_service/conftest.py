@@ -26,7 +26,6 @@ from shared.db import make_engine, migrate
 class RunningTraffic:
     config: dict[str, Any]
     rpc: Any  # the ``traffic`` proxy of a ClusterRpcProxy
-    cluster: Any  # the ClusterRpcProxy itself, for a second service proxy
     engine: Engine  # the service's database, to look at what it stored
 
 
@@ -56,9 +55,14 @@ def sample_feed(traffic_engine: Engine) -> ImportSummary:
 def traffic(
     traffic_config: dict, traffic_engine: Engine, runner_factory: Callable[..., Any]
 ) -> Iterator[RunningTraffic]:
-    runner_factory(traffic_config, TrafficService).start()
+    runner = runner_factory(traffic_config, TrafficService)
+    runner.start()
     with ClusterRpcProxy(traffic_config, timeout=15) as cluster:
-        yield RunningTraffic(traffic_config, cluster.traffic, cluster, traffic_engine)
+        yield RunningTraffic(traffic_config, cluster.traffic, traffic_engine)
+    # Before its database is dropped: runner_factory would kill it only after that, and its
+    # outbox relay would meet a missing database. (``stop`` takes nameko 2 s; ``kill`` is what
+    # runner_factory does anyway.)
+    runner.kill()
 
 
 @pytest.fixture
