@@ -24,8 +24,12 @@ class Principal:
 
     def context(self) -> dict[str, Any]:
         """What travels with every RPC and event this request causes (nameko context data)."""
-        return {"actor": self.id, "actor_role": self.role, "department": self.department,
-                "scopes": sorted(self.scopes)}
+        return {
+            "actor": self.id,
+            "actor_role": self.role,
+            "department": self.department,
+            "scopes": sorted(self.scopes),
+        }
 
 
 class Access:

@@ -36,8 +36,9 @@ class Authenticator(DependencyProvider):
         if credential.startswith(API_KEY_PREFIX):
             return self._api_client(credential, services)
         claims = verify_access_token(credential)
-        return Principal(id=claims["sub"], role=claims["role"],
-                         scopes=frozenset(claims.get("scopes", ())))
+        return Principal(
+            id=claims["sub"], role=claims["role"], scopes=frozenset(claims.get("scopes", ()))
+        )
 
     def _api_client(self, api_key: str, services: Any) -> Principal:
         digest = hashlib.sha256(api_key.encode()).hexdigest()
@@ -45,8 +46,11 @@ class Authenticator(DependencyProvider):
         if cached and time.monotonic() - cached[0] < API_KEY_CACHE_TTL_S:
             return cached[1]
         client = services.platform.authenticate_api_key(api_key)
-        principal = Principal(id=client["client_id"], role=client["role"],
-                              department=client.get("department"),
-                              scopes=frozenset(client.get("scopes") or ()))
+        principal = Principal(
+            id=client["client_id"],
+            role=client["role"],
+            department=client.get("department"),
+            scopes=frozenset(client.get("scopes") or ()),
+        )
         self._api_keys[digest] = (time.monotonic(), principal)
         return principal

@@ -86,8 +86,12 @@ def error_body(exc: SmartCityError, request_id: str | None) -> dict[str, Any]:
     return body
 
 
-def json_response(payload: Any, status: int = 200, request_id: str | None = None,
-                  headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    payload: Any,
+    status: int = 200,
+    request_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     response = Response(json.dumps(payload, default=str), status=status, mimetype=JSON)
     if request_id:
         response.headers[REQUEST_ID_HEADER] = request_id
@@ -98,8 +102,11 @@ def json_response(payload: Any, status: int = 200, request_id: str | None = None
 
 def _request_id(request: Request) -> str:
     # Observed() put it on the request environ for this worker; fall back for early errors.
-    return request.environ.get("smartcity.request_id") or request.headers.get(
-        REQUEST_ID_HEADER) or uuid.uuid4().hex
+    return (
+        request.environ.get("smartcity.request_id")
+        or request.headers.get(REQUEST_ID_HEADER)
+        or uuid.uuid4().hex
+    )
 
 
 class JsonErrorsWsgiApp(WsgiApp):
@@ -112,8 +119,12 @@ class JsonErrorsWsgiApp(WsgiApp):
             provider, values = adapter.match()
         except HTTPException as exc:
             code = "not_found" if exc.code == 404 else "method_not_allowed"
-            body = {"error": code, "message": exc.description, "fields": {},
-                    "request_id": request.headers.get(REQUEST_ID_HEADER)}
+            body = {
+                "error": code,
+                "message": exc.description,
+                "fields": {},
+                "request_id": request.headers.get(REQUEST_ID_HEADER),
+            }
             response = json_response(body, exc.code or 400)
             return response(environ, start_response)
         request.path_values = values
@@ -143,8 +154,12 @@ class ApiRoute(HttpRequestHandler):
                 headers["Retry-After"] = str(exc.extra["retry_after"])
             return json_response(error_body(exc, request_id), exc.status, request_id, headers)
         log.error("unhandled error in gateway route %s %s: %r", self.method, self.url, exc)
-        body = {"error": "internal_error", "message": "unexpected error; it has been logged",
-                "fields": {}, "request_id": request_id}
+        body = {
+            "error": "internal_error",
+            "message": "unexpected error; it has been logged",
+            "fields": {},
+            "request_id": request_id,
+        }
         return json_response(body, 500, request_id)
 
 
@@ -166,14 +181,16 @@ def _parse_body(request: Request, spec: RouteSpec) -> tuple[Any, Any, bytes]:
     if mimetype not in spec.content_types:
         raise UnsupportedMediaType(
             f"Content-Type must be {' or '.join(spec.content_types)}",
-            fields={"Content-Type": [f"got {mimetype or 'nothing'}"]})
+            fields={"Content-Type": [f"got {mimetype or 'nothing'}"]},
+        )
     if mimetype != JSON:
         return None, None, raw
     try:
         data = json.loads(raw or b"null")
     except ValueError as exc:
-        raise ValidationFailed(f"malformed JSON: {exc}", fields={"body": ["malformed JSON"]}) \
-            from None
+        raise ValidationFailed(
+            f"malformed JSON: {exc}", fields={"body": ["malformed JSON"]}
+        ) from None
     if spec.body is None:
         return data, data, raw
     if not isinstance(data, dict):
@@ -181,15 +198,40 @@ def _parse_body(request: Request, spec: RouteSpec) -> tuple[Any, Any, bytes]:
     return _load(spec.body, data, "body"), data, raw
 
 
-def api(method: str, url: str, *, access: Access, summary: str, tags: tuple[str, ...] = (),
-        body: type[Schema] | None = None, query: type[Schema] | None = None,
-        response: type[Schema] | None = None, many: bool = False, status: int = 200,
-        personal_data: bool = False, content_types: tuple[str, ...] = (JSON,),
-        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, purpose: str | None = None) -> Callable:
+def api(
+    method: str,
+    url: str,
+    *,
+    access: Access,
+    summary: str,
+    tags: tuple[str, ...] = (),
+    body: type[Schema] | None = None,
+    query: type[Schema] | None = None,
+    response: type[Schema] | None = None,
+    many: bool = False,
+    status: int = 200,
+    personal_data: bool = False,
+    content_types: tuple[str, ...] = (JSON,),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    purpose: str | None = None,
+) -> Callable:
     """Declare a gateway route. ``access`` is mandatory: who may call it."""
-    spec = RouteSpec(method, url, access, summary, tags, body, query, response, many, status,
-                     personal_data, content_types, max_body_bytes,
-                     purpose or (tags[0] if tags else "service"))
+    spec = RouteSpec(
+        method,
+        url,
+        access,
+        summary,
+        tags,
+        body,
+        query,
+        response,
+        many,
+        status,
+        personal_data,
+        content_types,
+        max_body_bytes,
+        purpose or (tags[0] if tags else "service"),
+    )
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -203,12 +245,14 @@ def api(method: str, url: str, *, access: Access, summary: str, tags: tuple[str,
                     self.services.context.update(principal.context())
                 # Why the data is read: the caller may say (X-Purpose), else the route does.
                 self.services.context["purpose"] = (
-                    request.headers.get("X-Purpose") or spec.purpose)[:100]
+                    request.headers.get("X-Purpose") or spec.purpose
+                )[:100]
                 payload, sent, raw = (None, None, b"")
                 if method in ("POST", "PUT", "PATCH"):
                     payload, sent, raw = _parse_body(request, spec)
-                query_data = _load(spec.query, request.args.to_dict(), "query") \
-                    if spec.query else {}
+                query_data = (
+                    _load(spec.query, request.args.to_dict(), "query") if spec.query else {}
+                )
                 call = Call(principal, payload, query_data, path, request, request_id, raw, sent)
                 result = fn(self, call)
             except Exception as exc:

@@ -46,15 +46,24 @@ def route_specs(service_cls: type) -> list[tuple[str, RouteSpec]]:
 
 def openapi_document(service_cls: type, server_url: str = "/") -> dict[str, Any]:
     spec = APISpec(
-        title="Smart Shenyang city API", version=VERSION, openapi_version="3.0.3",
+        title="Smart Shenyang city API",
+        version=VERSION,
+        openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": "One gateway for residents, departments and integrators. Every "
-                             "operation says who may call it in `x-access`."},
+        info={
+            "description": "One gateway for residents, departments and integrators. Every "
+            "operation says who may call it in `x-access`."
+        },
         servers=[{"url": server_url}],
     )
     spec.components.security_scheme(
-        "bearer", {"type": "http", "scheme": "bearer",
-                   "description": "a resident's access token or an API client's key"})
+        "bearer",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "a resident's access token or an API client's key",
+        },
+    )
     spec.components.schema("ErrorBody", schema=ErrorBody)
     for operation_id, route in route_specs(service_cls):
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", route.url)
@@ -66,9 +75,10 @@ def openapi_document(service_cls: type, server_url: str = "/") -> dict[str, Any]
             "x-personal-data": route.personal_data,
             "responses": {str(route.status): _success(route)},
         }
-        parameters = [{"in": "path", "name": name, "required": True,
-                       "schema": {"type": "string"}}
-                      for name in re.findall(r"{([^}]+)}", path)]
+        parameters = [
+            {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{([^}]+)}", path)
+        ]
         if route.query is not None:
             parameters.append({"in": "query", "schema": route.query})
         if parameters:
@@ -76,16 +86,19 @@ def openapi_document(service_cls: type, server_url: str = "/") -> dict[str, Any]
         if route.method in ("POST", "PUT", "PATCH"):
             media: dict[str, Any] = {}
             for content_type in route.content_types:
-                media[content_type] = ({"schema": route.body} if route.body
-                                       and content_type == "application/json"
-                                       else {"schema": {"type": "string", "format": "binary"}})
+                media[content_type] = (
+                    {"schema": route.body}
+                    if route.body and content_type == "application/json"
+                    else {"schema": {"type": "string", "format": "binary"}}
+                )
             operation["requestBody"] = {"required": True, "content": media}
         if not route.access.public:
             operation["security"] = [{"bearer": []}]
         for status, text in _ERRORS.items():
-            operation["responses"].setdefault(str(status), {
-                "description": text,
-                "content": {"application/json": {"schema": "ErrorBody"}}})
+            operation["responses"].setdefault(
+                str(status),
+                {"description": text, "content": {"application/json": {"schema": "ErrorBody"}}},
+            )
         spec.path(path=path, operations={route.method.lower(): operation})
     return spec.to_dict()
 
@@ -108,13 +121,15 @@ def docs_page(document: dict[str, Any]) -> str:
         for method, op in operations.items():
             request = _schema_fields(op.get("requestBody", {}).get("content", {}), schemas)
             response = _schema_fields(
-                next(iter(op["responses"].values())).get("content", {}), schemas)
+                next(iter(op["responses"].values())).get("content", {}), schemas
+            )
             query = ", ".join(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
             rows.append(
                 f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code>"
                 f"</td><td>{html.escape(op['summary'])}</td>"
                 f"<td>{html.escape(op['x-access'])}</td><td>{html.escape(query)}</td>"
-                f"<td>{html.escape(request)}</td><td>{html.escape(response)}</td></tr>")
+                f"<td>{html.escape(request)}</td><td>{html.escape(response)}</td></tr>"
+            )
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>Smart Shenyang API</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{border-bottom:1px solid #ddd;"
@@ -124,7 +139,9 @@ def docs_page(document: dict[str, Any]) -> str:
         "always <code>{error, message, fields, request_id}</code>.</p>"
         "<table><tr><th>method</th><th>path</th><th>what</th><th>who may call it</th>"
         "<th>query</th><th>request body</th><th>response</th></tr>"
-        + "".join(rows) + "</table></body></html>")
+        + "".join(rows)
+        + "</table></body></html>"
+    )
 
 
 def _schema_fields(content: dict[str, Any], schemas: dict[str, Any]) -> str:

@@ -51,8 +51,9 @@ class _RedisCounter:
 class RateLimiter(DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
-        self.per_client = int(config.get("RATE_LIMIT_PER_CLIENT",
-                                         env("RATE_LIMIT_PER_CLIENT", "600")))
+        self.per_client = int(
+            config.get("RATE_LIMIT_PER_CLIENT", env("RATE_LIMIT_PER_CLIENT", "600"))
+        )
         self.per_ip = int(config.get("RATE_LIMIT_PER_IP", env("RATE_LIMIT_PER_IP", "1200")))
         self.behind_proxy = env("BEHIND_PROXY", "0") == "1"
         redis_url = config.get("REDIS_URL", env("REDIS_URL", ""))
@@ -69,9 +70,15 @@ class RateLimiter(DependencyProvider):
         # that header only when told to, or anyone could pick a fresh address per request.
         ip = (request.access_route[0] if self.behind_proxy else request.remote_addr) or "?"
         if self.counter.hit(f"ip:{ip}", window) > self.per_ip:
-            raise RateLimited(f"too many requests from {ip}; retry in {retry_after} s",
-                              extra={"retry_after": retry_after})
-        if principal is not None and self.counter.hit(f"client:{principal.id}", window) \
-                > self.per_client:
-            raise RateLimited(f"too many requests for this client; retry in {retry_after} s",
-                              extra={"retry_after": retry_after})
+            raise RateLimited(
+                f"too many requests from {ip}; retry in {retry_after} s",
+                extra={"retry_after": retry_after},
+            )
+        if (
+            principal is not None
+            and self.counter.hit(f"client:{principal.id}", window) > self.per_client
+        ):
+            raise RateLimited(
+                f"too many requests for this client; retry in {retry_after} s",
+                extra={"retry_after": retry_after},
+            )

@@ -39,8 +39,7 @@ class ServiceDirectory(SharedExtension):
         try:
             with Connection(self.container.config["AMQP_URI"], connect_timeout=2) as conn:
                 channel = conn.channel()
-                _name, _count, consumers = channel.queue_declare(
-                    f"rpc-{service}", passive=True)
+                _name, _count, consumers = channel.queue_declare(f"rpc-{service}", passive=True)
                 return consumers > 0
         except Exception:  # queue never declared (service never ran) or broker away
             return False

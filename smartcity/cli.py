@@ -72,8 +72,11 @@ def up(demo: bool) -> None:
 
             click.echo(load_demo(gateway_url()))
         _print_endpoints()
-        suite.supervise(on_restart=lambda name, code: click.echo(
-            f"{name} exited with {code}; restarting it", err=True))
+        suite.supervise(
+            on_restart=lambda name, code: click.echo(
+                f"{name} exited with {code}; restarting it", err=True
+            )
+        )
     except KeyboardInterrupt:
         click.echo("stopping (callers first)…")
     except RuntimeError as exc:
@@ -151,6 +154,16 @@ def events(as_json: bool) -> None:
         )
 
 
+@main.command()
+@click.option("--out", default="docs", type=click.Path(file_okay=False, path_type=Path))
+def docs(out: Path) -> None:
+    """Regenerate docs/events.md and docs/openapi.json from the code."""
+    from smartcity.docs import write_docs
+
+    for path in write_docs(out):
+        click.echo(f"wrote {path}")
+
+
 @main.group()
 def db() -> None:
     """Database migrations of a service."""
@@ -203,13 +216,13 @@ def clients() -> None:
 
 @clients.command("create")
 @click.option("--name", default=None, help="Who the client is (default: role/department).")
-@click.option("--role", type=click.Choice(["department", "integrator", "operator"]),
-              required=True)
+@click.option("--role", type=click.Choice(["department", "integrator", "operator"]), required=True)
 @click.option("--department", default=None)
 @click.option("--scopes", default="", help="Comma-separated, e.g. credit.check,credit.records")
 @click.option("--json", "as_json", is_flag=True)
-def clients_create(name: str | None, role: str, department: str | None, scopes: str,
-                   as_json: bool) -> None:
+def clients_create(
+    name: str | None, role: str, department: str | None, scopes: str, as_json: bool
+) -> None:
     from smartcity.runner import BrokerUnreachable, check_broker
 
     try:
@@ -218,8 +231,9 @@ def clients_create(name: str | None, role: str, department: str | None, scopes: 
         click.echo(str(exc), err=True)
         sys.exit(2)
     scope_list = [scope.strip() for scope in scopes.split(",") if scope.strip()]
-    client = _platform_rpc("create_client", name or f"{role}:{department or '-'}", role,
-                           department, scope_list)
+    client = _platform_rpc(
+        "create_client", name or f"{role}:{department or '-'}", role, department, scope_list
+    )
     if as_json:
         click.echo(json.dumps({"client_id": client["client_id"], "api_key": client["api_key"]}))
         return
@@ -239,6 +253,7 @@ def audit_verify() -> None:
     if report["ok"]:
         click.echo(f"audit chain intact: {report['checked']} entries")
         return
-    click.echo(f"audit chain BROKEN at entry {report['first_bad_seq']}: {report['reason']}",
-               err=True)
+    click.echo(
+        f"audit chain BROKEN at entry {report['first_bad_seq']}: {report['reason']}", err=True
+    )
     sys.exit(1)

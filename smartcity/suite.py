@@ -112,8 +112,10 @@ class Suite:
                     continue
                 recent = [t for t in restarts[name] if time.monotonic() - t < 60]
                 if len(recent) >= MAX_RESTARTS_PER_MINUTE:
-                    raise RuntimeError(f"{name} keeps dying (exit {child.returncode}); see "
-                                       f"{self.log_dir / (name + '.log')}")
+                    raise RuntimeError(
+                        f"{name} keeps dying (exit {child.returncode}); see "
+                        f"{self.log_dir / (name + '.log')}"
+                    )
                 if on_restart:
                     on_restart(name, child.returncode)
                 restarts[name] = [*recent, time.monotonic()]

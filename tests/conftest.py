@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 
-
 def docker_engine_available() -> bool:
     if os.environ.get("SMARTCITY_TEST_DOCKER") == "0" or not shutil.which("docker"):
         return False
@@ -105,8 +104,11 @@ def database_url(backing_services: None) -> Iterator[Callable[[str], str]]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         created.append(name)
-        return str(sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
-            hide_password=False))
+        return str(
+            sa.engine.make_url(POSTGRES_ADMIN_URL)
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
 
     yield make
     with admin.connect() as conn:
@@ -116,9 +118,7 @@ def database_url(backing_services: None) -> Iterator[Callable[[str], str]]:
 
 
 @pytest.fixture
-def service_config(
-    rabbit_config: dict, database_url: Callable[[str], str]
-) -> Callable[..., dict]:
+def service_config(rabbit_config: dict, database_url: Callable[[str], str]) -> Callable[..., dict]:
     """The nameko config of one service under test: its own database, the test vhost."""
     from shared.config import nameko_config
 

@@ -13,6 +13,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432/postgres"
 )
 
+
 def pika_url(amqp_uri: str) -> str:
     """nameko's test URIs say ``pyamqp://``; pika wants ``amqp://``."""
     parsed = urlparse(amqp_uri)

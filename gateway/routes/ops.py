@@ -17,8 +17,13 @@ class OpsRoutes:
     def healthz(self, call: Call) -> dict[str, Any]:
         return {"status": "ok"}
 
-    @api("GET", "/readyz", access=PUBLIC, tags=("ops",),
-         summary="The broker and the platform database answer")
+    @api(
+        "GET",
+        "/readyz",
+        access=PUBLIC,
+        tags=("ops",),
+        summary="The broker and the platform database answer",
+    )
     def readyz(self, call: Call) -> dict[str, Any]:
         health = self.services.platform.health()
         if health["status"] != "ok":

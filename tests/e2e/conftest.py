@@ -60,8 +60,12 @@ def suite(request, tmp_path_factory, backing_services):
         for service in (*SERVICES, PLATFORM):
             conn.execute(sa.text(f'CREATE DATABASE "{prefix}_{service}"'))
     # The template keeps "{service}" literal (rendering the URL would percent-encode it).
-    template = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database="DATABASE").render_as_string(
-        hide_password=False).replace("DATABASE", f"{prefix}_{{service}}")
+    template = (
+        sa.engine.make_url(POSTGRES_ADMIN_URL)
+        .set(database="DATABASE")
+        .render_as_string(hide_password=False)
+        .replace("DATABASE", f"{prefix}_{{service}}")
+    )
 
     var_dir = tmp_path_factory.mktemp("suite-var")
     gateway_port = free_port()
@@ -78,8 +82,11 @@ def suite(request, tmp_path_factory, backing_services):
         **{f"{name.upper()}_METRICS_PORT": str(port) for name, port in metrics_ports.items()},
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "smartcity", "up"], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "smartcity", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     running = RunningSuite(process, gateway_url, amqp_uri, metrics_ports, env, var_dir / "log")
@@ -94,8 +101,7 @@ def suite(request, tmp_path_factory, backing_services):
             process.kill()
         with admin.connect() as conn:
             for service in (*SERVICES, PLATFORM):
-                conn.execute(sa.text(
-                    f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)'))
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)'))
         admin.dispose()
         manager.delete_vhost(vhost)
 

@@ -16,10 +16,20 @@ ENTERPRISE = "91110000600037341L"
 def penalty(n: int) -> dict:
     return new_envelope(
         "traffic.administrative_penalty_issued",
-        {"source_record_id": f"E2E-{n}", "subject_type": "enterprise", "subject_id": ENTERPRISE,
-         "category": "administrative_penalty", "severity": "minor", "basis": "Rule 7",
-         "decided_on": "2026-11-01", "valid_until": "2027-11-01"},
-        source="traffic", version=1, subject=ENTERPRISE)
+        {
+            "source_record_id": f"E2E-{n}",
+            "subject_type": "enterprise",
+            "subject_id": ENTERPRISE,
+            "category": "administrative_penalty",
+            "severity": "minor",
+            "basis": "Rule 7",
+            "decided_on": "2026-11-01",
+            "valid_until": "2027-11-01",
+        },
+        source="traffic",
+        version=1,
+        subject=ENTERPRISE,
+    )
 
 
 def test_killed_service_restarts_and_loses_no_event(suite):
@@ -31,9 +41,12 @@ def test_killed_service_restarts_and_loses_no_event(suite):
     channel.confirm_delivery()
     for n in range(20):
         envelope = penalty(n)
-        channel.basic_publish(EVENTS_EXCHANGE, envelope["type"], json.dumps(envelope),
-                              pika.BasicProperties(content_type="application/json",
-                                                   delivery_mode=2))
+        channel.basic_publish(
+            EVENTS_EXCHANGE,
+            envelope["type"],
+            json.dumps(envelope),
+            pika.BasicProperties(content_type="application/json", delivery_mode=2),
+        )
     connection.close()
 
     # `smartcity up` notices and restarts credit, which drains its durable queue.

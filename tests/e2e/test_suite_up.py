@@ -29,11 +29,14 @@ def test_each_metrics_port_shows_per_entrypoint_series(suite):
     requests.get(f"{suite.gateway_url}/healthz", timeout=5)
 
     for service in (*SERVICES, "gateway"):
-        text = requests.get(f"http://127.0.0.1:{suite.metrics_ports[service]}/metrics",
-                            timeout=5).text
+        text = requests.get(
+            f"http://127.0.0.1:{suite.metrics_ports[service]}/metrics", timeout=5
+        ).text
         entrypoint = "healthz" if service == "gateway" else "health"
-        assert (f'smartcity_entrypoint_calls_total{{entrypoint="{entrypoint}",outcome="ok",'
-                f'service="{service}"}}') in text, service
+        assert (
+            f'smartcity_entrypoint_calls_total{{entrypoint="{entrypoint}",outcome="ok",'
+            f'service="{service}"}}'
+        ) in text, service
         assert "smartcity_entrypoint_duration_seconds_bucket" in text
         if service != "gateway":
             assert f'smartcity_outbox_backlog{{service="{service}"}}' in text

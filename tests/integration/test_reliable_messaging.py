@@ -54,16 +54,23 @@ def publish_raw(amqp_uri: str, envelope: dict, times: int = 1) -> None:
     channel.confirm_delivery()
     channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True)
     for _ in range(times):
-        channel.basic_publish(EVENTS_EXCHANGE, envelope["type"], json.dumps(envelope),
-                              pika.BasicProperties(content_type="application/json",
-                                                   delivery_mode=2))
+        channel.basic_publish(
+            EVENTS_EXCHANGE,
+            envelope["type"],
+            json.dumps(envelope),
+            pika.BasicProperties(content_type="application/json", delivery_mode=2),
+        )
     connection.close()
 
 
 def penalty_envelope(record_id: str, subject_id: str = CREDIT_CODE) -> dict:
-    return new_envelope("inspection.administrative_penalty_issued",
-                        penalty_payload(record_id, subject_id), source="inspection",
-                        version=1, subject=subject_id)
+    return new_envelope(
+        "inspection.administrative_penalty_issued",
+        penalty_payload(record_id, subject_id),
+        source="inspection",
+        version=1,
+        subject=subject_id,
+    )
 
 
 def test_event_written_while_broker_down_is_delivered_when_relay_catches_up(

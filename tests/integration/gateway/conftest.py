@@ -38,16 +38,21 @@ class Stack:
     def rpc(self, service: str):
         return ClusterRpcProxy(self.configs[service])
 
-    def register(self, id_number: str = LI_LEI, name: str = "Li Lei",
-                 phone: str = "13812345678") -> dict:
-        response = self.call("POST", "/api/v1/residents", json={
-            "name": name, "id_number": id_number, "phone": phone, "password": PASSWORD})
+    def register(
+        self, id_number: str = LI_LEI, name: str = "Li Lei", phone: str = "13812345678"
+    ) -> dict:
+        response = self.call(
+            "POST",
+            "/api/v1/residents",
+            json={"name": name, "id_number": id_number, "phone": phone, "password": PASSWORD},
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
     def login(self, username: str) -> dict:
-        response = self.call("POST", "/api/v1/auth/token",
-                             json={"username": username, "password": PASSWORD})
+        response = self.call(
+            "POST", "/api/v1/auth/token", json={"username": username, "password": PASSWORD}
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -58,8 +63,7 @@ class Stack:
 
     def client(self, role: str, department: str | None = None, scopes: tuple = ()) -> str:
         with self.rpc("platform") as cluster:
-            created = cluster.platform.create_client(
-                f"test {role}", role, department, list(scopes))
+            created = cluster.platform.create_client(f"test {role}", role, department, list(scopes))
         return created["api_key"]
 
 
@@ -67,8 +71,7 @@ class Stack:
 def stack_factory(service_config: Callable[..., dict], runner_factory, monkeypatch):
     monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
 
-    def make(services: tuple = (PlatformService, CreditService),
-             **gateway_overrides: Any) -> Stack:
+    def make(services: tuple = (PlatformService, CreditService), **gateway_overrides: Any) -> Stack:
         configs: dict[str, dict] = {}
         runners: dict[str, Any] = {}
         for service_cls in services:
@@ -77,8 +80,8 @@ def stack_factory(service_config: Callable[..., dict], runner_factory, monkeypat
             runners[service_cls.name].start()
         port = free_port()
         configs["gateway"] = service_config(
-            "gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", RPC_TIMEOUT=3,
-            **gateway_overrides)
+            "gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", RPC_TIMEOUT=3, **gateway_overrides
+        )
         runners["gateway"] = runner_factory(configs["gateway"], GatewayService)
         runners["gateway"].start()
         return Stack(f"http://127.0.0.1:{port}", configs, runners, requests.Session())

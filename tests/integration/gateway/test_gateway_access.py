@@ -50,8 +50,12 @@ def test_a_department_read_appears_in_the_residents_access_log(stack):
     health = stack.client("department", "health", scopes=("registry.population", "audit.read"))
     traffic = stack.client("department", "traffic", scopes=("audit.read",))
 
-    lookup = stack.call("GET", f"/api/v1/registry/residents/{card}", health,
-                        headers={"X-Purpose": "vaccination record check"})
+    lookup = stack.call(
+        "GET",
+        f"/api/v1/registry/residents/{card}",
+        health,
+        headers={"X-Purpose": "vaccination record check"},
+    )
     assert lookup.status_code == 200
     assert lookup.json()["card_number"] == card
 
@@ -82,8 +86,9 @@ def test_audit_verify_detects_a_tampered_row(stack):
     with engine.begin() as conn:
         table = sa.Table("audit_entries", sa.MetaData(), autoload_with=conn)
         second = conn.execute(sa.select(table.c.seq).order_by(table.c.seq).offset(1)).scalar()
-        conn.execute(sa.update(table).where(table.c.seq == second)
-                     .values(purpose="nothing to see here"))
+        conn.execute(
+            sa.update(table).where(table.c.seq == second).values(purpose="nothing to see here")
+        )
     engine.dispose()
 
     broken = stack.call("GET", "/api/v1/audit/verify", operator).json()

@@ -8,8 +8,7 @@ from openapi_spec_validator import validate
 
 from gateway.platform.service import PlatformService
 
-REGISTRATION = {"name": "Li Lei", "id_number": LI_LEI, "phone": "13812345678",
-                "password": PASSWORD}
+REGISTRATION = {"name": "Li Lei", "id_number": LI_LEI, "phone": "13812345678", "password": PASSWORD}
 
 
 def assert_error(response, status: int, code: str) -> dict:
@@ -21,8 +20,9 @@ def assert_error(response, status: int, code: str) -> dict:
 
 
 def test_malformed_json_is_400(stack):
-    response = stack.call("POST", "/api/v1/residents", data=b'{"name": ',
-                          headers={"Content-Type": "application/json"})
+    response = stack.call(
+        "POST", "/api/v1/residents", data=b'{"name": ', headers={"Content-Type": "application/json"}
+    )
     assert_error(response, 400, "validation_failed")
 
 

@@ -46,18 +46,27 @@ class BlockedSubject(Base):
 
 def penalty_payload(record_id: str, subject_id: str) -> dict:
     return {
-        "source_record_id": record_id, "subject_type": "enterprise", "subject_id": subject_id,
-        "category": "administrative_penalty", "severity": "serious", "basis": "Decision 1/2026",
-        "decided_on": "2026-11-01", "valid_until": "2029-11-01",
+        "source_record_id": record_id,
+        "subject_type": "enterprise",
+        "subject_id": subject_id,
+        "category": "administrative_penalty",
+        "severity": "serious",
+        "basis": "Decision 1/2026",
+        "decided_on": "2026-11-01",
+        "valid_until": "2029-11-01",
     }
 
 
 def issue_penalty(uow, record_id: str, subject_id: str) -> dict:
     """The service-layer operation: one transaction, state and event together."""
-    uow.session.add(Penalty(source_record_id=record_id, subject_id=subject_id,
-                            decided_on=date(2026, 11, 1)))
-    envelope = uow.publish("inspection.administrative_penalty_issued",
-                           penalty_payload(record_id, subject_id), subject=subject_id)
+    uow.session.add(
+        Penalty(source_record_id=record_id, subject_id=subject_id, decided_on=date(2026, 11, 1))
+    )
+    envelope = uow.publish(
+        "inspection.administrative_penalty_issued",
+        penalty_payload(record_id, subject_id),
+        subject=subject_id,
+    )
     uow.commit()
     return envelope
 
@@ -85,12 +94,23 @@ class LedgerService(ServiceBase):
             raise RuntimeError(f"subject {subject_id} is blocked")
         if not self.db.claim(event.event_id, "ledger.record_penalty"):
             return
-        self.db.session.add(LedgerEntry(event_id=event.event_id, subject_id=subject_id,
-                                        source_record_id=event.data["source_record_id"]))
+        self.db.session.add(
+            LedgerEntry(
+                event_id=event.event_id,
+                subject_id=subject_id,
+                source_record_id=event.data["source_record_id"],
+            )
+        )
         self.db.commit()
 
     @rpc
     def entries(self) -> list[dict]:
         rows = self.db.session.scalars(select(LedgerEntry)).all()
-        return [{"event_id": r.event_id, "source_record_id": r.source_record_id,
-                 "subject_id": r.subject_id} for r in rows]
+        return [
+            {
+                "event_id": r.event_id,
+                "source_record_id": r.source_record_id,
+                "subject_id": r.subject_id,
+            }
+            for r in rows
+        ]

@@ -11,8 +11,11 @@ def test_validation_error_keeps_its_fields_across_rpc_serialisation():
     assert type(rebuilt) is ValidationFailed
     assert rebuilt.fields == {"lat": ["must be within ±90"]}
     assert rebuilt.status == 400
-    assert rebuilt.to_dict() == {"error": "validation_failed", "message": "lat: must be within ±90",
-                                 "fields": {"lat": ["must be within ±90"]}}
+    assert rebuilt.to_dict() == {
+        "error": "validation_failed",
+        "message": "lat: must be within ±90",
+        "fields": {"lat": ["must be within ±90"]},
+    }
 
 
 def test_extra_details_travel_too():

@@ -15,16 +15,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table("penalties",
-                    sa.Column("source_record_id", sa.String(64), primary_key=True),
-                    sa.Column("subject_id", sa.String(32), nullable=False),
-                    sa.Column("decided_on", sa.Date(), nullable=False))
-    op.create_table("ledger_entries",
-                    sa.Column("event_id", sa.String(36), primary_key=True),
-                    sa.Column("source_record_id", sa.String(64), nullable=False),
-                    sa.Column("subject_id", sa.String(32), nullable=False))
-    op.create_table("blocked_subjects",
-                    sa.Column("subject_id", sa.String(32), primary_key=True))
+    op.create_table(
+        "penalties",
+        sa.Column("source_record_id", sa.String(64), primary_key=True),
+        sa.Column("subject_id", sa.String(32), nullable=False),
+        sa.Column("decided_on", sa.Date(), nullable=False),
+    )
+    op.create_table(
+        "ledger_entries",
+        sa.Column("event_id", sa.String(36), primary_key=True),
+        sa.Column("source_record_id", sa.String(64), nullable=False),
+        sa.Column("subject_id", sa.String(32), nullable=False),
+    )
+    op.create_table("blocked_subjects", sa.Column("subject_id", sa.String(32), primary_key=True))
 
 
 def downgrade() -> None:
