@@ -11,12 +11,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import eventlet
 from kombu import Connection
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import ReplyListener, ServiceProxy
 
-from shared.errors import GatewayTimeout, ServiceUnavailable
+from shared.errors import ServiceUnavailable
+from shared.rpc import call_with_deadline
 
 _CONSUMER_CHECK_TTL_S = 2.0
 
@@ -52,15 +52,9 @@ class _TimedMethod:
         self._timeout = timeout
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        reply = self._method_proxy.call_async(*args, **kwargs)
-        try:
-            with eventlet.Timeout(self._timeout):
-                return reply.result()
-        except eventlet.Timeout:
-            raise GatewayTimeout(
-                f"{self._service} did not answer within {self._timeout:g} s",
-                extra={"service": self._service},
-            ) from None
+        return call_with_deadline(
+            self._method_proxy, *args, timeout=self._timeout, service=self._service, **kwargs
+        )
 
 
 class _TimedService:

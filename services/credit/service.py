@@ -20,7 +20,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-import eventlet
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
@@ -30,9 +29,10 @@ from services.credit import repository
 from services.credit.models import Base
 from shared.config import PLATFORM
 from shared.db import Database
-from shared.errors import ServiceUnavailable, invalid
+from shared.errors import invalid
 from shared.identity import is_valid_card_number, validate_card_number
 from shared.messaging import Event, subscribe
+from shared.rpc import call_with_deadline
 from shared.service import ServiceBase
 
 log = logging.getLogger(__name__)
@@ -137,17 +137,13 @@ class CreditService(ServiceBase):
         return {**payload, "subject_id": resident["id_number"], "card_number": card_number}
 
     def _lookup_resident(self, card_number: str) -> dict[str, Any]:
-        # nameko 2's RpcProxy waits forever; a dead platform must not hold a worker.
-        timeout = float(self.config.get("RPC_TIMEOUT", 10))
-        reply = self.platform.lookup_resident.call_async(card_number)
-        try:
-            with eventlet.Timeout(timeout):
-                return reply.result()
-        except eventlet.Timeout:
-            raise ServiceUnavailable(
-                f"the platform did not answer a resident lookup within {timeout:g} s",
-                extra={"service": PLATFORM},
-            ) from None
+        # A dead platform must not hold a worker forever.
+        return call_with_deadline(
+            self.platform.lookup_resident,
+            card_number,
+            timeout=float(self.config.get("RPC_TIMEOUT", 10)),
+            service=PLATFORM,
+        )
 
     # --- joint rewards and punishment -----------------------------------------------------------
 
