@@ -24,12 +24,10 @@ class Principal:
 
     def context(self) -> dict[str, Any]:
         """What travels with every RPC and event this request causes (nameko context data)."""
-        return {
-            "actor": self.id,
-            "actor_role": self.role,
-            "department": self.department,
-            "scopes": sorted(self.scopes),
-        }
+        context = {"actor": self.id, "actor_role": self.role, "scopes": sorted(self.scopes)}
+        if self.department:  # nameko drops (and warns about) None in context data
+            context["department"] = self.department
+        return context
 
 
 class Access:

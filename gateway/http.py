@@ -178,6 +178,8 @@ def _parse_body(request: Request, spec: RouteSpec) -> tuple[Any, Any, bytes]:
     if len(raw) > spec.max_body_bytes:
         raise PayloadTooLarge(f"body larger than {spec.max_body_bytes} bytes")
     mimetype = request.mimetype or ""
+    if spec.body is None and not raw:
+        return None, None, raw  # an action without a body (cancel, check-in)
     if mimetype not in spec.content_types:
         raise UnsupportedMediaType(
             f"Content-Type must be {' or '.join(spec.content_types)}",

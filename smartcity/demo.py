@@ -82,7 +82,7 @@ def load_demo(gateway: str) -> str:
     path = settings.var_dir() / "demo-credentials.json"
     path.write_text(json.dumps(credentials, indent=2))
     path.chmod(0o600)
-    feed_note = "imported" if feed.returncode == 0 else f"not imported: {feed.stdout[-300:]}"
+    feed_note = "imported" if feed.returncode == 0 else f"not imported: {feed.stderr[-300:]}"
     return (
         f"demo data loaded: residents {', '.join(cards)} (password {DEMO_PASSWORD}); "
         f"GTFS sample feed {feed_note}; API keys in {path}"

@@ -118,6 +118,26 @@ def database_url(backing_services: None) -> Iterator[Callable[[str], str]]:
 
 
 @pytest.fixture
+def runner_factory(database_url: Callable[[str], str], rabbit_config: dict) -> Iterator:
+    """nameko's ``runner_factory``, set up after the databases and the vhost so that its
+    runners are killed before those are dropped (no relay left talking to a dropped database)."""
+    from nameko.runners import ServiceRunner
+
+    runners: list[ServiceRunner] = []
+
+    def make(config: dict, *service_classes: type) -> ServiceRunner:
+        runner = ServiceRunner(config)
+        for service_cls in service_classes:
+            runner.add_service(service_cls)
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        runner.kill()
+
+
+@pytest.fixture
 def service_config(rabbit_config: dict, database_url: Callable[[str], str]) -> Callable[..., dict]:
     """The nameko config of one service under test: its own database, the test vhost."""
     from shared.config import nameko_config

@@ -72,6 +72,7 @@ from shared.identity import (
     identify,
     make_card_number,
     resident_birth_date,
+    validate_card_number,
 )
 
 if TYPE_CHECKING:
@@ -330,6 +331,18 @@ def lookup_resident(
             "id_number_masked": mask_id_number(resident.id_number),
         }
     )
+
+
+def resolve_card(uow: UnitOfWork, card_number: str, now: datetime | None = None) -> dict[str, str]:
+    """Service to service: whose ID number is behind a citizen card (e.g. credit files of
+    people are keyed by ID number). Never exposed through the gateway; audited like a lookup."""
+    card_number = validate_card_number(card_number, "card_number")
+    found = _resident_by_card(uow, card_number)
+    if found is None:
+        raise NotFound("no such resident", fields={"card_number": ["no resident holds it"]})
+    resident, card = found
+    audit.record_access(uow, card.card_number, "read", "population.identity_link", now)
+    return {"card_number": card.card_number, "id_number": resident.id_number}
 
 
 # --- login sessions -------------------------------------------------------------------------

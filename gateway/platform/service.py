@@ -134,6 +134,12 @@ class PlatformService(ServiceBase):
         return result
 
     @rpc
+    def resolve_card(self, card_number: str) -> dict[str, str]:
+        result = domain.resolve_card(self.db, card_number)
+        self.db.commit()  # the audit entry of this read
+        return result
+
+    @rpc
     def register_legal_entity(self, payload: dict[str, Any]) -> dict[str, Any]:
         result = domain.register_legal_entity(self.db, payload)
         self.db.commit()

@@ -167,4 +167,4 @@ class CreditRoutes:
 
     def _my_id_number(self, call: Call) -> str:
         """Credit files of people are keyed by ID number; the token carries the card."""
-        return self.services.platform.lookup_resident(call.principal.id)["id_number"]
+        return self.services.platform.resolve_card(call.principal.id)["id_number"]

@@ -139,7 +139,7 @@ class CreditService(ServiceBase):
     def _lookup_resident(self, card_number: str) -> dict[str, Any]:
         # A dead platform must not hold a worker forever.
         return call_with_deadline(
-            self.platform.lookup_resident,
+            self.platform.resolve_card,
             card_number,
             timeout=float(self.config.get("RPC_TIMEOUT", 10)),
             service=PLATFORM,

@@ -277,6 +277,8 @@ class Reservation(Base):
     __table_args__ = (
         Index("ix_parking_reservations_lot_window", "lot_id", "starts_at", "ends_at"),
         Index("ix_parking_reservations_card", "card_number", "status"),
+        # The no-show sweep's question every minute: which are still reserved and due?
+        Index("ix_parking_reservations_status_start", "status", "starts_at"),
         CheckConstraint(
             f"status IN ({', '.join(repr(status) for status in RESERVATION_STATUSES)})",
             name="ck_parking_reservations_status",

@@ -254,6 +254,9 @@ def _create_parking() -> None:
     op.create_index(
         "ix_parking_reservations_card", "parking_reservations", ["card_number", "status"]
     )
+    op.create_index(
+        "ix_parking_reservations_status_start", "parking_reservations", ["status", "starts_at"]
+    )
 
 
 def downgrade() -> None:

@@ -1,7 +1,7 @@
 """The credit service running for real: RabbitMQ vhost and PostgreSQL database per test.
 
-Beside it runs a fake ``platform`` service (the other department the credit service calls to
-resolve citizen cards); the broker and the database are real.
+Beside it runs the real ``platform`` service (the department the credit service asks whose
+citizen card is whose), with one registered resident.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from credit_service_support import EventTap, FakePlatformService
+from credit_service_support import CARD_NUMBER, RESIDENT_ID, EventTap
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.utils import get_container
 from sqlalchemy import Engine
 
+from gateway.platform.service import PlatformService
 from services.credit.service import CreditService
 from shared.db import make_engine
 
@@ -35,8 +36,22 @@ def credit_config(service_config: Callable[..., dict]) -> dict:
 
 
 @pytest.fixture
-def credit(credit_config: dict, runner_factory: Callable[..., Any]) -> Iterator[RunningCredit]:
-    runner = runner_factory(credit_config, CreditService, FakePlatformService)
+def credit(
+    credit_config: dict, service_config: Callable[..., dict], runner_factory: Callable[..., Any]
+) -> Iterator[RunningCredit]:
+    platform_config = service_config("platform")
+    runner_factory(platform_config, PlatformService).start()
+    with ClusterRpcProxy(platform_config) as cluster:
+        card = cluster.platform.register_resident(
+            {
+                "name": "Zhang Wei",
+                "id_number": RESIDENT_ID,
+                "phone": "13800000000",
+                "password": "correct horse battery",
+            }
+        )["card_number"]
+    assert card == CARD_NUMBER  # the platform's first card
+    runner = runner_factory(credit_config, CreditService)
     runner.start()
     engine = make_engine(credit_config["DATABASE_URLS"]["credit"])
     with ClusterRpcProxy(credit_config) as cluster:

@@ -9,19 +9,17 @@ from typing import Any
 import eventlet
 import pika
 from helpers import pika_url, wait_for
-from nameko.rpc import rpc
 
 from services.credit.service import city_today
 from shared.contracts.envelope import EVENTS_EXCHANGE, new_envelope
-from shared.errors import NotFound
 
 TODAY = city_today()
 ENTERPRISE_CODE = "91210100MA0XXXXX0W"
 OTHER_ENTERPRISE_CODE = "91210100MA0XXXXX10"
 ORGANISATION_CODE = "52210100MJ0XXXXX0E"
 RESIDENT_ID = "21010219900307002X"
-CARD_NUMBER = "2101000123456786"  # shared.identity.make_card_number(12345678)
-UNKNOWN_CARD_NUMBER = "2101000000000012"  # make_card_number(1): valid, but nobody's
+CARD_NUMBER = "2101000000000012"  # make_card_number(1): the first card the platform issues
+UNKNOWN_CARD_NUMBER = "2101000123456786"  # make_card_number(12345678): valid, but nobody's
 
 
 def days_ago(days: int) -> str:
@@ -66,20 +64,6 @@ def decision_event(event_type: str, source_record_id: str, **overrides: Any) -> 
     data.update(overrides)
     source = event_type.split(".", 1)[0]
     return new_envelope(event_type, data, source=source, version=1, subject=data["subject_id"])
-
-
-class FakePlatformService:
-    """A test double of the platform department: resolves citizen cards from a dict."""
-
-    name = "platform"
-    residents = ({"id_number": RESIDENT_ID, "card_number": CARD_NUMBER},)
-
-    @rpc
-    def lookup_resident(self, card_or_id: str) -> dict[str, str]:
-        for resident in self.residents:
-            if card_or_id in (resident["card_number"], resident["id_number"]):
-                return dict(resident)
-        raise NotFound("no such resident")
 
 
 def publish_raw(amqp_uri: str, envelope: dict, times: int = 1) -> None:

@@ -222,6 +222,33 @@ def test_sweep_names_the_no_show_that_reaches_the_threshold_once(session):
     assert parking.sweep_no_shows(session, NOW + MINUTE) == ([], [])
 
 
+def test_sweeps_take_turns(traffic_engine, session):
+    _lot(session, "P", 5)
+    for start in (NOW - 3 * HOUR, NOW - 2 * HOUR, NOW - HOUR):
+        parking.reserve(session, "P", CARD, start, start + HOUR, start - HOUR)
+    session.commit()
+    second_result = []
+
+    with Session(traffic_engine) as first:
+        marked, offenders = parking.sweep_no_shows(first, NOW)
+        assert (len(marked), len(offenders)) == (3, 1)
+
+        def second_sweep() -> None:
+            with Session(traffic_engine) as second:
+                second_result.append(parking.sweep_no_shows(second, NOW))
+                second.commit()
+
+        waiting = threading.Thread(target=second_sweep)
+        waiting.start()
+        # Without the turn-taking the second sweep would skip the rows the first has locked
+        # and be done at once, finding nothing and so never the crossing.
+        time.sleep(0.3)
+        assert second_result == []
+        first.commit()
+    waiting.join(timeout=10)
+    assert second_result == [([], [])]  # it ran after the first and found nothing new
+
+
 def test_last_space_goes_to_exactly_one_of_two_concurrent_requests(traffic_engine, session):
     _lot(session, "LAST", 1)
     session.commit()

@@ -1,0 +1,118 @@
+"""Credit through the gateway: departments report and check, the public sees summaries,
+residents see and contest their own file."""
+
+from datetime import date, timedelta
+
+from gateway_samples import ENTERPRISE_CODE, LI_LEI
+
+TODAY = date.today()
+
+
+def record(source_id: str, **overrides) -> dict:
+    return {
+        "subject_type": "enterprise",
+        "subject_id": ENTERPRISE_CODE,
+        "source_record_id": source_id,
+        "category": "administrative_penalty",
+        "polarity": "negative",
+        "severity": "severe",
+        "basis": "Decision 2026-17",
+        "decided_on": (TODAY - timedelta(days=10)).isoformat(),
+        "valid_until": (TODAY + timedelta(days=700)).isoformat(),
+        **overrides,
+    }
+
+
+def test_department_posts_a_record_once_and_the_public_sees_the_black_list(stack):
+    traffic = stack.client("department", "traffic", scopes=("credit.records",))
+    first = stack.call("POST", "/api/v1/credit/records", traffic, json=record("T-1"))
+    assert first.status_code == 201, first.text
+    again = stack.call("POST", "/api/v1/credit/records", traffic, json=record("T-1"))
+    assert again.status_code == 200
+    assert again.json()["record_id"] == first.json()["record_id"]
+
+    public = stack.call("GET", f"/api/v1/credit/subjects/{ENTERPRISE_CODE}/public")
+    assert public.status_code == 200
+    summary = public.json()
+    assert set(summary) >= {"credit_code", "name", "level", "lists"}
+    assert summary["level"] == "D"
+    assert [entry["list"] for entry in summary["lists"]] == ["black"]
+
+    listed = stack.call("GET", "/api/v1/credit/lists/black").json()
+    assert [item["credit_code"] for item in listed["items"]] == [ENTERPRISE_CODE]
+    assert listed["total"] == 1
+
+
+def test_bad_codes_and_id_numbers_name_the_field(stack):
+    traffic = stack.client("department", "traffic", scopes=("credit.records",))
+    bad_code = stack.call(
+        "POST",
+        "/api/v1/credit/records",
+        traffic,
+        json=record("T-2", subject_id=ENTERPRISE_CODE[:-1] + "X"),
+    )
+    assert bad_code.status_code == 400
+    assert "subject_id" in bad_code.json()["fields"]
+    bad_id = stack.call(
+        "POST",
+        "/api/v1/credit/records",
+        traffic,
+        json=record("T-3", subject_type="individual", subject_id=LI_LEI[:-1] + "0"),
+    )
+    assert bad_id.status_code == 400
+    assert "subject_id" in bad_id.json()["fields"]
+
+
+def test_check_needs_the_scope_and_returns_measures(stack):
+    traffic = stack.client("department", "traffic", scopes=("credit.records",))
+    health = stack.client("department", "health", scopes=("credit.check",))
+    stack.call("POST", "/api/v1/credit/records", traffic, json=record("T-4"))
+    check = {"subject_type": "enterprise", "subject_id": ENTERPRISE_CODE, "purpose": "subsidy"}
+
+    assert stack.call("POST", "/api/v1/credit/checks", traffic, json=check).status_code == 403
+    result = stack.call("POST", "/api/v1/credit/checks", health, json=check)
+    assert result.status_code == 200
+    assert result.json()["measures"] == ["deny_subsidy"]
+    assert result.json()["level"] == "D"
+
+
+def test_resident_sees_own_report_and_objects_and_the_department_decides(stack):
+    card, token = stack.resident(LI_LEI)
+    traffic = stack.client("department", "traffic", scopes=("credit.records", "credit.objections"))
+    posted = stack.call(
+        "POST",
+        "/api/v1/credit/records",
+        traffic,
+        json=record("T-5", subject_type="individual", subject_id=card, severity="minor"),
+    )
+    assert posted.status_code == 201, posted.text
+
+    report = stack.call("GET", "/api/v1/credit/me/report", token)
+    assert report.status_code == 200
+    records = report.json()["records"]
+    assert [r["source_record_id"] for r in records] == ["T-5"]
+
+    objection = stack.call(
+        "POST",
+        "/api/v1/credit/me/objections",
+        token,
+        json={"record_id": records[0]["record_id"], "reason": "I was not parked there"},
+    )
+    assert objection.status_code == 201, objection.text
+
+    pending = stack.call("GET", "/api/v1/credit/objections", traffic).json()
+    assert [o["objection_id"] for o in pending["items"]] == [objection.json()["objection_id"]]
+    decided = stack.call(
+        "POST",
+        f"/api/v1/credit/objections/{objection.json()['objection_id']}/decision",
+        traffic,
+        json={"decision": "revoke", "note": "camera shows another car"},
+    )
+    assert decided.status_code == 200, decided.text
+
+    after = stack.call("GET", "/api/v1/credit/me/report", token).json()
+    assert after["level"] == "A"
+
+    # Another department cannot review traffic's records.
+    health = stack.client("department", "health", scopes=("credit.objections",))
+    assert stack.call("GET", "/api/v1/credit/objections", health).json()["items"] == []
