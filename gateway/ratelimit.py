@@ -6,6 +6,7 @@ instance; without it each instance counts on its own (fine for one instance, doc
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from typing import Any
@@ -16,6 +17,8 @@ from werkzeug.wrappers import Request
 from gateway.access import Principal
 from shared.config import env
 from shared.errors import RateLimited
+
+log = logging.getLogger(__name__)
 
 WINDOW_S = 60
 
@@ -34,17 +37,24 @@ class _MemoryCounter:
 
 
 class _RedisCounter:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str) -> None:
         import redis
 
         self._redis = redis.Redis.from_url(url, socket_timeout=1)
+        self._errors = redis.RedisError
+        self._prefix = prefix
 
     def hit(self, key: str, window: int) -> int:
-        name = f"smartcity:ratelimit:{key}:{window}"
-        pipe = self._redis.pipeline()
-        pipe.incr(name)
-        pipe.expire(name, WINDOW_S * 2)
-        count, _ = pipe.execute()
+        name = f"{self._prefix}:ratelimit:{key}:{window}"
+        try:
+            pipe = self._redis.pipeline()
+            pipe.incr(name)
+            pipe.expire(name, WINDOW_S * 2)
+            count, _ = pipe.execute()
+        except self._errors as exc:
+            # Fail open: a rate limiter that is down must not take the city's API with it.
+            log.warning("rate limiter: Redis unavailable (%s); not limiting", exc)
+            return 0
         return int(count)
 
 
@@ -57,7 +67,8 @@ class RateLimiter(DependencyProvider):
         self.per_ip = int(config.get("RATE_LIMIT_PER_IP", env("RATE_LIMIT_PER_IP", "1200")))
         self.behind_proxy = env("BEHIND_PROXY", "0") == "1"
         redis_url = config.get("REDIS_URL", env("REDIS_URL", ""))
-        self.counter = _RedisCounter(redis_url) if redis_url else _MemoryCounter()
+        prefix = config.get("RATE_LIMIT_PREFIX", env("RATE_LIMIT_PREFIX", "smartcity"))
+        self.counter = _RedisCounter(redis_url, prefix) if redis_url else _MemoryCounter()
 
     def get_dependency(self, worker_ctx: Any) -> RateLimiter:
         return self

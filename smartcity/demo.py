@@ -66,6 +66,7 @@ def load_demo(gateway: str) -> str:
         {
             "subject_type": "enterprise",
             "subject_id": ENTERPRISES[0]["credit_code"],
+            "subject_name": ENTERPRISES[0]["name"],
             "source_record_id": "DEMO-TRAFFIC-1",
             "category": "administrative_penalty",
             "polarity": "negative",

@@ -1,6 +1,8 @@
 """The HTTP edge: one error body, bad input → 4xx naming the field, 503/504 instead of a hang,
 request ids end to end, rate limits, and the published API description."""
 
+import os
+
 import eventlet
 from gateway_samples import ENTERPRISE_CODE, LI_LEI, PASSWORD
 from nameko.rpc import rpc
@@ -8,6 +10,7 @@ from openapi_spec_validator import validate
 
 from gateway.platform.service import PlatformService
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REGISTRATION = {"name": "Li Lei", "id_number": LI_LEI, "phone": "13812345678", "password": PASSWORD}
 
 
@@ -107,3 +110,28 @@ def test_openapi_document_is_valid_and_docs_list_every_route(stack):
     for path in document["paths"]:
         assert path.replace("{", "").split("}")[0] in page.text.replace("{", "")
     assert "department with scope registry.population" in page.text
+
+
+def test_with_redis_the_limit_holds_across_gateway_instances(stack_factory):
+    import uuid
+
+    import pytest
+    import redis
+    import requests
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {REDIS_URL} (shared rate limits are optional)")
+    shared_limit = {
+        "REDIS_URL": REDIS_URL,
+        "RATE_LIMIT_PER_IP": 4,
+        "RATE_LIMIT_PREFIX": f"test-{uuid.uuid4().hex}",
+    }
+    first = stack_factory(services=(PlatformService,), **shared_limit)
+    second = stack_factory(services=(), **shared_limit)  # another instance, same Redis
+    statuses = []
+    for n in range(6):
+        instance = first if n % 2 == 0 else second
+        statuses.append(requests.get(f"{instance.url}/healthz", timeout=5).status_code)
+    assert statuses == [200, 200, 200, 200, 429, 429]
