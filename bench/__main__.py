@@ -11,7 +11,11 @@ better than milliseconds do; nothing here asserts a time.
 
 from __future__ import annotations
 
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore")  # eventlet's deprecation notice, on import
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
@@ -21,7 +25,6 @@ import socket  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-import warnings  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -34,8 +37,6 @@ from nameko.testing.rabbit import Client as RabbitManager  # noqa: E402
 
 from shared.config import nameko_config  # noqa: E402
 from smartcity.registry import load  # noqa: E402
-
-warnings.filterwarnings("ignore")
 
 POSTGRES = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432/postgres"

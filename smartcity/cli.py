@@ -9,15 +9,19 @@ smartcity db revision <svc> -m   a new Alembic revision for a service (autogener
 
 from __future__ import annotations
 
+import warnings
+
+# eventlet announces its deprecation on import; nameko 2 needs it, the operator needn't know.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
 # Everything below does network I/O under eventlet: patch before anything imports socket.
-import eventlet
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
 import json  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
-import warnings  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 from pathlib import Path  # noqa: E402
 

@@ -9,8 +9,12 @@
   ``TEST_POSTGRES_URL``, ``TEST_RABBIT_API_URI`` override the defaults).
 """
 
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
 # nameko's pytest plugin no longer monkey-patches: without this first, tests hang.
-import eventlet
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
@@ -18,15 +22,12 @@ import os  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import uuid  # noqa: E402
-import warnings  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from helpers import POSTGRES_ADMIN_URL  # noqa: E402
-
-warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
