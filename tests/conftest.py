@@ -27,7 +27,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from helpers import POSTGRES_ADMIN_URL  # noqa: E402
+from helpers import POSTGRES_ADMIN_URL, EventTap  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -156,3 +156,18 @@ def service_config(rabbit_config: dict, database_url: Callable[[str], str]) -> C
         return config
 
     return make
+
+
+@pytest.fixture
+def event_tap(rabbit_config: dict) -> Iterator[Callable[..., EventTap]]:
+    """``event_tap("credit.list_changed")``: a subscriber of our own bound to those types."""
+    taps: list[EventTap] = []
+
+    def make(*patterns: str) -> EventTap:
+        tap = EventTap(rabbit_config["AMQP_URI"], *patterns)
+        taps.append(tap)
+        return tap
+
+    yield make
+    for tap in taps:
+        tap.close()

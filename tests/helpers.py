@@ -1,12 +1,16 @@
 """Small helpers the test suites share (import as ``from helpers import wait_for``)."""
 
+import json
 import os
 import time
 from collections.abc import Callable
 from urllib.parse import urlparse
 
 import eventlet
+import pika
 import pytest
+
+from shared.contracts.envelope import EVENTS_EXCHANGE
 
 # Local servers trust loopback; the compose PostgreSQL wants its password (harmless locally).
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -30,3 +34,53 @@ def wait_for(check: Callable[[], object], timeout: float = 10, interval: float =
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout} s: {check}")
         eventlet.sleep(interval)
+
+
+def publish_raw(amqp_uri: str, envelope: dict, times: int = 1) -> None:
+    """Publish an event as another service would (persistent, to the city's exchange)."""
+    connection = pika.BlockingConnection(pika.URLParameters(pika_url(amqp_uri)))
+    channel = connection.channel()
+    channel.confirm_delivery()
+    channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True)
+    for _ in range(times):
+        channel.basic_publish(
+            EVENTS_EXCHANGE,
+            envelope["type"],
+            json.dumps(envelope),
+            pika.BasicProperties(content_type="application/json", delivery_mode=2),
+        )
+    connection.close()
+
+
+class EventTap:
+    """A subscriber of our own: an exclusive queue bound to some event types, read by polling.
+
+    Bind it before causing the change, or the event has nowhere to go.
+    """
+
+    def __init__(self, amqp_uri: str, *patterns: str):
+        self.connection = pika.BlockingConnection(pika.URLParameters(pika_url(amqp_uri)))
+        self.channel = self.connection.channel()
+        self.channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True)
+        self.queue = self.channel.queue_declare("", exclusive=True).method.queue
+        for pattern in patterns:
+            self.channel.queue_bind(self.queue, EVENTS_EXCHANGE, routing_key=pattern)
+
+    def _get(self) -> dict | None:
+        _method, _properties, body = self.channel.basic_get(self.queue, auto_ack=True)
+        return json.loads(body) if body is not None else None
+
+    def next(self, timeout: float = 10) -> dict:
+        """The next envelope; fails the test when none comes within ``timeout``."""
+        return wait_for(self._get, timeout=timeout)
+
+    def rest(self, settle: float = 0.5) -> list[dict]:
+        """Every envelope still arriving within ``settle`` seconds (to prove there are none)."""
+        eventlet.sleep(settle)
+        envelopes = []
+        while (envelope := self._get()) is not None:
+            envelopes.append(envelope)
+        return envelopes
+
+    def close(self) -> None:
+        self.connection.close()

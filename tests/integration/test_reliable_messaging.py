@@ -7,12 +7,9 @@
 - a consumer killed in the middle of a batch loses nothing once it runs again.
 """
 
-import json
-
-import pika
 import pytest
 import sqlalchemy as sa
-from helpers import pika_url, wait_for
+from helpers import pika_url, publish_raw, wait_for
 from messaging_app.app import (
     MIGRATIONS,
     Base,
@@ -26,7 +23,7 @@ from messaging_app.app import (
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.contracts.envelope import EVENTS_EXCHANGE, new_envelope
+from shared.contracts.envelope import new_envelope
 from shared.db import UnitOfWork, make_engine, migrate
 from shared.outbox import OutboxRelay, outbox_table
 from smartcity.dead_letters import list_dead_letters, replay_dead_letters
@@ -46,21 +43,6 @@ def ledger_rows(config) -> list[LedgerEntry]:
         rows = session.scalars(sa.select(LedgerEntry)).all()
     engine.dispose()
     return rows
-
-
-def publish_raw(amqp_uri: str, envelope: dict, times: int = 1) -> None:
-    connection = pika.BlockingConnection(pika.URLParameters(pika_url(amqp_uri)))
-    channel = connection.channel()
-    channel.confirm_delivery()
-    channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True)
-    for _ in range(times):
-        channel.basic_publish(
-            EVENTS_EXCHANGE,
-            envelope["type"],
-            json.dumps(envelope),
-            pika.BasicProperties(content_type="application/json", delivery_mode=2),
-        )
-    connection.close()
 
 
 def penalty_envelope(record_id: str, subject_id: str = CREDIT_CODE) -> dict:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from credit_service_support import CARD_NUMBER, RESIDENT_ID, EventTap
+from credit_service_support import CARD_NUMBER, RESIDENT_ID
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.utils import get_container
 from sqlalchemy import Engine
@@ -59,17 +59,3 @@ def credit(
             credit_config, cluster.credit, get_container(runner, CreditService), engine
         )
     engine.dispose()
-
-
-@pytest.fixture
-def event_tap(rabbit_config: dict) -> Iterator[Callable[..., EventTap]]:
-    taps: list[EventTap] = []
-
-    def make(*event_types: str) -> EventTap:
-        tap = EventTap(rabbit_config["AMQP_URI"], *event_types)
-        taps.append(tap)
-        return tap
-
-    yield make
-    for tap in taps:
-        tap.close()

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
-import eventlet
-import pika
-from helpers import pika_url, wait_for
-
 from services.credit.service import city_today
-from shared.contracts.envelope import EVENTS_EXCHANGE, new_envelope
+from shared.contracts.envelope import new_envelope
 
 TODAY = city_today()
 ENTERPRISE_CODE = "91210100MA0XXXXX0W"
@@ -64,53 +59,3 @@ def decision_event(event_type: str, source_record_id: str, **overrides: Any) -> 
     data.update(overrides)
     source = event_type.split(".", 1)[0]
     return new_envelope(event_type, data, source=source, version=1, subject=data["subject_id"])
-
-
-def publish_raw(amqp_uri: str, envelope: dict, times: int = 1) -> None:
-    """Publish an event as another service would (persistent, to the city's exchange)."""
-    connection = pika.BlockingConnection(pika.URLParameters(pika_url(amqp_uri)))
-    channel = connection.channel()
-    channel.confirm_delivery()
-    channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True)
-    for _ in range(times):
-        channel.basic_publish(
-            EVENTS_EXCHANGE,
-            envelope["type"],
-            json.dumps(envelope),
-            pika.BasicProperties(content_type="application/json", delivery_mode=2),
-        )
-    connection.close()
-
-
-class EventTap:
-    """A subscriber of our own: an exclusive queue bound to some event types, read by polling.
-
-    Bind it before causing the change, or the event has nowhere to go.
-    """
-
-    def __init__(self, amqp_uri: str, *event_types: str):
-        self.connection = pika.BlockingConnection(pika.URLParameters(pika_url(amqp_uri)))
-        self.channel = self.connection.channel()
-        self.channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True)
-        self.queue = self.channel.queue_declare("", exclusive=True).method.queue
-        for event_type in event_types:
-            self.channel.queue_bind(self.queue, EVENTS_EXCHANGE, routing_key=event_type)
-
-    def _get(self) -> dict | None:
-        _method, _properties, body = self.channel.basic_get(self.queue, auto_ack=True)
-        return json.loads(body) if body is not None else None
-
-    def next(self, timeout: float = 10) -> dict:
-        """The next envelope; fails the test when none comes within ``timeout``."""
-        return wait_for(self._get, timeout=timeout)
-
-    def rest(self, settle: float = 0.5) -> list[dict]:
-        """Every envelope still arriving within ``settle`` seconds (to prove there are none)."""
-        eventlet.sleep(settle)
-        envelopes = []
-        while (envelope := self._get()) is not None:
-            envelopes.append(envelope)
-        return envelopes
-
-    def close(self) -> None:
-        self.connection.close()

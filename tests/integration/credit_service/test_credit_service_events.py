@@ -15,9 +15,8 @@ from credit_service_support import (
     RESIDENT_ID,
     UNKNOWN_CARD_NUMBER,
     decision_event,
-    publish_raw,
 )
-from helpers import pika_url, wait_for
+from helpers import pika_url, publish_raw, wait_for
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy.orm import Session
 

@@ -4,12 +4,7 @@ Resident ID numbers below carry the GB 11643 MOD 11-2 check character (weights 7
 2 1 6 3 7 9 10 5 8 4 2, check = (12 - sum mod 11) mod 11, 10 written X).
 """
 
-import json
-
-import pika
-from helpers import pika_url
-
-from shared.contracts.envelope import EVENTS_EXCHANGE, new_envelope
+from shared.contracts.envelope import new_envelope
 
 LI_LEI = "210102199003071233"  # born 1990-03-07
 HAN_MEIMEI = "21010219900318123X"  # born 1990-03-18
@@ -75,19 +70,3 @@ def card_linked_envelope(card_number: str, kind: str, linked_number: str) -> dic
         version=1,
         subject=card_number,
     )
-
-
-def publish_raw(amqp_uri: str, envelope: dict, times: int = 1) -> None:
-    """Publish an envelope straight onto the city's exchange, as another service's relay would."""
-    connection = pika.BlockingConnection(pika.URLParameters(pika_url(amqp_uri)))
-    channel = connection.channel()
-    channel.confirm_delivery()
-    channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True)
-    for _ in range(times):
-        channel.basic_publish(
-            EVENTS_EXCHANGE,
-            envelope["type"],
-            json.dumps(envelope),
-            pika.BasicProperties(content_type="application/json", delivery_mode=2),
-        )
-    connection.close()

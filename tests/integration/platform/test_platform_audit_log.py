@@ -7,14 +7,13 @@ from datetime import datetime, timedelta
 import eventlet
 import pytest
 import sqlalchemy as sa
-from helpers import wait_for
+from helpers import publish_raw, wait_for
 from nameko.standalone.rpc import ClusterRpcProxy
 from platform_samples import (
     FIRST_CARD,
     LI_LEI,
     SECOND_CARD,
     access_envelope,
-    publish_raw,
     registration,
 )
 from sqlalchemy.orm import Session

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import eventlet
 import pytest
 import sqlalchemy as sa
-from helpers import pika_url, wait_for
+from helpers import pika_url, publish_raw, wait_for
 from nameko.standalone.rpc import ClusterRpcProxy
 from platform_samples import (
     FIRST_CARD,
@@ -16,7 +16,6 @@ from platform_samples import (
     WANG_FANG,
     ZHAO_QIANG,
     card_linked_envelope,
-    publish_raw,
     registration,
 )
 from sqlalchemy.orm import Session

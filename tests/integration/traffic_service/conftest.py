@@ -14,7 +14,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from traffic_service_support import SAMPLE_ZIP, EventTap
+from traffic_service_support import SAMPLE_ZIP
 
 from services.traffic.importer import ImportSummary, import_feed
 from services.traffic.models import Base
@@ -63,18 +63,3 @@ def traffic(
     # outbox relay would meet a missing database. (``stop`` takes nameko 2 s; ``kill`` is what
     # runner_factory does anyway.)
     runner.kill()
-
-
-@pytest.fixture
-def event_tap(rabbit_config: dict) -> Iterator[Callable[..., EventTap]]:
-    """``event_tap("traffic.feed_imported")``: a subscriber bound to those event types."""
-    taps: list[EventTap] = []
-
-    def make(*patterns: str) -> EventTap:
-        tap = EventTap(rabbit_config["AMQP_URI"], *patterns)
-        taps.append(tap)
-        return tap
-
-    yield make
-    for tap in taps:
-        tap.close()

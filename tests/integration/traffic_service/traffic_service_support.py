@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import socket
 from pathlib import Path
 
-import eventlet
-import pika
 from google.transit import gtfs_realtime_pb2
-from helpers import pika_url, wait_for
 
-from shared.contracts.envelope import EVENTS_EXCHANGE
 from shared.identity import credit_code_check_char
 
 SAMPLE_ZIP = Path(__file__).resolve().parents[2] / "data" / "gtfs" / "sample_gtfs.zip"
@@ -80,37 +75,3 @@ def realtime_message(
         alert.active_period.add(start=1_181_000_000, end=1_181_100_000)
         alert.informed_entity.add(stop_id="BULLFROG")
     return message.SerializeToString()
-
-
-class EventTap:
-    """An exclusive queue of our own bound to some event types on the city's exchange.
-
-    Bind it before causing the change, or the event has nowhere to go.
-    """
-
-    def __init__(self, amqp_uri: str, *patterns: str):
-        self.connection = pika.BlockingConnection(pika.URLParameters(pika_url(amqp_uri)))
-        self.channel = self.connection.channel()
-        self.channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True)
-        self.queue = self.channel.queue_declare("", exclusive=True).method.queue
-        for pattern in patterns:
-            self.channel.queue_bind(self.queue, EVENTS_EXCHANGE, routing_key=pattern)
-
-    def _get(self) -> dict | None:
-        _method, _properties, body = self.channel.basic_get(self.queue, auto_ack=True)
-        return json.loads(body) if body is not None else None
-
-    def next(self, timeout: float = 10) -> dict:
-        """The next envelope; fails the test when none comes within ``timeout``."""
-        return wait_for(self._get, timeout=timeout)
-
-    def rest(self, settle: float = 0.5) -> list[dict]:
-        """Every envelope still arriving within ``settle`` seconds (to prove there are none)."""
-        eventlet.sleep(settle)
-        envelopes = []
-        while (envelope := self._get()) is not None:
-            envelopes.append(envelope)
-        return envelopes
-
-    def close(self) -> None:
-        self.connection.close()
