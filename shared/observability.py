@@ -100,6 +100,20 @@ def current_request_id() -> str | None:
     return getattr(_log_context, "request_id", None)
 
 
+_default_record_factory = logging.getLogRecordFactory()
+
+
+def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Every log record made inside a worker knows its service and request id."""
+    record = _default_record_factory(*args, **kwargs)
+    record.request_id = current_request_id()
+    record.service = getattr(_log_context, "service", None)
+    return record
+
+
+logging.setLogRecordFactory(_record_with_context)
+
+
 class Observed(DependencyProvider):
     """Counts, times and labels every worker of the container; carries the request id.
 
@@ -124,14 +138,17 @@ class Observed(DependencyProvider):
 
     def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
         started = self._started.pop(worker_ctx, None)
+        elapsed = time.perf_counter() - started if started is not None else 0.0
         entrypoint = worker_ctx.entrypoint.method_name
         labels = {"service": self.container.service_name, "entrypoint": entrypoint}
-        if started is not None:
-            self.metrics.latency.labels(**labels).observe(time.perf_counter() - started)
+        self.metrics.latency.labels(**labels).observe(elapsed)
         failed = exc_info is not None or _is_http_error(result)
         self.metrics.calls.labels(**labels, outcome="error" if failed else "ok").inc()
         if exc_info is not None:
             self.metrics.errors.labels(**labels, error=exc_info[0].__name__).inc()
+        # One access-log line per call, carrying the request id (see _record_with_context).
+        outcome = exc_info[0].__name__ if exc_info else getattr(result, "status_code", "ok")
+        log.info("%s.%s %s %.1f ms", labels["service"], entrypoint, outcome, elapsed * 1000)
 
     def worker_teardown(self, worker_ctx: Any) -> None:
         _log_context.request_id = None
@@ -154,8 +171,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "service": getattr(_log_context, "service", None),
-            "request_id": current_request_id(),
+            "service": getattr(record, "service", None),
+            "request_id": getattr(record, "request_id", None),
         }
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)

@@ -202,6 +202,7 @@ def register_resident(
         },
         subject=card.card_number,
     )
+    audit.record_access(uow, card.card_number, "write", "population.registration", now)
     return RegisterResidentResponse().dump(
         {
             "resident_id": resident.resident_id,
@@ -242,6 +243,7 @@ def get_profile(uow: UnitOfWork, card_number: str) -> dict[str, Any]:
     if found is None:
         raise NotFound("citizen card not found")
     resident, card = found
+    audit.record_access(uow, card.card_number, "read", "population.profile")
     linked = uow.session.scalars(
         select(LinkedCard)
         .where(LinkedCard.card_number == card.card_number)
@@ -678,6 +680,7 @@ def register_housing(
         uow.session.flush()
     except IntegrityError:
         raise _dwelling_taken() from None
+    audit.record_access(uow, owner, "write", "housing.dwelling", now)
     return HousingSchema().dump(housing)
 
 
@@ -686,6 +689,7 @@ def get_housing(uow: UnitOfWork, housing_id: str) -> dict[str, Any]:
     housing = uow.session.get(Housing, request["housing_id"])
     if housing is None:
         raise NotFound("housing not found")
+    audit.record_access(uow, housing.owner_card_number, "read", "housing.dwelling")
     return HousingSchema().dump(housing)
 
 
@@ -696,6 +700,7 @@ def housing_of_owner(
     request = load_request(
         HousingOfOwnerRequest, {"card_number": card_number, "limit": limit, "offset": offset}
     )
+    audit.record_access(uow, request["card_number"], "read", "housing.dwelling")
     condition = Housing.owner_card_number == request["card_number"]
     total = uow.session.scalar(select(func.count()).select_from(Housing).where(condition))
     homes = uow.session.scalars(

@@ -37,7 +37,9 @@ class PlatformService(ServiceBase):
 
     @rpc
     def get_profile(self, card_number: str) -> dict[str, Any]:
-        return domain.get_profile(self.db, card_number)
+        result = domain.get_profile(self.db, card_number)
+        self.db.commit()  # the audit entry of this read
+        return result
 
     @rpc
     def verify_card(self, card_number: str) -> dict[str, Any]:
@@ -161,10 +163,14 @@ class PlatformService(ServiceBase):
 
     @rpc
     def get_housing(self, housing_id: str) -> dict[str, Any]:
-        return domain.get_housing(self.db, housing_id)
+        result = domain.get_housing(self.db, housing_id)
+        self.db.commit()  # the audit entry of this read
+        return result
 
     @rpc
     def housing_of_owner(
         self, card_number: str, limit: int = 50, offset: int = 0
     ) -> dict[str, Any]:
-        return domain.housing_of_owner(self.db, card_number, limit, offset)
+        result = domain.housing_of_owner(self.db, card_number, limit, offset)
+        self.db.commit()  # the audit entry of this read
+        return result

@@ -200,3 +200,26 @@ def test_consumer_killed_mid_batch_loses_nothing(service_config, runner_factory,
         e["event_id"] for e in envelopes
     )
     engine.dispose()
+
+
+def test_log_lines_of_every_worker_carry_the_request_id(service_config, runner_factory, caplog):
+    ledger_config = service_config("ledger")
+    inspection_config = service_config("inspection")
+    start(runner_factory, ledger_config, LedgerService)
+    start(runner_factory, inspection_config, InspectionService)
+
+    with caplog.at_level("INFO"):
+        with ClusterRpcProxy(inspection_config, context_data={"request_id": "req-77"}) as cluster:
+            cluster.inspection.issue("P-8", CREDIT_CODE)
+        wait_for(lambda: ledger_rows(ledger_config))
+        wait_for(
+            lambda: any(r.getMessage().startswith("ledger.record_penalty") for r in caplog.records)
+        )
+
+    lines = {
+        r.getMessage().split()[0]: r for r in caplog.records if r.name == "shared.observability"
+    }
+    # The RPC worker, and the event handler the event it wrote caused, both log req-77.
+    assert lines["inspection.issue"].request_id == "req-77"
+    assert lines["inspection.issue"].service == "inspection"
+    assert lines["ledger.record_penalty"].request_id == "req-77"
