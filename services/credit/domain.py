@@ -36,6 +36,18 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shared.contracts.credit import (
+    CORRECTABLE_FIELDS,
+    LIST_KINDS,
+    MAX_BASIS_LENGTH,
+    MAX_CODE_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_NOTE_LENGTH,
+    OBJECTION_DECISIONS,
+    POLARITIES,
+    SEVERITIES,
+    SUBJECT_TYPES,
+)
 from shared.errors import Conflict, invalid
 from shared.identity import (
     credit_code_subject_type,
@@ -44,19 +56,10 @@ from shared.identity import (
     validate_resident_id,
 )
 
-SUBJECT_TYPES = ("enterprise", "organisation", "individual")
+# The vocabulary is the contract's (one source of truth). Its order matters here: severities
+# ascend, and black comes first among the lists because its measures lead a check's answer.
 LEGAL_ENTITY_TYPES = ("enterprise", "organisation")
-POLARITIES = ("positive", "negative")
-SEVERITIES = ("minor", "serious", "severe")  # ascending
-LIST_KINDS = ("black", "red")  # black first: its measures lead a check's answer
-RECORD_STATUSES = ("active", "under_objection", "repaired", "revoked", "expired")
 COUNTING_STATUSES = frozenset({"active", "under_objection"})
-OBJECTION_DECISIONS = ("uphold", "correct", "revoke")
-
-MAX_CODE_LENGTH = 64  # departments, source record ids
-MAX_NAME_LENGTH = 200
-MAX_BASIS_LENGTH = 500
-MAX_NOTE_LENGTH = 2000
 
 RULES_PATH = Path(__file__).with_name("rules.json")
 
@@ -703,15 +706,6 @@ RECORD_FIELDS = frozenset(
         "subject_name",
         "card_number",
     }
-)
-CORRECTABLE_FIELDS = (
-    "category",
-    "polarity",
-    "severity",
-    "basis",
-    "summary",
-    "decided_on",
-    "valid_until",
 )
 
 

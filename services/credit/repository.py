@@ -33,7 +33,6 @@ from services.credit.domain import (
     LEGAL_ENTITY_TYPES,
     LIST_KINDS,
     MAX_NOTE_LENGTH,
-    OBJECTION_TRANSITIONS,
     RecordFacts,
     RecordInput,
     RuleSet,
@@ -56,12 +55,9 @@ from services.credit.domain import (
     validate_subject_id,
 )
 from services.credit.models import CreditCheck, CreditRecord, ListEntry, Objection, Subject
+from shared.contracts.credit import MAX_PAGE_SIZE, OBJECTION_STATUSES
 from shared.errors import Conflict, Forbidden, NotFound, invalid
 from shared.identity import validate_credit_code
-
-MAX_PAGE_SIZE = 200
-OBJECTION_STATUSES = ("pending", *dict.fromkeys(OBJECTION_TRANSITIONS.values()))
-
 
 # --- conversions --------------------------------------------------------------------------------
 

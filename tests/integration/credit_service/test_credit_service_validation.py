@@ -9,7 +9,6 @@ import pytest
 from credit_service_support import ENTERPRISE_CODE, ORGANISATION_CODE, record_payload
 from marshmallow import ValidationError
 
-from services.credit import domain, repository
 from shared.contracts import credit as contract
 from shared.errors import NotFound, ValidationFailed
 
@@ -51,18 +50,6 @@ def test_bad_identifiers_and_values_name_their_field(credit):
     assert list(fields_of(rpc.objections_for_department, "tax", "lost")) == ["status"]
     with pytest.raises(NotFound):  # well-formed, but no file
         rpc.public_summary(ENTERPRISE_CODE)
-
-
-def test_the_contract_vocabularies_are_the_domains():
-    assert contract.POLARITIES == domain.POLARITIES
-    assert contract.SEVERITIES == domain.SEVERITIES
-    assert contract.RECORD_STATUSES == domain.RECORD_STATUSES
-    assert contract.LIST_KINDS == domain.LIST_KINDS
-    assert contract.OBJECTION_DECISIONS == domain.OBJECTION_DECISIONS
-    assert contract.OBJECTION_STATUSES == repository.OBJECTION_STATUSES
-    assert contract.CORRECTABLE_FIELDS == domain.CORRECTABLE_FIELDS
-    assert contract.MAX_PAGE_SIZE == repository.MAX_PAGE_SIZE
-    assert contract.SUBJECT_TYPES == domain.SUBJECT_TYPES
 
 
 def test_record_in_normalises_identifiers_and_refuses_what_the_service_would():

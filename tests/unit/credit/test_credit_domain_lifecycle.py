@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 
 from services.credit.domain import (
-    RECORD_STATUSES,
     check_repairable,
     effective_status,
     next_objection_status,
     next_record_status,
 )
+from shared.contracts.credit import RECORD_STATUSES
 from shared.errors import Conflict, ValidationFailed
 
 LEGAL_RECORD_MOVES = {
