@@ -85,7 +85,7 @@ def test_expired_and_forged_tokens_are_refused(stack):
 
     forged = jwt.encode(
         {"sub": card, "role": "resident", "exp": time.time() + 60},
-        "someone else's secret",
+        "someone else's secret, long enough for HS256",
         algorithm="HS256",
     )
     assert stack.call("GET", "/api/v1/me", forged).status_code == 401
