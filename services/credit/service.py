@@ -154,11 +154,14 @@ class CreditService(ServiceBase):
         """A department's credit check before granting ``purpose``: level, lists, measures.
 
         On other departments' hot path: the repository's four indexed statements and one
-        commit (of the check log row), nothing else.
+        commit (of the check log row and, for a person, the audit event), nothing else.
         """
+        session = self.db.session
         result = repository.check(
-            self.db.session, subject_type, subject_id, purpose, requesting_department, city_today()
+            session, subject_type, subject_id, purpose, requesting_department, city_today()
         )
+        if result["subject_type"] == "individual":
+            self._audit_individual_read(result["subject_id"], "credit_check", purpose)
         self.db.commit()
         return result
 
@@ -188,15 +191,23 @@ class CreditService(ServiceBase):
         session = self.db.session
         report = repository.subject_report(session, subject_type, subject_id, city_today())
         if report["subject_type"] == "individual":
-            card = (
-                self._resident_actor_card()
-                or card_number
-                or repository.subject_card_number(session, "individual", report["subject_id"])
-            )
-            if card:
-                self.db.record_access(card, "read", "credit_report")
-                self.db.commit()
+            self._audit_individual_read(report["subject_id"], "credit_report", card=card_number)
+            self.db.commit()
         return report
+
+    def _audit_individual_read(
+        self, id_number: str, resource: str, purpose: str | None = None, card: str | None = None
+    ) -> None:
+        """Audit a read of a person's credit data, naming them by citizen card when known
+        (the caller's own, the one given, the one on file), else by ID number: a person
+        without a card has no access log to show it in, but the audit chain still holds it."""
+        subject = (
+            self._resident_actor_card()
+            or card
+            or repository.subject_card_number(self.db.session, "individual", id_number)
+            or id_number
+        )
+        self.db.record_access(subject, "read", resource, purpose)
 
     def _resident_actor_card(self) -> str | None:
         context = self.db.context

@@ -116,3 +116,33 @@ def test_resident_sees_own_report_and_objects_and_the_department_decides(stack):
     # Another department cannot review traffic's records.
     health = stack.client("department", "health", scopes=("credit.objections",))
     assert stack.call("GET", "/api/v1/credit/objections", health).json()["items"] == []
+
+
+def test_a_departments_credit_check_on_a_person_shows_in_their_access_log(stack):
+    from helpers import wait_for
+
+    card, token = stack.resident(LI_LEI)
+    traffic = stack.client("department", "traffic", scopes=("credit.records",))
+    health = stack.client("department", "health", scopes=("credit.check",))
+    stack.call(
+        "POST",
+        "/api/v1/credit/records",
+        traffic,
+        json=record("T-6", subject_type="individual", subject_id=card, severity="minor"),
+    )
+
+    check = stack.call(
+        "POST",
+        "/api/v1/credit/checks",
+        health,
+        json={"subject_type": "individual", "subject_id": LI_LEI, "purpose": "subsidy"},
+    )
+    assert check.status_code == 200, check.text
+
+    def health_reads():
+        log = stack.call("GET", "/api/v1/me/access-log", token).json()["items"]
+        return [e for e in log if e["department"] == "health" and e["resource"] == "credit_check"]
+
+    entry = wait_for(health_reads)[0]
+    assert entry["purpose"] == "subsidy"
+    assert entry["request_id"] == check.headers["X-Request-Id"]
