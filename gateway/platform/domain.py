@@ -629,6 +629,16 @@ def register_legal_entity(
         uow.session.flush()
     except IntegrityError:
         raise _entity_taken() from None
+    uow.publish(
+        "platform.legal_entity_registered",
+        {
+            "credit_code": code,
+            "name": entity.name,
+            "kind": entity.kind,
+            "established_on": entity.established_on.isoformat(),
+        },
+        subject=code,
+    )
     return LegalEntitySchema().dump(entity)
 
 

@@ -228,6 +228,16 @@ def _get_or_create_subject(session: Session, data: RecordInput) -> Subject:
     return subject
 
 
+def name_subject(session: Session, subject_type: str, credit_code: str, name: str) -> None:
+    """Record the registered name of an enterprise or organisation (its file may come later)."""
+    subject = _find_subject(session, subject_type, credit_code)
+    if subject is None:
+        subject = Subject(subject_type=subject_type, subject_id=credit_code)
+        session.add(subject)
+    subject.name = name
+    session.flush()
+
+
 def add_record(
     session: Session,
     department: str,

@@ -86,6 +86,19 @@ class CreditService(ServiceBase):
         """A department's commendation becomes a positive record of that department."""
         self._record_decision(event, "positive", f"{self.name}.on_commendation_issued")
 
+    @subscribe("platform.legal_entity_registered")
+    def on_legal_entity_registered(self, event: Event) -> None:
+        """The registry names enterprises and organisations; public summaries show the name."""
+
+        def name_once() -> None:
+            if self.db.claim(event.event_id, f"{self.name}.on_legal_entity_registered"):
+                data = event.data
+                repository.name_subject(
+                    self.db.session, data["kind"], data["credit_code"], data["name"]
+                )
+
+        self._commit_retrying_once(name_once)
+
     def _record_decision(self, event: Event, polarity: str, consumer: str) -> None:
         # The event's data has the record's fields; the event type gives the polarity and the
         # publishing service is the source department. A bad payload raises ValidationFailed:

@@ -84,6 +84,14 @@ CATALOGUE: dict[str, EventSpec] = _specs(
         "A sector service linked one of its cards (student ID, tourist card) to a citizen "
         "card; the platform shows it on the resident's profile.",
     ),
+    EventSpec(
+        "platform.legal_entity_registered",
+        1,
+        p.LegalEntityRegistered,
+        "public",
+        "An enterprise or organisation entered the legal-entity registry under its unified "
+        "social credit code; the credit service names its subject after it.",
+    ),
     # -- traffic -------------------------------------------------------------------------------
     EventSpec(
         "traffic.feed_imported",

@@ -47,6 +47,15 @@ class CitizenCardIssued(Payload):
     issued_at = fields.AwareDateTime(required=True, format="iso")
 
 
+class LegalEntityRegistered(Payload):
+    """Public register data of an enterprise or organisation (no personal data)."""
+
+    credit_code = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("enterprise", "organisation")))
+    established_on = fields.Date(required=True)
+
+
 class CardLinked(Payload):
     card_number = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(("student_id", "tourist_card")))

@@ -146,3 +146,30 @@ def test_a_departments_credit_check_on_a_person_shows_in_their_access_log(stack)
     entry = wait_for(health_reads)[0]
     assert entry["purpose"] == "subsidy"
     assert entry["request_id"] == check.headers["X-Request-Id"]
+
+
+def test_the_registry_names_the_enterprise_in_its_public_summary(stack):
+    from helpers import wait_for
+
+    operator = stack.client("operator")
+    registered = stack.call(
+        "POST",
+        "/api/v1/registry/legal-entities",
+        operator,
+        json={
+            "credit_code": ENTERPRISE_CODE,
+            "name": "Shenyang Heavy Lifting Co., Ltd.",
+            "legal_representative": "Zhao Qiang",
+            "registered_address": "1 Shifu Road",
+            "established_on": "2009-05-01",
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    traffic = stack.client("department", "traffic", scopes=("credit.records",))
+    stack.call("POST", "/api/v1/credit/records", traffic, json=record("T-7", severity="minor"))
+
+    def named():
+        summary = stack.call("GET", f"/api/v1/credit/subjects/{ENTERPRISE_CODE}/public").json()
+        return summary.get("name")
+
+    assert wait_for(named) == "Shenyang Heavy Lifting Co., Ltd."
