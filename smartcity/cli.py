@@ -21,6 +21,7 @@ eventlet.monkey_patch()
 
 import json  # noqa: E402
 import logging  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -67,6 +68,8 @@ def up(demo: bool) -> None:
     # the AMQP library warns about each one. Not news for the operator.
     logging.getLogger("amqp").setLevel(logging.ERROR)
     suite = Suite(settings.var_dir() / "log")
+    # `kill`, `docker stop` and systemd send SIGTERM: stop as cleanly as on Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     click.echo(f"starting the suite; logs in {suite.log_dir}/")
     suite.start()
     try:
@@ -88,6 +91,10 @@ def up(demo: bool) -> None:
         suite.stop()
         sys.exit(1)
     suite.stop()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _print_endpoints() -> None:

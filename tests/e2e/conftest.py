@@ -94,16 +94,32 @@ def suite(request, tmp_path_factory, backing_services):
         _wait_until_up(process, running.output)
         yield running
     finally:
-        process.send_signal(signal.SIGINT)  # what Ctrl-C does
+        # What `kill`, `docker stop` and systemd do (Ctrl-C takes the same path).
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(60)
         except subprocess.TimeoutExpired:
             process.kill()
+        left_running = [
+            pid_file.stem
+            for pid_file in running.log_dir.glob("*.pid")
+            if _alive(int(pid_file.read_text()))
+        ]
         with admin.connect() as conn:
             for service in (*SERVICES, PLATFORM):
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)'))
         admin.dispose()
         manager.delete_vhost(vhost)
+    assert process.returncode == 0, "".join(running.output[-20:])
+    assert left_running == [], f"still running after smartcity up stopped: {left_running}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _wait_until_up(process: subprocess.Popen, output: list[str], timeout: float = 150) -> None:
