@@ -52,7 +52,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE: take the write lock up front. A read transaction that later writes
+            # cannot wait for a lock under WAL ("database is locked" at once); this one waits
+            # up to the timeout instead. Readers are not blocked by it.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
