@@ -67,7 +67,10 @@ def up(demo: bool) -> None:
     # Health probes that time out while a service is still migrating get their answer late;
     # the AMQP library warns about each one. Not news for the operator.
     logging.getLogger("amqp").setLevel(logging.ERROR)
-    suite = Suite(settings.var_dir() / "log")
+    suite = Suite(
+        settings.var_dir() / "log",
+        on_restart=lambda name, code: click.echo(f"{name} exited with {code}; restarting it"),
+    )
     # `kill`, `docker stop` and systemd send SIGTERM: stop as cleanly as on Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     click.echo(f"starting the suite; logs in {suite.log_dir}/")
@@ -79,11 +82,7 @@ def up(demo: bool) -> None:
 
             click.echo(load_demo(gateway_url()))
         _print_endpoints()
-        suite.supervise(
-            on_restart=lambda name, code: click.echo(
-                f"{name} exited with {code}; restarting it", err=True
-            )
-        )
+        suite.supervise()
     except KeyboardInterrupt:
         click.echo("stopping (callers first)…")
     except RuntimeError as exc:

@@ -21,10 +21,17 @@ MAX_RESTARTS_PER_MINUTE = 5
 
 
 class Suite:
-    def __init__(self, log_dir: Path, processes: tuple[str, ...] = START_ORDER):
+    def __init__(
+        self,
+        log_dir: Path,
+        processes: tuple[str, ...] = START_ORDER,
+        on_restart: Callable[[str, int], None] | None = None,
+    ):
         self.log_dir = log_dir
         self.names = processes
+        self.on_restart = on_restart
         self.children: dict[str, subprocess.Popen] = {}
+        self._restarts: dict[str, list[float]] = {}
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -49,7 +56,7 @@ class Suite:
         config = {"AMQP_URI": settings.amqp_uri()}
         with ClusterRpcProxy(config, timeout=2) as cluster:
             while pending:
-                self._fail_if_exited()
+                self._restart_dead()
                 service = pending[0]
                 try:
                     status = getattr(cluster, service).health()
@@ -73,7 +80,7 @@ class Suite:
 
     def _wait_http(self, url: str, deadline: float) -> None:
         while True:
-            self._fail_if_exited()
+            self._restart_dead()
             try:
                 if requests.get(url, timeout=2).status_code == 200:
                     return
@@ -83,12 +90,22 @@ class Suite:
                 raise RuntimeError(f"{url} did not answer; see {self.log_dir / 'gateway.log'}")
             time.sleep(0.5)
 
-    def _fail_if_exited(self) -> None:
-        for name, child in self.children.items():
-            if child.poll() is not None:
+    def _restart_dead(self) -> None:
+        """Restart a process that died (it resumes from its durable queues); give up on one
+        that keeps dying."""
+        for name, child in list(self.children.items()):
+            if child.poll() is None:
+                continue
+            recent = [t for t in self._restarts.get(name, []) if time.monotonic() - t < 60]
+            if len(recent) >= MAX_RESTARTS_PER_MINUTE:
                 raise RuntimeError(
-                    f"{name} exited with {child.returncode}; see {self.log_dir / (name + '.log')}"
+                    f"{name} keeps dying (exit {child.returncode}); see "
+                    f"{self.log_dir / (name + '.log')}"
                 )
+            if self.on_restart:
+                self.on_restart(name, child.returncode)
+            self._restarts[name] = [*recent, time.monotonic()]
+            self._spawn(name)
 
     def stop(self, timeout: float = 20) -> None:
         """Callers first (gateway), callees last, so that no RPC waits on a stopped service."""
@@ -103,23 +120,10 @@ class Suite:
                 child.kill()
                 child.wait()
 
-    def supervise(self, on_restart: Callable[[str, int], None] | None = None) -> None:
-        """Until Ctrl-C: restart a process that died; it resumes from its durable queues."""
-        restarts: dict[str, list[float]] = {name: [] for name in self.names}
+    def supervise(self) -> None:
+        """Until Ctrl-C (or a process that keeps dying): keep every process running."""
         while True:
-            for name, child in list(self.children.items()):
-                if child.poll() is None:
-                    continue
-                recent = [t for t in restarts[name] if time.monotonic() - t < 60]
-                if len(recent) >= MAX_RESTARTS_PER_MINUTE:
-                    raise RuntimeError(
-                        f"{name} keeps dying (exit {child.returncode}); see "
-                        f"{self.log_dir / (name + '.log')}"
-                    )
-                if on_restart:
-                    on_restart(name, child.returncode)
-                restarts[name] = [*recent, time.monotonic()]
-                self._spawn(name)
+            self._restart_dead()
             time.sleep(0.5)
 
 
