@@ -11,7 +11,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY shared ./shared
 COPY services ./services
 COPY gateway ./gateway
@@ -21,7 +21,7 @@ RUN pip wheel --wheel-dir /wheels .
 FROM python:3.11-slim
 LABEL org.opencontainers.image.title="smartcity" \
       org.opencontainers.image.description="Smart Shenyang services, gateway and operator CLI" \
-      org.opencontainers.image.licenses="Apache-2.0"
+      org.opencontainers.image.licenses="MIT"
 # SMARTCITY_VAR_DIR: where the SQLite fallback would write when no DATABASE_URL_TEMPLATE is
 # given; it must be writable by the non-root user. No METRICS_PORT here on purpose: the
 # gateway process runs two nameko containers, and one shared port would make the second fail
