@@ -14,11 +14,14 @@ from gateway.routes.identity import IdentityRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.registry import RegistryRoutes
 from gateway.routes.traffic import TrafficRoutes
+from gateway.routes.webhooks import WebhookRoutes
 from gateway.rpc import Services
 from shared.observability import Observed
 
 
-class GatewayService(OpsRoutes, IdentityRoutes, RegistryRoutes, CreditRoutes, TrafficRoutes):
+class GatewayService(
+    OpsRoutes, IdentityRoutes, RegistryRoutes, CreditRoutes, TrafficRoutes, WebhookRoutes
+):
     name = "gateway"
 
     observed = Observed()

@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 from nameko.extensions import DependencyProvider, SharedExtension
+from nameko.timer import Timer
 from nameko.web.handlers import HttpRequestHandler
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
@@ -146,9 +147,18 @@ class Observed(DependencyProvider):
         self.metrics.calls.labels(**labels, outcome="error" if failed else "ok").inc()
         if exc_info is not None:
             self.metrics.errors.labels(**labels, error=exc_info[0].__name__).inc()
-        # One access-log line per call, carrying the request id (see _record_with_context).
+        # One access-log line per call, carrying the request id (see _record_with_context);
+        # timers tick every second or minute, so theirs are debug unless they fail.
         outcome = exc_info[0].__name__ if exc_info else getattr(result, "status_code", "ok")
-        log.info("%s.%s %s %.1f ms", labels["service"], entrypoint, outcome, elapsed * 1000)
+        quiet = isinstance(worker_ctx.entrypoint, Timer) and exc_info is None
+        log.log(
+            logging.DEBUG if quiet else logging.INFO,
+            "%s.%s %s %.1f ms",
+            labels["service"],
+            entrypoint,
+            outcome,
+            elapsed * 1000,
+        )
 
     def worker_teardown(self, worker_ctx: Any) -> None:
         _log_context.request_id = None

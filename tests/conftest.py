@@ -25,6 +25,9 @@ import uuid  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+# Import hypothesis now, not lazily when its plugin reports at session end: compiling it then,
+# on a green thread's stack, trips CPython 3.11's "AST constructor recursion depth mismatch".
+import hypothesis  # noqa: E402, F401
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from helpers import POSTGRES_ADMIN_URL, EventTap  # noqa: E402

@@ -255,3 +255,52 @@ class Housing(Base):
         ForeignKey("citizen_cards.card_number"), index=True
     )
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+class Webhook(Base):
+    """An API client's subscription to city events, delivered by HTTP POST to ``url``.
+
+    ``patterns`` are AMQP topic patterns over the event type (``traffic.#``). ``secret`` is
+    kept as issued, not hashed: the platform needs the value itself to sign every delivery
+    (HMAC-SHA256), so it is as sensitive as the database it sits in.
+    """
+
+    __tablename__ = "webhooks"
+
+    webhook_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.client_id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    patterns: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """One event on its way to one webhook: ``pending`` until delivered or given up on.
+
+    A pending row is due at ``next_attempt_at``; a sender leases it by pushing that time
+    forward, so a sender that dies mid-delivery leaves it to be retried after the lease.
+    One row per (webhook, event): a redelivered event is queued once.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_webhook_event"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    delivery_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.webhook_id"))
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    event_type: Mapped[str] = mapped_column(String(100))
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

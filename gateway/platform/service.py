@@ -6,18 +6,44 @@ validated there (``shared.contracts.platform``), errors are those of ``shared.er
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
+import eventlet
+import requests
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
+from nameko.timer import timer
 
-from gateway.platform import audit, domain
+from gateway.platform import audit, domain, webhooks
 from gateway.platform.models import Base
 from shared.db import Database
 from shared.messaging import Event, subscribe
 from shared.service import ServiceBase
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+WEBHOOK_TIMEOUT_S = 5
+WEBHOOK_BATCH = 20
+WEBHOOK_CONCURRENCY = 10
+
+
+def post_webhook(outgoing: webhooks.Outgoing) -> tuple[str, int | None, str | None]:
+    """POST one delivery: ``(delivery_id, status code or None, error or None)``; never raises."""
+    try:
+        response = requests.post(
+            outgoing.url,
+            data=outgoing.body,
+            headers=outgoing.headers(),
+            timeout=WEBHOOK_TIMEOUT_S,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        return outgoing.delivery_id, None, f"{type(exc).__name__}: {exc}"
+    error = None if response.ok else f"HTTP {response.status_code}: {response.text[:200]}"
+    return outgoing.delivery_id, response.status_code, error
 
 
 class PlatformService(ServiceBase):
@@ -26,6 +52,7 @@ class PlatformService(ServiceBase):
 
     name = "platform"
     db = Database(Base, MIGRATIONS)
+    config = Config()
 
     # --- residents and citizen cards -------------------------------------------------------
 
@@ -174,3 +201,50 @@ class PlatformService(ServiceBase):
         result = domain.housing_of_owner(self.db, card_number, limit, offset)
         self.db.commit()  # the audit entry of this read
         return result
+
+    # --- webhooks --------------------------------------------------------------------------
+
+    @rpc
+    def create_webhook(self, client_id: str, url: str, patterns: list[str]) -> dict[str, Any]:
+        result = webhooks.create_webhook(self.db, client_id, url, patterns)
+        self.db.commit()
+        return result
+
+    @rpc
+    def list_webhooks(self, client_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        return webhooks.list_webhooks(self.db, client_id, limit, offset)
+
+    @rpc
+    def delete_webhook(self, client_id: str, webhook_id: str) -> dict[str, Any]:
+        result = webhooks.delete_webhook(self.db, client_id, webhook_id)
+        self.db.commit()
+        return result
+
+    @rpc
+    def webhook_deliveries(
+        self, client_id: str, webhook_id: str, limit: int = 50, offset: int = 0
+    ) -> dict[str, Any]:
+        return webhooks.list_deliveries(self.db, client_id, webhook_id, limit, offset)
+
+    @subscribe("#")
+    def queue_webhook_deliveries(self, event: Event) -> None:
+        webhooks.queue_event(self.db, event)
+        self.db.commit()
+
+    @timer(interval=1)
+    def deliver_webhooks(self) -> None:
+        """Send due deliveries: take and lease them (committed, so other instances skip them),
+        POST them concurrently, then record every outcome."""
+        outgoing = webhooks.due_deliveries(self.db, limit=WEBHOOK_BATCH)
+        self.db.commit()
+        if not outgoing:
+            return
+        retry_base_s = float(self.config.get("WEBHOOK_RETRY_BASE_S", webhooks.DEFAULT_RETRY_BASE_S))
+        pool = eventlet.GreenPool(WEBHOOK_CONCURRENCY)
+        for delivery_id, status_code, error in pool.imap(post_webhook, outgoing):
+            if error:
+                log.info("webhook delivery %s not accepted: %s", delivery_id, error)
+            webhooks.record_attempt(
+                self.db, delivery_id, status_code, error, retry_base_s=retry_base_s
+            )
+        self.db.commit()
