@@ -84,6 +84,7 @@ def nameko_config(service: str, **overrides: Any) -> dict[str, Any]:
         "EVENT_RETRY_ATTEMPTS": int(env("EVENT_RETRY_ATTEMPTS", "4")),
         "EVENT_RETRY_BACKOFF": float(env("EVENT_RETRY_BACKOFF", "0.5")),
         "OUTBOX_POLL_INTERVAL": float(env("OUTBOX_POLL_INTERVAL", "1.0")),
+        "MESSAGING_RETENTION_DAYS": float(env("MESSAGING_RETENTION_DAYS", "14")),
     }
     if service == GATEWAY:
         # The gateway is the suite's public door: all interfaces unless GATEWAY_HOST says.

@@ -15,6 +15,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -246,9 +247,11 @@ class Database(DependencyProvider):
         self.metrics.outbox_backlog.labels(service).set_function(self.relay.pending_count)
 
     def start(self) -> None:
-        interval = float(self.container.config.get("OUTBOX_POLL_INTERVAL", 1.0))
+        config = self.container.config
+        interval = float(config.get("OUTBOX_POLL_INTERVAL", 1.0))
+        retention = timedelta(days=float(config.get("MESSAGING_RETENTION_DAYS", 14)))
         self.container.spawn_managed_thread(
-            lambda: self.relay.run(interval), identifier="outbox_relay"
+            lambda: self.relay.run(interval, retention), identifier="outbox_relay"
         )
 
     def stop(self) -> None:

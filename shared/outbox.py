@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import eventlet
@@ -30,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    delete,
     func,
     select,
     update,
@@ -69,6 +71,11 @@ processed_events_table = Table(
 )
 
 events_exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True)
+
+DEFAULT_RETENTION = timedelta(days=14)
+"""How long published events and processed-event marks are kept (``MESSAGING_RETENTION_DAYS``):
+longer than any dead letter should wait for its replay."""
+PRUNE_INTERVAL_S = 3600
 
 # Fail fast when the broker is away: the relay retries on its own schedule instead.
 _RELAY_TRANSPORT_OPTIONS = {
@@ -158,9 +165,11 @@ class OutboxRelay:
             headers=headers,
         )
 
-    def run(self, poll_interval: float) -> None:
-        """Relay loop: run on every wake-up, and every ``poll_interval`` seconds to catch up."""
+    def run(self, poll_interval: float, retention: timedelta = DEFAULT_RETENTION) -> None:
+        """Relay loop: run on every wake-up, and every ``poll_interval`` seconds to catch up;
+        once an hour, forget what is older than ``retention``."""
         self._running = True
+        next_prune = time.monotonic()
         while self._running:
             with contextlib.suppress(Empty):
                 self._wakeups.get(timeout=poll_interval)
@@ -169,9 +178,30 @@ class OutboxRelay:
             try:
                 while self.publish_pending() == self.batch_size:
                     eventlet.sleep(0)
+                if time.monotonic() >= next_prune:
+                    self.prune(datetime.now(UTC) - retention)
+                    next_prune = time.monotonic() + PRUNE_INTERVAL_S
             except Exception:
                 # The database may be away; the next tick tries again.
                 log.exception("outbox relay failed")
+
+    def prune(self, before: datetime) -> tuple[int, int]:
+        """Delete published outbox rows and processed-event marks older than ``before``.
+
+        Pending rows are never deleted. A mark must outlive any redelivery of its event: a
+        dead letter replayed after the retention period would be applied a second time.
+        """
+        with self.engine.begin() as conn:
+            published = conn.execute(
+                delete(outbox_table).where(
+                    outbox_table.c.published_at.is_not(None),
+                    outbox_table.c.published_at < before,
+                )
+            ).rowcount
+            marks = conn.execute(
+                delete(processed_events_table).where(processed_events_table.c.processed_at < before)
+            ).rowcount
+        return published, marks
 
     def stop(self) -> None:
         self._running = False

@@ -223,3 +223,47 @@ def test_log_lines_of_every_worker_carry_the_request_id(service_config, runner_f
     assert lines["inspection.issue"].request_id == "req-77"
     assert lines["inspection.issue"].service == "inspection"
     assert lines["ledger.record_penalty"].request_id == "req-77"
+
+
+def test_pruning_forgets_old_published_events_and_marks_but_never_pending_ones(service_config):
+    import datetime as dt
+    import uuid
+
+    from shared.outbox import processed_events_table
+
+    config = service_config("inspection")
+    engine = make_engine(config["DATABASE_URLS"]["inspection"])
+    migrate(engine, "inspection", MIGRATIONS, Base.metadata)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+    for record_id in ("P-old", "P-pending"):
+        issue_penalty(UnitOfWork(sessionmaker(engine), "inspection"), record_id, CREDIT_CODE)
+    with engine.begin() as conn:
+        oldest = conn.execute(sa.select(sa.func.min(outbox_table.c.id))).scalar()
+        conn.execute(
+            sa.update(outbox_table).where(outbox_table.c.id == oldest).values(published_at=old)
+        )
+        conn.execute(
+            sa.insert(processed_events_table),
+            [
+                {"consumer": "ledger.x", "event_id": uuid.uuid4(), "processed_at": old},
+                {
+                    "consumer": "ledger.x",
+                    "event_id": uuid.uuid4(),
+                    "processed_at": dt.datetime.now(dt.UTC),
+                },
+            ],
+        )
+
+    published, marks = OutboxRelay(engine, "unused").prune(
+        dt.datetime.now(dt.UTC) - dt.timedelta(days=14)
+    )
+
+    assert (published, marks) == (1, 1)
+    with engine.connect() as conn:
+        left = conn.execute(sa.select(outbox_table.c.published_at)).all()
+        assert left == [(None,)]  # the pending one stays, however old
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(processed_events_table)).scalar()
+            == 1
+        )
+    engine.dispose()
