@@ -55,7 +55,8 @@ from services.credit.domain import (
     validate_subject_id,
 )
 from services.credit.models import CreditCheck, CreditRecord, ListEntry, Objection, Subject
-from shared.contracts.credit import MAX_PAGE_SIZE, OBJECTION_STATUSES
+from shared.contracts.common import MAX_PAGE_SIZE
+from shared.contracts.credit import OBJECTION_STATUSES
 from shared.errors import Conflict, Forbidden, NotFound, invalid
 from shared.identity import validate_credit_code
 

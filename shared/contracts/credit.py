@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import (
-    RAISE,
     Schema,
     ValidationError,
     fields,
@@ -27,6 +26,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from shared.contracts.common import Page, Request
 from shared.contracts.event_payloads import SUBJECT_TYPES
 from shared.errors import ValidationFailed
 from shared.identity import (
@@ -58,17 +58,8 @@ MAX_CODE_LENGTH = 64
 MAX_NAME_LENGTH = 200
 MAX_BASIS_LENGTH = 500
 MAX_NOTE_LENGTH = 2000
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
 
 RULES_NOTE = "one of those named in services/credit/rules.json"
-
-
-class Request(Schema):
-    """Base of request schemas: an unknown field is an error, not silently dropped."""
-
-    class Meta:
-        unknown = RAISE
 
 
 def _text(max_length: int, **kwargs: Any) -> fields.String:
@@ -356,20 +347,11 @@ class PublicSummary(Schema):
 # --- pages ------------------------------------------------------------------------------------
 
 
-class PageQuery(Request):
-    """``limit`` (1-200, default 50) and ``offset`` (default 0) of a page."""
-
-    limit = fields.Integer(
-        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
-    )
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
-
-
-class ListPageQuery(PageQuery):
+class ListPageQuery(Page):
     """A page of the published red or black list (the kind is in the path)."""
 
 
-class ObjectionPageQuery(PageQuery):
+class ObjectionPageQuery(Page):
     """A page of the objections to a department's records, optionally by status."""
 
     status = fields.String(validate=validate.OneOf(OBJECTION_STATUSES))

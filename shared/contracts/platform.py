@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 from marshmallow import (
-    RAISE,
     Schema,
     ValidationError,
     fields,
@@ -22,6 +21,7 @@ from marshmallow import (
 )
 
 from shared.config import SERVICES
+from shared.contracts.common import Page, Request, page_of
 from shared.errors import ValidationFailed
 from shared.identity import CardNumberField, CreditCodeField, ResidentIdField
 
@@ -39,19 +39,10 @@ LEGAL_ENTITY_KINDS: tuple[str, ...] = ("enterprise", "organisation")
 PASSWORD_MIN_LENGTH = 8
 # argon2 hashes any length, but an unbounded password is a cheap way to burn our CPU.
 PASSWORD_MAX_LENGTH = 128
-MAX_PAGE_SIZE = 200
-DEFAULT_PAGE_SIZE = 50
 
 CHINESE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*([.:][a-z0-9_*]+)*$")
 """``<area>.<permission>``, e.g. ``credit.check``, ``registry.population``."""
-
-
-class Request(Schema):
-    """Base of request schemas: unknown fields are an error, not silently dropped."""
-
-    class Meta:
-        unknown = RAISE
 
 
 def load_request(schema: type[Schema], data: Any) -> dict[str, Any]:
@@ -84,28 +75,6 @@ class TrimmedString(fields.String):
 def _trimmed(max_length: int, min_length: int = 1) -> fields.String:
     """A required string, whitespace at both ends removed before the length check."""
     return TrimmedString(required=True, validate=validate.Length(min=min_length, max=max_length))
-
-
-class Page(Request):
-    """``limit`` (1-200, default 50) and ``offset`` (default 0) of a list request."""
-
-    limit = fields.Integer(
-        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
-    )
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
-
-
-def page_of(item_schema: type[Schema]) -> type[Schema]:
-    """The response shape of every list: ``{"items", "total", "limit", "offset"}``."""
-    return Schema.from_dict(
-        {
-            "items": fields.List(fields.Nested(item_schema), required=True),
-            "total": fields.Integer(required=True),
-            "limit": fields.Integer(required=True),
-            "offset": fields.Integer(required=True),
-        },
-        name=f"{item_schema.__name__.removesuffix('Schema')}Page",
-    )
 
 
 # --- residents and citizen cards --------------------------------------------------------------

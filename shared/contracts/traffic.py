@@ -17,8 +17,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
+from shared.contracts.common import Request
 from shared.errors import ValidationFailed
 from shared.identity import CreditCodeField
 
@@ -31,13 +32,6 @@ DEFAULT_ARRIVALS = 10
 MAX_REALTIME_BYTES = 10 * 1024 * 1024
 """A city's full-dataset GTFS-Realtime message is a few hundred kilobytes; ten megabytes leaves
 room for a large one without letting a client tie up a worker with an endless body."""
-
-
-class Request(Schema):
-    """Base of request schemas: an unknown field or parameter is an error, not ignored."""
-
-    class Meta:
-        unknown = RAISE
 
 
 def load(schema: type[Schema], data: Any) -> dict[str, Any]:
