@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 import eventlet
-from kombu import Exchange, Queue
+from kombu import Connection, Exchange, Queue
 from marshmallow import EXCLUDE, ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
@@ -111,6 +111,12 @@ class EventSubscriber(Consumer):
         )
         self._waiting_retries: dict[Any, Any] = {}
         super().setup()
+
+    def start(self) -> None:
+        # Declared up front, not on the first failure, so operators see it (empty) at once.
+        with Connection(self.container.config["AMQP_URI"]) as connection:
+            self.dead_letter_queue(connection.default_channel).declare()
+        super().start()
 
     def handle_message(self, body: Any, message: Any) -> None:
         try:

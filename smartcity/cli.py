@@ -105,6 +105,46 @@ def _print_endpoints() -> None:
     click.echo("Ctrl-C stops everything.")
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json: bool) -> None:
+    """Each service: healthy or not, its outbox backlog, its dead letters (exit 1 if any is
+    down)."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from smartcity.dead_letters import dead_letter_count
+
+    rows = []
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=3) as cluster:
+        for service in (settings.PLATFORM, *settings.SERVICES):
+            try:
+                health = getattr(cluster, service).health()
+            except Exception:  # no answer within the timeout: not running
+                health = {"status": "down", "database": None, "outbox_backlog": None}
+            rows.append(
+                {
+                    "service": service,
+                    **health,
+                    "dead_letters": dead_letter_count(settings.amqp_uri(), service),
+                }
+            )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        click.echo(f"{'service':<10} {'status':<9} {'database':<12} {'outbox':>6} {'dead':>5}")
+        for row in rows:
+            click.echo(
+                f"{row['service']:<10} {row['status']:<9} {row['database'] or '-':<12} "
+                f"{_or_dash(row['outbox_backlog']):>6} {_or_dash(row['dead_letters']):>5}"
+            )
+    if any(row["status"] != "ok" for row in rows):
+        sys.exit(1)
+
+
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
 @main.group()
 def dlq() -> None:
     """Dead-letter queues: events a service failed to handle after its retries."""

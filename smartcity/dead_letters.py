@@ -44,6 +44,21 @@ def _to_dead_letter(properties: pika.BasicProperties, body: bytes) -> DeadLetter
     )
 
 
+def dead_letter_count(amqp_uri: str, service: str) -> int | None:
+    """How many events wait in the service's dead-letter queue (None: never declared)."""
+    connection = _connect(amqp_uri)
+    try:
+        channel = connection.channel()
+        try:
+            declared = channel.queue_declare(dead_letter_queue_name(service), passive=True)
+        except pika.exceptions.ChannelClosedByBroker:  # no such queue yet
+            return None
+        return declared.method.message_count
+    finally:
+        if connection.is_open:
+            connection.close()
+
+
 def list_dead_letters(amqp_uri: str, service: str, limit: int = 100) -> list[DeadLetter]:
     """Look without taking: messages are fetched unacknowledged and returned on close."""
     queue = dead_letter_queue_name(service)

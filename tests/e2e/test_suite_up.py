@@ -40,3 +40,25 @@ def test_each_metrics_port_shows_per_entrypoint_series(suite):
         assert "smartcity_entrypoint_duration_seconds_bucket" in text
         if service != "gateway":
             assert f'smartcity_outbox_backlog{{service="{service}"}}' in text
+
+
+def test_status_command_reports_every_service(suite):
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "smartcity", "status", "--json"],
+        env=suite.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {row["service"]: row for row in json.loads(result.stdout)}
+    assert set(rows) == {PLATFORM, *SERVICES}
+    for row in rows.values():
+        assert row["status"] == "ok" and row["database"] == "ok"
+        assert row["outbox_backlog"] == 0
+    # Every service that subscribes to events has declared its dead-letter queue; none waits.
+    assert rows["credit"]["dead_letters"] == 0
