@@ -17,13 +17,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from nameko.extensions import DependencyProvider
 from sqlalchemy import MetaData, create_engine, event, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from shared import config as settings
@@ -35,6 +36,8 @@ from shared.outbox import OutboxRelay, messaging_metadata, outbox_table, process
 log = logging.getLogger(__name__)
 
 SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
+
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -201,6 +204,21 @@ class UnitOfWork:
             .select_from(outbox_table)
             .where(outbox_table.c.published_at.is_(None))
         ).scalar_one()
+
+    def commit_retrying(self, work: Callable[[], T]) -> T:
+        """Run ``work`` and commit; after a unique-key clash, roll back and run it once more.
+
+        A clash means a concurrent worker stored the same row (or claimed the same event)
+        first; on the second run ``work`` finds that row, or ``claim`` returns False.
+        """
+        try:
+            result = work()
+            self.commit()
+        except IntegrityError:
+            self.rollback()
+            result = work()
+            self.commit()
+        return result
 
     def commit(self) -> None:
         if self._session is None:

@@ -15,15 +15,14 @@ the handlers are also idempotent on the event id.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
-from sqlalchemy.exc import IntegrityError
 
 from services.credit import repository
 from services.credit.models import Base
@@ -45,8 +44,6 @@ CITY_TIMEZONE = timezone(timedelta(hours=8), "CST")
 SWEEP_INTERVAL_S = 3600
 """How often the expiry sweep runs. It is idempotent, so hourly runs make a daily sweep that
 catches up within the hour after midnight or after a restart."""
-
-T = TypeVar("T")
 
 
 def city_today() -> date:
@@ -71,9 +68,7 @@ class CreditService(ServiceBase):
         ``created: false`` and publishes nothing.
         """
         payload = self._with_resident_id(payload)
-        record, created = self._commit_retrying_once(
-            lambda: self._store_record(department, payload)
-        )
+        record, created = self.db.commit_retrying(lambda: self._store_record(department, payload))
         return {"record": record, "created": created}
 
     @subscribe("*.administrative_penalty_issued")
@@ -97,7 +92,7 @@ class CreditService(ServiceBase):
                     self.db.session, data["kind"], data["credit_code"], data["name"]
                 )
 
-        self._commit_retrying_once(name_once)
+        self.db.commit_retrying(name_once)
 
     def _record_decision(self, event: Event, polarity: str, consumer: str) -> None:
         # The event's data has the record's fields; the event type gives the polarity and the
@@ -109,7 +104,7 @@ class CreditService(ServiceBase):
             if self.db.claim(event.event_id, consumer):
                 self._store_record(event.source, payload)
 
-        self._commit_retrying_once(record_once)
+        self.db.commit_retrying(record_once)
 
     def _store_record(self, department: str, payload: Any) -> tuple[dict[str, Any], bool]:
         record, created, changes = repository.add_record(
@@ -281,7 +276,7 @@ class CreditService(ServiceBase):
             self._publish_list_changes(changes)
             return objection
 
-        return self._commit_retrying_once(resolve)
+        return self.db.commit_retrying(resolve)
 
     @rpc
     def repair_record(self, record_id: str, department: str, note: str) -> dict[str, Any]:
@@ -294,7 +289,7 @@ class CreditService(ServiceBase):
             self._publish_list_changes(changes)
             return record
 
-        return self._commit_retrying_once(repair)
+        return self.db.commit_retrying(repair)
 
     @rpc
     def objections_for_department(
@@ -316,7 +311,7 @@ class CreditService(ServiceBase):
             self._publish_list_changes(changes)
             return changes
 
-        changes = self._commit_retrying_once(sweep)
+        changes = self.db.commit_retrying(sweep)
         if changes:
             log.info("expiry sweep: %d list change(s)", len(changes))
 
@@ -325,19 +320,3 @@ class CreditService(ServiceBase):
     def _publish_list_changes(self, changes: list[dict[str, str]]) -> None:
         for change in changes:
             self.db.publish("credit.list_changed", change, subject=change["subject_id"])
-
-    def _commit_retrying_once(self, work: Callable[[], T]) -> T:
-        """Run ``work`` and commit; after a unique-key clash, roll back and run it once more.
-
-        A clash means a concurrent worker stored the same record, subject, list entry or
-        event claim first; on the second run the repository finds that row and does not
-        insert it again.
-        """
-        try:
-            result = work()
-            self.db.commit()
-        except IntegrityError:
-            self.db.rollback()
-            result = work()
-            self.db.commit()
-        return result
