@@ -18,6 +18,9 @@ PLATFORM = "platform"
 
 GATEWAY = "gateway"
 
+DATABASE_SERVICES: tuple[str, ...] = (*SERVICES, PLATFORM)
+"""The services that own a database (the gateway is stateless)."""
+
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
 # Each process exposes Prometheus metrics on its own port; these defaults keep seven processes
@@ -39,8 +42,12 @@ def env(name: str, default: str) -> str:
     return value if value not in (None, "") else default
 
 
+class DatabaseNotConfigured(RuntimeError):
+    """No database URL for a service: neither configured nor set up by ``smartcity``."""
+
+
 def var_dir() -> Path:
-    """Where the embedded defaults keep their files (SQLite databases, locks)."""
+    """Where the embedded defaults keep their files (the embedded PostgreSQL, logs)."""
     path = Path(env("SMARTCITY_VAR_DIR", "var")).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -50,11 +57,12 @@ def amqp_uri() -> str:
     return env("AMQP_URI", DEFAULT_AMQP_URI)
 
 
-def database_url(service: str) -> str:
-    """``<SERVICE>_DATABASE_URL``, else ``DATABASE_URL_TEMPLATE`` with ``{service}``, else SQLite.
+def configured_database_url(service: str) -> str | None:
+    """``<SERVICE>_DATABASE_URL``, else ``DATABASE_URL_TEMPLATE`` with ``{service}``, else None.
 
     The template form lets compose and tests give all services one server with a database each:
-    ``DATABASE_URL_TEMPLATE=postgresql+psycopg2://postgres@db:5432/{service}``.
+    ``DATABASE_URL_TEMPLATE=postgresql+psycopg2://postgres@db:5432/{service}``. With neither,
+    ``smartcity up`` / ``run`` start the embedded PostgreSQL and set the template themselves.
     """
     explicit = os.environ.get(f"{service.upper()}_DATABASE_URL")
     if explicit:
@@ -62,7 +70,19 @@ def database_url(service: str) -> str:
     template = os.environ.get("DATABASE_URL_TEMPLATE")
     if template:
         return template.format(service=service)
-    return f"sqlite:///{var_dir() / (service + '.db')}"
+    return None
+
+
+def database_url(service: str) -> str:
+    """The service's database URL; raises ``DatabaseNotConfigured`` with what to do."""
+    url = configured_database_url(service)
+    if url is None:
+        raise DatabaseNotConfigured(
+            f"no database for {service}: start it with `smartcity run {service}` (which starts "
+            f"the embedded PostgreSQL), or set {service.upper()}_DATABASE_URL or "
+            "DATABASE_URL_TEMPLATE"
+        )
+    return url
 
 
 def metrics_port(service: str) -> int | None:
@@ -78,7 +98,7 @@ def nameko_config(service: str, **overrides: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
         "AMQP_URI": amqp_uri(),
         "max_workers": int(env("MAX_WORKERS", "10")),
-        "DATABASE_URLS": {service: database_url(service)},
+        "DATABASE_URLS": {service: configured_database_url(service)},
         "METRICS_PORT": metrics_port(service),
         "RPC_TIMEOUT": float(env("RPC_TIMEOUT", "10")),
         "EVENT_RETRY_ATTEMPTS": int(env("EVENT_RETRY_ATTEMPTS", "4")),

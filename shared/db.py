@@ -9,7 +9,6 @@ guard, rolled back unless the worker committed.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import uuid
 import zlib
@@ -22,7 +21,7 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, create_engine, event, func, insert, select, text
+from sqlalchemy import MetaData, create_engine, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -41,52 +40,25 @@ T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    """An engine on a PostgreSQL database (psycopg2: cooperative under eventlet).
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-            # pysqlite opens transactions lazily, which makes SAVEPOINTs commit early; take
-            # transaction control away from the driver (SQLAlchemy's documented recipe).
-            dbapi_conn.isolation_level = None
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn: Any) -> None:
-            # IMMEDIATE: take the write lock up front. A read transaction that later writes
-            # cannot wait for a lock under WAL ("database is locked" at once); this one waits
-            # up to the timeout instead. Readers are not blocked by it.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    ``hide_parameters``: statement parameters (ID and card numbers) never reach a log line or
+    an error message.
+    """
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
 
 
 @contextmanager
 def _migration_lock(conn: Connection, service: str) -> Iterator[None]:
-    """Serialise migrations of one service database across processes."""
-    if conn.dialect.name == "postgresql":
-        key = zlib.crc32(f"smartcity-migrate-{service}".encode())
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-        return
-    database = conn.engine.url.database
-    lock_path = Path(database + ".migrate.lock") if database else None
-    if lock_path is None:  # in-memory SQLite: one process by definition
+    """Serialise migrations of one service database across processes (advisory lock)."""
+    key = zlib.crc32(f"smartcity-migrate-{service}".encode())
+    conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+    try:
         yield
-        return
-    with open(lock_path, "w") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+    finally:
+        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
 
 
 def alembic_config(service: str, versions_dir: Path, metadata: MetaData) -> AlembicConfig:

@@ -56,6 +56,7 @@ def run(process: str) -> None:
 @click.option("--demo", is_flag=True, help="Load demo data once the suite is up.")
 def up(demo: bool) -> None:
     """Start all six services and the gateway; Ctrl-C stops them cleanly."""
+    from smartcity.embedded_db import ensure_databases
     from smartcity.runner import BrokerUnreachable, check_broker
     from smartcity.suite import Suite, gateway_url
 
@@ -67,41 +68,58 @@ def up(demo: bool) -> None:
     # Health probes that time out while a service is still migrating get their answer late;
     # the AMQP library warns about each one. Not news for the operator.
     logging.getLogger("amqp").setLevel(logging.ERROR)
+    # Ctrl-C, `kill`, `docker stop` and systemd: the same clean stop. SIGINT explicitly too: a
+    # shell that starts `smartcity up` in the background makes it ignore SIGINT otherwise.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     suite = Suite(
         settings.var_dir() / "log",
         on_restart=lambda name, code: click.echo(f"{name} exited with {code}; restarting it"),
     )
-    # `kill`, `docker stop` and systemd send SIGTERM: stop as cleanly as on Ctrl-C.
-    signal.signal(signal.SIGTERM, _interrupt)
+    busy = suite.ports_in_use()
+    if busy:
+        click.echo(
+            f"smartcity: already in use: {', '.join(busy)}. Stop the other suite, or choose "
+            "ports with GATEWAY_PORT and METRICS_PORT=0 (any free port).",
+            err=True,
+        )
+        sys.exit(2)
+    pgdata = ensure_databases()
+    if pgdata:
+        click.echo(f"embedded PostgreSQL in {pgdata}")
     click.echo(f"starting the suite; logs in {suite.log_dir}/")
-    suite.start()
     try:
+        suite.start()
         suite.wait_ready(on_ready=lambda name: click.echo(f"  {name:<10} healthy"))
         if demo:
             from smartcity.demo import load_demo
 
             click.echo(load_demo(gateway_url()))
-        _print_endpoints()
+        _print_endpoints(suite.metrics_ports)
         suite.supervise()
     except KeyboardInterrupt:
         click.echo("stopping (callers first)…")
-    except RuntimeError as exc:
+    except Exception as exc:
         click.echo(f"smartcity: {exc}", err=True)
-        suite.stop()
         sys.exit(1)
-    suite.stop()
+    finally:
+        # A second Ctrl-C must not cut the ordered stop short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        suite.stop()
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _print_endpoints() -> None:
+def _print_endpoints(metrics_ports: dict[str, int | None]) -> None:
     from smartcity.suite import gateway_url
 
     click.echo(f"\ngateway    {gateway_url()}  (docs: {gateway_url()}/api/docs)")
-    for name in ("gateway", "platform", *settings.SERVICES):
-        click.echo(f"metrics    {name:<10} http://localhost:{settings.metrics_port(name)}/metrics")
+    for name, port in metrics_ports.items():
+        where = "off" if port is None else f"http://localhost:{port}/metrics"
+        click.echo(f"metrics    {name:<10} {where}")
     click.echo("Ctrl-C stops everything.")
 
 
@@ -227,8 +245,10 @@ def db_revision(service: str, message: str) -> None:
     from alembic import command
 
     from shared.db import alembic_config, make_engine, migrate
+    from smartcity.embedded_db import ensure_databases
     from smartcity.registry import load
 
+    ensure_databases((service,))
     service_cls = load(service)
     database = service_cls.db
     engine = make_engine(settings.database_url(service))

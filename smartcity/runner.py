@@ -12,6 +12,7 @@ from nameko.runners import ServiceRunner
 
 from shared import config as settings
 from shared.observability import configure_logging
+from smartcity.embedded_db import ensure_databases
 from smartcity.registry import PROCESSES, load
 
 
@@ -44,6 +45,7 @@ def run_process(process: str) -> None:
     )
     services = PROCESSES[process]
     check_broker(settings.amqp_uri())
+    ensure_databases(tuple(name for name in services if name in settings.DATABASE_SERVICES))
     runners = []
     # One runner per service: each container gets its own config (database, metrics port).
     for name in services:

@@ -28,6 +28,7 @@ from pathlib import Path  # noqa: E402
 # Import hypothesis now, not lazily when its plugin reports at session end: compiling it then,
 # on a green thread's stack, trips CPython 3.11's "AST constructor recursion depth mismatch".
 import hypothesis  # noqa: E402, F401
+import preflight  # noqa: E402
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from helpers import POSTGRES_ADMIN_URL, EventTap  # noqa: E402
@@ -55,13 +56,25 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.RABBIT_API_URI = api
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    needs_servers = False
     for item in items:
         path = str(item.fspath)
         if f"{os.sep}integration{os.sep}" in path:
             item.add_marker(pytest.mark.integration)
+            needs_servers = True
         elif f"{os.sep}e2e{os.sep}" in path:
             item.add_marker(pytest.mark.e2e)
+            needs_servers = True
+    if needs_servers and not docker_engine_available():
+        missing = preflight.missing_servers(
+            config.getoption("RABBIT_AMQP_URI"),
+            config.getoption("RABBIT_API_URI"),
+            POSTGRES_ADMIN_URL,
+        )
+        if missing:
+            # One line instead of a hundred errors from fixtures that cannot start.
+            pytest.exit("cannot run the integration tests: " + "; ".join(missing), returncode=3)
 
 
 @pytest.fixture(scope="session")

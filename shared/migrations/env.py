@@ -13,7 +13,6 @@ context.configure(
     connection=connection,
     target_metadata=config.attributes["target_metadata"],
     version_table=config.attributes["version_table"],
-    render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )
 with context.begin_transaction():

@@ -1,7 +1,7 @@
 """The suite as a user runs it: ``smartcity up`` in a subprocess, driven over HTTP and AMQP.
 
-Each run gets its own RabbitMQ vhost, its own PostgreSQL database per service and free ports,
-so it never meets a suite a developer left running.
+Each run gets its own RabbitMQ vhost, its own var dir (logs, the embedded PostgreSQL) or
+PostgreSQL databases, and free ports, so it never meets a suite a developer left running.
 """
 
 import os
@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +46,12 @@ class RunningSuite:
         return path.read_text() if path.exists() else ""
 
 
-@pytest.fixture(scope="session")
+SUITE_PATHS = ("embedded-default", "postgresql")
+"""Every e2e test runs on both: ``make run``'s path (no database configured: the embedded
+PostgreSQL under the var dir) and the configured one (compose, CI: a PostgreSQL server)."""
+
+
+@pytest.fixture(scope="session", params=SUITE_PATHS)
 def suite(request, tmp_path_factory, backing_services):
     amqp_base = request.config.getoption("RABBIT_AMQP_URI")
     manager = rabbit.Client(request.config.getoption("RABBIT_API_URI"))
@@ -54,39 +60,30 @@ def suite(request, tmp_path_factory, backing_services):
     manager.set_vhost_permissions(vhost, "guest", ".*", ".*", ".*")
     amqp_uri = amqp_base.replace("pyamqp://", "amqp://").rstrip("/") + f"/{vhost}"
 
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    prefix = f"e2e_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        for service in (*SERVICES, PLATFORM):
-            conn.execute(sa.text(f'CREATE DATABASE "{prefix}_{service}"'))
-    # The template keeps "{service}" literal (rendering the URL would percent-encode it).
-    template = (
-        sa.engine.make_url(POSTGRES_ADMIN_URL)
-        .set(database="DATABASE")
-        .render_as_string(hide_password=False)
-        .replace("DATABASE", f"{prefix}_{{service}}")
-    )
-
     var_dir = tmp_path_factory.mktemp("suite-var")
     gateway_port = free_port()
     metrics_ports = {name: free_port() for name in PROCESS_SERVICES}
-    env = {
-        **os.environ,
-        "AMQP_URI": amqp_uri,
-        "DATABASE_URL_TEMPLATE": template,
-        "SMARTCITY_VAR_DIR": str(var_dir),
-        "GATEWAY_PORT": str(gateway_port),
-        "RPC_TIMEOUT": "5",
-        "EVENT_RETRY_BACKOFF": "0.1",
-        "OUTBOX_POLL_INTERVAL": "0.3",
+    env = default_env(
+        AMQP_URI=amqp_uri,
+        SMARTCITY_VAR_DIR=str(var_dir),
+        GATEWAY_PORT=str(gateway_port),
+        RPC_TIMEOUT="5",
+        EVENT_RETRY_BACKOFF="0.1",
+        OUTBOX_POLL_INTERVAL="0.3",
         **{f"{name.upper()}_METRICS_PORT": str(port) for name, port in metrics_ports.items()},
-    }
+    )
+    databases = ServerDatabases() if request.param == "postgresql" else None
+    if databases:
+        env["DATABASE_URL_TEMPLATE"] = databases.create()
     process = subprocess.Popen(
         [sys.executable, "-m", "smartcity", "up"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # As a shell starts a background job: in a process group of its own, SIGINT ignored.
+        process_group=0,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     running = RunningSuite(process, gateway_url, amqp_uri, metrics_ports, env, var_dir / "log")
@@ -94,8 +91,9 @@ def suite(request, tmp_path_factory, backing_services):
         _wait_until_up(process, running.output)
         yield running
     finally:
-        # What `kill`, `docker stop` and systemd do (Ctrl-C takes the same path).
-        process.send_signal(signal.SIGTERM)
+        # What an operator does to a background job: `kill -INT -- -<pgid>` (Ctrl-C and
+        # SIGTERM take the same path). The suite must stop, not restart its services.
+        os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(60)
         except subprocess.TimeoutExpired:
@@ -105,13 +103,52 @@ def suite(request, tmp_path_factory, backing_services):
             for pid_file in running.log_dir.glob("*.pid")
             if _alive(int(pid_file.read_text()))
         ]
-        with admin.connect() as conn:
-            for service in (*SERVICES, PLATFORM):
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)'))
-        admin.dispose()
+        embedded_cluster = _embedded_postgres_pid(var_dir)
+        if databases:
+            databases.drop()
         manager.delete_vhost(vhost)
-    assert process.returncode == 0, "".join(running.output[-20:])
+    output = "".join(running.output[-20:])
+    assert process.returncode == 0, output
     assert left_running == [], f"still running after smartcity up stopped: {left_running}"
+    assert embedded_cluster is None, "the embedded PostgreSQL outlived smartcity up"
+    assert not any("restarting it" in line for line in running.output[-20:]), output
+
+
+class ServerDatabases:
+    """One database per service on the test PostgreSQL server, behind a URL template."""
+
+    def __init__(self) -> None:
+        self.admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        self.prefix = f"e2e_{uuid.uuid4().hex[:8]}"
+
+    def create(self) -> str:
+        with self.admin.connect() as conn:
+            for service in (*SERVICES, PLATFORM):
+                conn.execute(sa.text(f'CREATE DATABASE "{self.prefix}_{service}"'))
+        # The template keeps "{service}" literal (rendering the URL would percent-encode it).
+        return (
+            sa.engine.make_url(POSTGRES_ADMIN_URL)
+            .set(database="DATABASE")
+            .render_as_string(hide_password=False)
+            .replace("DATABASE", f"{self.prefix}_{{service}}")
+        )
+
+    def drop(self) -> None:
+        with self.admin.connect() as conn:
+            for service in (*SERVICES, PLATFORM):
+                conn.execute(
+                    sa.text(f'DROP DATABASE IF EXISTS "{self.prefix}_{service}" WITH (FORCE)')
+                )
+        self.admin.dispose()
+
+
+def _embedded_postgres_pid(var_dir: Path) -> int | None:
+    """The embedded cluster's postmaster, if one still runs in this var dir."""
+    pid_file = var_dir / "pg" / "postmaster.pid"
+    if not pid_file.exists():
+        return None
+    pid = int(pid_file.read_text().split()[0])
+    return pid if _alive(pid) else None
 
 
 def _alive(pid: int) -> bool:
@@ -122,7 +159,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _wait_until_up(process: subprocess.Popen, output: list[str], timeout: float = 150) -> None:
+def _wait_until_up(process: subprocess.Popen, output: list[str], timeout: float = 100) -> None:
     """Read ``smartcity up``'s output until it says every process is healthy."""
     with eventlet.Timeout(timeout, False):
         for line in process.stdout:
@@ -132,3 +169,26 @@ def _wait_until_up(process: subprocess.Popen, output: list[str], timeout: float 
                 eventlet.spawn_n(lambda: output.extend(process.stdout))
                 return
     pytest.fail("the suite did not come up:\n" + "".join(output))
+
+
+@pytest.fixture
+def fresh_vhost(request) -> Iterator[str]:
+    """An AMQP URI on a vhost of its own, deleted after the test."""
+    manager = rabbit.Client(request.config.getoption("RABBIT_API_URI"))
+    vhost = f"e2e_{uuid.uuid4().hex[:8]}"
+    manager.create_vhost(vhost)
+    manager.set_vhost_permissions(vhost, "guest", ".*", ".*", ".*")
+    amqp_base = request.config.getoption("RABBIT_AMQP_URI")
+    yield amqp_base.replace("pyamqp://", "amqp://").rstrip("/") + f"/{vhost}"
+    manager.delete_vhost(vhost)
+
+
+def default_env(**overrides: str) -> dict[str, str]:
+    """The environment of a newcomer: no database configured; plus ``overrides``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.endswith("_DATABASE_URL") and key != "DATABASE_URL_TEMPLATE"
+    }
+    env.update(overrides)
+    return env

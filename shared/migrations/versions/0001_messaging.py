@@ -13,7 +13,7 @@ down_revision = None
 branch_labels = ("messaging",)
 depends_on = None
 
-_Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_Id = sa.BigInteger()
 
 
 def upgrade() -> None:

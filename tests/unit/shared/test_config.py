@@ -1,3 +1,5 @@
+import pytest
+
 from shared import config
 
 
@@ -5,7 +7,9 @@ def test_database_url_precedence(monkeypatch, tmp_path):
     monkeypatch.setenv("SMARTCITY_VAR_DIR", str(tmp_path))
     monkeypatch.delenv("CREDIT_DATABASE_URL", raising=False)
     monkeypatch.delenv("DATABASE_URL_TEMPLATE", raising=False)
-    assert config.database_url("credit") == f"sqlite:///{tmp_path / 'credit.db'}"
+    assert config.configured_database_url("credit") is None
+    with pytest.raises(config.DatabaseNotConfigured, match="smartcity run credit"):
+        config.database_url("credit")
 
     monkeypatch.setenv("DATABASE_URL_TEMPLATE", "postgresql+psycopg2://db/{service}")
     assert config.database_url("credit") == "postgresql+psycopg2://db/credit"
