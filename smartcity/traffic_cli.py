@@ -86,7 +86,9 @@ def import_gtfs_command(feed: Path, name: str | None) -> None:
     from shared.db import UnitOfWork, make_engine, migrate
     from shared.errors import ValidationFailed
     from shared.outbox import OutboxRelay
+    from smartcity.embedded_db import ensure_databases
 
+    ensure_databases(("traffic",))
     engine = make_engine(settings.database_url("traffic"))
     try:
         migrate(engine, "traffic", MIGRATIONS, Base.metadata)

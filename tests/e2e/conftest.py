@@ -111,7 +111,10 @@ def suite(request, tmp_path_factory, backing_services):
     assert process.returncode == 0, output
     assert left_running == [], f"still running after smartcity up stopped: {left_running}"
     assert embedded_cluster is None, "the embedded PostgreSQL outlived smartcity up"
-    assert not any("restarting it" in line for line in running.output[-20:]), output
+    stopping = [n for n, line in enumerate(running.output) if line.startswith("stopping")]
+    assert stopping, output
+    after_stop = running.output[stopping[0] :]
+    assert not any("restarting it" in line for line in after_stop), output
 
 
 class ServerDatabases:
