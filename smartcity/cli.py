@@ -29,6 +29,7 @@ from pathlib import Path  # noqa: E402
 import click  # noqa: E402
 
 from shared import config as settings  # noqa: E402
+from smartcity.broker import operator_uri  # noqa: E402
 from smartcity.registry import PROCESSES, SERVICE_CLASSES  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -56,6 +57,7 @@ def run(process: str) -> None:
 @click.option("--demo", is_flag=True, help="Load demo data once the suite is up.")
 def up(demo: bool) -> None:
     """Start all six services and the gateway; Ctrl-C stops them cleanly."""
+    from smartcity import broker
     from smartcity.embedded_db import ensure_databases
     from smartcity.runner import BrokerUnreachable, check_broker
     from smartcity.suite import Suite, gateway_url
@@ -87,6 +89,9 @@ def up(demo: bool) -> None:
     pgdata = ensure_databases()
     if pgdata:
         click.echo(f"embedded PostgreSQL in {pgdata}")
+    users = broker.setup(settings.amqp_uri())
+    where = broker.credentials_file(settings.amqp_uri())
+    click.echo(f"broker: {len(users)} users with their rights; their URIs in {where}")
     click.echo(f"starting the suite; logs in {suite.log_dir}/")
     try:
         suite.start()
@@ -133,7 +138,7 @@ def status(as_json: bool) -> None:
     from smartcity.dead_letters import dead_letter_count
 
     rows = []
-    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=3) as cluster:
+    with ClusterRpcProxy({"AMQP_URI": operator_uri()}, timeout=3) as cluster:
         for service in (settings.PLATFORM, *settings.SERVICES):
             try:
                 health = getattr(cluster, service).health()
@@ -143,7 +148,7 @@ def status(as_json: bool) -> None:
                 {
                     "service": service,
                     **health,
-                    "dead_letters": dead_letter_count(settings.amqp_uri(), service),
+                    "dead_letters": dead_letter_count(operator_uri(), service),
                 }
             )
     if as_json:
@@ -174,7 +179,7 @@ def dlq() -> None:
 def dlq_list(service: str, as_json: bool) -> None:
     from smartcity.dead_letters import list_dead_letters
 
-    letters = list_dead_letters(settings.amqp_uri(), service)
+    letters = list_dead_letters(operator_uri(), service)
     if as_json:
         click.echo(json.dumps([asdict(letter) for letter in letters], indent=2, default=str))
         return
@@ -193,7 +198,7 @@ def dlq_list(service: str, as_json: bool) -> None:
 def dlq_replay(service: str, event_id: str | None) -> None:
     from smartcity.dead_letters import replay_dead_letters
 
-    count = replay_dead_letters(settings.amqp_uri(), service, event_id)
+    count = replay_dead_letters(operator_uri(), service, event_id)
     click.echo(f"replayed {count} dead letter(s) of {service}")
 
 
@@ -265,6 +270,52 @@ def db_revision(service: str, message: str) -> None:
         )
 
 
+@main.group("broker")
+def broker_group() -> None:
+    """RabbitMQ users and rights of every process (shared/broker_rights.py)."""
+
+
+@broker_group.command("setup")
+@click.option("--json", "as_json", is_flag=True, help="Print each user's AMQP URI as JSON.")
+def broker_setup(as_json: bool) -> None:
+    """Create or update one broker user per process on AMQP_URI's vhost (AMQP_URI: an
+    administrator). Passwords are kept across runs; URIs go to var/broker/ (mode 0600)."""
+    from smartcity import broker
+
+    uris = broker.setup(settings.amqp_uri())
+    if as_json:
+        click.echo(json.dumps(uris, indent=2))
+        return
+    for name in uris:
+        click.echo(
+            f"{name:<10} {broker.broker_username(name, broker.vhost_of(settings.amqp_uri()))}"
+        )
+    click.echo(f"AMQP URIs written to {broker.credentials_file(settings.amqp_uri())}")
+
+
+@broker_group.command("teardown")
+def broker_teardown() -> None:
+    """Delete the users that `broker setup` made on AMQP_URI's vhost."""
+    from smartcity import broker
+
+    broker.teardown(settings.amqp_uri())
+    click.echo("broker users deleted")
+
+
+@broker_group.command("rights")
+def broker_rights() -> None:
+    """The access-rights table: who may call, publish and subscribe to what."""
+    from shared.broker_rights import ACCESS_RIGHTS
+
+    for row in ACCESS_RIGHTS:
+        publishes = f"{row.name}.*" if row.serves else "-"
+        calls = "everything" if row.everything else ", ".join(row.calls) or "-"
+        click.echo(f"{row.name:<10} calls: {calls}")
+        click.echo(
+            f"{'':<10} publishes: {publishes}; subscribes: {', '.join(row.subscribes) or '-'}"
+        )
+
+
 from smartcity.traffic_cli import traffic  # noqa: E402
 
 main.add_command(traffic)
@@ -275,7 +326,7 @@ def _platform_rpc(method: str, *args: object) -> object:
 
     from shared.config import PLATFORM
 
-    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=15) as cluster:
+    with ClusterRpcProxy({"AMQP_URI": operator_uri()}, timeout=15) as cluster:
         return getattr(getattr(cluster, PLATFORM), method)(*args)
 
 

@@ -14,6 +14,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config as settings
+from smartcity.broker import operator_uri
 
 DEMO_GTFS = Path(__file__).parent / "demo_data" / "sample_gtfs.zip"
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - demo accounts, printed to the operator
@@ -96,7 +97,7 @@ def _api_clients() -> dict[str, str]:
     if saved.exists():
         return json.loads(saved.read_text())["api_keys"]
     keys = {}
-    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=15) as cluster:
+    with ClusterRpcProxy({"AMQP_URI": operator_uri()}, timeout=15) as cluster:
         for name, (role, department, scopes) in CLIENTS.items():
             keys[name] = cluster.platform.create_client(f"demo {name}", role, department, scopes)[
                 "api_key"

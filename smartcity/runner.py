@@ -12,6 +12,7 @@ from nameko.runners import ServiceRunner
 
 from shared import config as settings
 from shared.observability import configure_logging
+from smartcity.broker import uri_for
 from smartcity.embedded_db import ensure_databases
 from smartcity.registry import PROCESSES, load
 
@@ -35,7 +36,8 @@ def check_broker(amqp_uri: str) -> None:
 
 
 def service_config(service: str) -> dict[str, Any]:
-    return settings.nameko_config(service)
+    """The service's container config, connecting as its own broker user."""
+    return settings.nameko_config(service, AMQP_URI=uri_for(service))
 
 
 def run_process(process: str) -> None:

@@ -17,6 +17,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config as settings
+from smartcity.broker import operator_uri
 from smartcity.registry import PROCESSES, START_ORDER
 
 READY_TIMEOUT_S = 90
@@ -97,7 +98,7 @@ class Suite:
             timeout = float(settings.env("SMARTCITY_READY_TIMEOUT", str(READY_TIMEOUT_S)))
         deadline = time.monotonic() + timeout
         pending = [s for name in self.names for s in PROCESSES[name] if s != "gateway"]
-        config = {"AMQP_URI": settings.amqp_uri()}
+        config = {"AMQP_URI": operator_uri()}
         with ClusterRpcProxy(config, timeout=2) as cluster:
             while pending:
                 self._restart_dead()

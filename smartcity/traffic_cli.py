@@ -86,6 +86,7 @@ def import_gtfs_command(feed: Path, name: str | None) -> None:
     from shared.db import UnitOfWork, make_engine, migrate
     from shared.errors import ValidationFailed
     from shared.outbox import OutboxRelay
+    from smartcity.broker import uri_for
     from smartcity.embedded_db import ensure_databases
 
     ensure_databases(("traffic",))
@@ -114,7 +115,7 @@ def import_gtfs_command(feed: Path, name: str | None) -> None:
         )
         for file, count in summary.row_counts.items():
             click.echo(f"  {file:<20} {count:>9}")
-        relay = OutboxRelay(engine, settings.amqp_uri())
+        relay = OutboxRelay(engine, uri_for("traffic"))
         relay.publish_pending()
         if relay.pending_count():
             click.echo(

@@ -106,6 +106,7 @@ def suite(request, tmp_path_factory, backing_services):
         embedded_cluster = _embedded_postgres_pid(var_dir)
         if databases:
             databases.drop()
+        remove_broker_users(env)
         manager.delete_vhost(vhost)
     output = "".join(running.output[-20:])
     assert process.returncode == 0, output
@@ -182,8 +183,21 @@ def fresh_vhost(request) -> Iterator[str]:
     manager.create_vhost(vhost)
     manager.set_vhost_permissions(vhost, "guest", ".*", ".*", ".*")
     amqp_base = request.config.getoption("RABBIT_AMQP_URI")
-    yield amqp_base.replace("pyamqp://", "amqp://").rstrip("/") + f"/{vhost}"
+    amqp_uri = amqp_base.replace("pyamqp://", "amqp://").rstrip("/") + f"/{vhost}"
+    yield amqp_uri
+    remove_broker_users(default_env(AMQP_URI=amqp_uri))
     manager.delete_vhost(vhost)
+
+
+def remove_broker_users(env: dict[str, str]) -> None:
+    """The users `smartcity up` made for the test vhost (users outlive their vhost)."""
+    subprocess.run(
+        [sys.executable, "-m", "smartcity", "broker", "teardown"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
 
 
 def default_env(**overrides: str) -> dict[str, str]:

@@ -1,0 +1,170 @@
+"""Who may do what on the broker: the one table of access rights, and the RabbitMQ rules it makes.
+
+Every process connects as its own RabbitMQ user. The table below says, for each of them, which
+RPC methods it may call, which events it may publish (always only under its own name) and which
+event patterns it may subscribe to. ``broker_rules`` turns one row into RabbitMQ permissions and
+topic permissions, which the broker then enforces for every message:
+
+- RPC: nameko publishes a request to the ``nameko-rpc`` topic exchange with the routing key
+  ``<service>.<method>``, so the topic permission on that exchange is the list of methods the
+  caller was granted (plus the reply routing keys, which are UUIDs).
+- Events: a publisher may write to ``smartcity.events`` only routing keys ``<itself>.*``; a
+  subscriber may bind only the patterns of its row.
+- Queues: a service may declare and consume only its own queues (``rpc-<name>``,
+  ``<name>.*``, its RPC reply queues).
+
+Consumers also check the broker-validated ``user_id`` of each event against the event's
+``source`` (``shared.messaging``), so a message that reached a queue some other way (the
+default exchange) is not believed either.
+
+This is pure data and string work: the ``smartcity broker`` command applies it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+RPC_EXCHANGE = "nameko-rpc"
+EVENTS_EXCHANGE = "smartcity.events"
+
+OPERATOR = "operator"
+GATEWAY = "gateway"
+
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_METHOD = "[a-z_][a-z0-9_]*"
+
+SECTOR_SERVICES = ("traffic", "health", "education", "community", "tourism", "credit")
+SERVED = ("platform", *SECTOR_SERVICES)
+"""Every service that answers RPC and publishes events."""
+
+OPERATOR_ONLY_RPC = ("platform.create_client", "platform.revoke_client", "platform.list_clients")
+"""Methods that create or reveal credentials: the operator's CLI, and the gateway on behalf of
+an authenticated operator (``POST /api/v1/clients``), never a department's service."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """One broker user: what it may call, publish and subscribe to."""
+
+    name: str
+    calls: tuple[str, ...] = ()
+    """RPC grants, ``<service>.<method>`` or ``<service>.*``."""
+    subscribes: tuple[str, ...] = ()
+    """Binding patterns on ``smartcity.events`` (AMQP topic syntax)."""
+    serves: bool = True
+    """Answers RPC and publishes its own events (False: a caller only)."""
+    everything: bool = False
+    """The operator: every queue and method of the vhost (dead letters, replays, clients)."""
+    notes: str = ""
+
+
+ACCESS_RIGHTS: tuple[Principal, ...] = (
+    Principal(
+        "platform",
+        subscribes=("*.card_linked", "*.personal_data_accessed", "#"),
+        notes="identity, audit and registries; '#' feeds the webhooks of integrators",
+    ),
+    Principal(
+        "credit",
+        calls=("platform.resolve_card",),
+        subscribes=(
+            "*.administrative_penalty_issued",
+            "*.commendation_issued",
+            "platform.legal_entity_registered",
+        ),
+        notes="resolves the card numbers named in penalty events",
+    ),
+    Principal("traffic"),
+    Principal("health", calls=("credit.check",)),
+    Principal("education", calls=("credit.check",)),
+    Principal("community", calls=("credit.check",)),
+    Principal("tourism", calls=("credit.check",)),
+    Principal(
+        GATEWAY,
+        calls=tuple(f"{service}.*" for service in SERVED),
+        serves=False,
+        notes="the HTTP edge: authorises each request itself, then calls on the caller's behalf",
+    ),
+    Principal(
+        OPERATOR,
+        everything=True,
+        serves=False,
+        notes="the operator's CLI: status, dead letters and replays, API clients, audit",
+    ),
+)
+
+
+def principal(name: str) -> Principal:
+    for row in ACCESS_RIGHTS:
+        if row.name == name:
+            return row
+    raise KeyError(f"{name} has no row in the broker access rights")
+
+
+def broker_username(name: str, vhost: str = "/") -> str:
+    """The RabbitMQ user of a principal. Users are broker-wide and permissions per vhost, so a
+    vhost other than ``/`` is part of the name: several suites can share one broker."""
+    return f"smartcity-{name}" if vhost in ("", "/") else f"smartcity-{name}@{vhost}"
+
+
+def principal_of_username(username: str, vhost: str = "/") -> str | None:
+    """The inverse of ``broker_username`` for this vhost; None for any other user."""
+    suffix = "" if vhost in ("", "/") else f"@{vhost}"
+    if not (username.startswith("smartcity-") and username.endswith(suffix)):
+        return None
+    name = username[len("smartcity-") : len(username) - len(suffix) or None]
+    return name if any(row.name == name for row in ACCESS_RIGHTS) else None
+
+
+@dataclass(frozen=True)
+class BrokerRules:
+    """RabbitMQ permissions of one user on one vhost (regular expressions)."""
+
+    configure: str
+    write: str
+    read: str
+    topics: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """exchange → (write, read) routing-key patterns."""
+
+
+def broker_rules(row: Principal) -> BrokerRules:
+    if row.everything:
+        everything = {RPC_EXCHANGE: (".*", ".*"), EVENTS_EXCHANGE: (".*", ".*")}
+        return BrokerRules(".*", ".*", ".*", everything)
+    name = re.escape(row.name)
+    exchanges = f"{re.escape(RPC_EXCHANGE)}|{re.escape(EVENTS_EXCHANGE)}"
+    own_queues = [rf"rpc\.reply-{name}-.+"]
+    if row.serves:
+        own_queues += [f"rpc-{name}", rf"{name}\..+"]
+    resources = f"^({'|'.join([*own_queues, exchanges])})$"
+    rpc_write = [_grant_pattern(grant) for grant in row.calls]
+    rpc_read = [_UUID]  # the reply queue's binding
+    if row.serves:
+        rpc_write.append(_UUID)  # replies go to the caller's reply routing key
+        rpc_read.append(rf"{name}\.\*")  # nameko binds rpc-<name> with "<name>.*"
+    events_write = rf"^{name}\.{_METHOD}$" if row.serves else "^$"
+    events_read = _alternatives(re.escape(pattern) for pattern in row.subscribes)
+    return BrokerRules(
+        configure=resources,
+        write=resources,
+        read=resources,
+        topics={
+            RPC_EXCHANGE: (_alternatives(rpc_write), _alternatives(rpc_read)),
+            EVENTS_EXCHANGE: (events_write, events_read),
+        },
+    )
+
+
+def _grant_pattern(grant: str) -> str:
+    service, _, method = grant.partition(".")
+    if service not in SERVED or not method:
+        raise ValueError(f"RPC grant {grant!r}: expected '<service>.<method>' or '<service>.*'")
+    if method == "*":
+        return rf"{re.escape(service)}\.{_METHOD}"
+    return re.escape(grant)
+
+
+def _alternatives(patterns: object) -> str:
+    patterns = list(patterns)  # type: ignore[call-overload]
+    return f"^({'|'.join(patterns)})$" if patterns else "^$"

@@ -1,0 +1,202 @@
+"""``smartcity broker setup``: one RabbitMQ user per process, with the rights of its table row.
+
+The table is ``shared.broker_rights.ACCESS_RIGHTS``. Setup connects with the broker
+administrator's URI (``AMQP_URI``: ``guest`` on a laptop's own RabbitMQ, the admin user in
+compose), creates or updates each user with its permissions and topic permissions on the URI's
+vhost, and writes every user's AMQP URI to ``var/broker/<vhost>.json`` (mode 0600). It keeps the
+passwords it wrote before, so running it again changes only the rights.
+
+It talks to the management API (port 15672) and falls back to ``rabbitmqctl`` when the API does
+not answer and the broker runs on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote, unquote, urlparse
+
+import requests
+
+from shared import config as settings
+from shared.broker_rights import (
+    ACCESS_RIGHTS,
+    OPERATOR,
+    Principal,
+    broker_rules,
+    broker_username,
+)
+
+MANAGEMENT_PORT = 15672
+
+
+class BrokerSetupFailed(SystemExit):
+    """Setup could not reach any way to manage users: one line for the operator."""
+
+
+class UserAdmin(Protocol):
+    def put_user(self, username: str, password: str) -> None: ...
+    def set_rules(self, vhost: str, username: str, row: Principal) -> None: ...
+    def delete_user(self, username: str) -> None: ...
+
+
+class ManagementApi:
+    """RabbitMQ's HTTP management API, as the administrator of ``admin_uri``."""
+
+    def __init__(self, admin_uri: str, api_base: str | None = None):
+        url = urlparse(admin_uri)
+        self.base = api_base or f"http://{url.hostname or 'localhost'}:{MANAGEMENT_PORT}"
+        self.auth = (unquote(url.username or "guest"), unquote(url.password or "guest"))
+
+    def answers(self) -> bool:
+        try:
+            return requests.get(f"{self.base}/api/overview", auth=self.auth, timeout=5).ok
+        except requests.RequestException:
+            return False
+
+    def _call(self, method: str, path: str, body: dict | None = None) -> None:
+        response = requests.request(method, self.base + path, json=body, auth=self.auth, timeout=10)
+        if method == "DELETE" and response.status_code == 404:
+            return
+        if not response.ok:
+            raise BrokerSetupFailed(
+                f"smartcity: the broker refused {method} {path}: {response.status_code} "
+                f"{response.text[:200]}"
+            )
+
+    def put_user(self, username: str, password: str) -> None:
+        self._call(
+            "PUT", f"/api/users/{quote(username, safe='')}", {"password": password, "tags": ""}
+        )
+
+    def set_rules(self, vhost: str, username: str, row: Principal) -> None:
+        rules = broker_rules(row)
+        where = f"{quote(vhost, safe='')}/{quote(username, safe='')}"
+        self._call(
+            "PUT",
+            f"/api/permissions/{where}",
+            {"configure": rules.configure, "write": rules.write, "read": rules.read},
+        )
+        for exchange, (write, read) in rules.topics.items():
+            self._call(
+                "PUT",
+                f"/api/topic-permissions/{where}",
+                {"exchange": exchange, "write": write, "read": read},
+            )
+
+    def delete_user(self, username: str) -> None:
+        self._call("DELETE", f"/api/users/{quote(username, safe='')}")
+
+
+class Rabbitmqctl:
+    """The broker's own CLI, for a local broker without the management plugin."""
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["rabbitmqctl", "--quiet", *args], capture_output=True, text=True, check=check
+        )
+
+    def put_user(self, username: str, password: str) -> None:
+        if self._run("add_user", username, password, check=False).returncode != 0:
+            self._run("change_password", username, password)
+
+    def set_rules(self, vhost: str, username: str, row: Principal) -> None:
+        rules = broker_rules(row)
+        self._run(
+            "set_permissions", "-p", vhost, username, rules.configure, rules.write, rules.read
+        )
+        for exchange, (write, read) in rules.topics.items():
+            self._run("set_topic_permissions", "-p", vhost, username, exchange, write, read)
+
+    def delete_user(self, username: str) -> None:
+        self._run("delete_user", username, check=False)
+
+
+def user_admin(admin_uri: str) -> UserAdmin:
+    api = ManagementApi(admin_uri, os.environ.get("RABBIT_API_URI"))
+    if api.answers():
+        return api
+    host = urlparse(admin_uri).hostname or "localhost"
+    if host in ("localhost", "127.0.0.1", "::1") and shutil.which("rabbitmqctl"):
+        return Rabbitmqctl()
+    raise BrokerSetupFailed(
+        f"smartcity: cannot create the broker's users: the management API at {api.base} does "
+        "not answer (enable it: rabbitmq-plugins enable rabbitmq_management)"
+    )
+
+
+def vhost_of(amqp_uri: str) -> str:
+    path = urlparse(amqp_uri).path
+    return unquote(path[1:]) if len(path) > 1 else "/"
+
+
+def credentials_file(amqp_uri: str) -> Path:
+    vhost = vhost_of(amqp_uri)
+    name = "default" if vhost == "/" else quote(vhost, safe="")
+    return settings.var_dir() / "broker" / f"{name}.json"
+
+
+def setup(admin_uri: str) -> dict[str, str]:
+    """Create or update every user of the table on the URI's vhost; returns name → AMQP URI."""
+    admin = user_admin(admin_uri)
+    vhost = vhost_of(admin_uri)
+    path = credentials_file(admin_uri)
+    known = json.loads(path.read_text()) if path.exists() else {}
+    uris = {}
+    for row in ACCESS_RIGHTS:
+        username = broker_username(row.name, vhost)
+        password = _password_in(known.get(row.name)) or secrets.token_urlsafe(24)
+        admin.put_user(username, password)
+        admin.set_rules(vhost, username, row)
+        uris[row.name] = _with_credentials(admin_uri, username, password)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(uris, indent=2))
+    return uris
+
+
+def teardown(admin_uri: str) -> None:
+    """Delete the table's users of the URI's vhost (and their saved credentials)."""
+    admin = user_admin(admin_uri)
+    for row in ACCESS_RIGHTS:
+        admin.delete_user(broker_username(row.name, vhost_of(admin_uri)))
+    credentials_file(admin_uri).unlink(missing_ok=True)
+
+
+def uri_for(name: str) -> str:
+    """The AMQP URI a process of ``name`` connects with.
+
+    ``<NAME>_AMQP_URI`` when set (compose gives each container its own); else the user that
+    ``broker setup`` made for ``AMQP_URI``'s vhost; else ``AMQP_URI`` itself (a broker that was
+    never set up: its rights are not enforced).
+    """
+    explicit = os.environ.get(f"{name.upper()}_AMQP_URI")
+    if explicit:
+        return explicit
+    path = credentials_file(settings.amqp_uri())
+    if path.exists():
+        return json.loads(path.read_text()).get(name, settings.amqp_uri())
+    return settings.amqp_uri()
+
+
+def operator_uri() -> str:
+    """The operator CLI's AMQP URI (status, dead letters, clients, audit)."""
+    return uri_for(OPERATOR)
+
+
+def _password_in(uri: str | None) -> str | None:
+    return unquote(urlparse(uri).password or "") or None if uri else None
+
+
+def _with_credentials(amqp_uri: str, username: str, password: str) -> str:
+    url = urlparse(amqp_uri)
+    host = url.hostname or "localhost"
+    netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{host}"
+    if url.port:
+        netloc += f":{url.port}"
+    return url._replace(netloc=netloc).geturl()
