@@ -5,10 +5,12 @@ PostgreSQL databases, and free ports, so it never meets a suite a developer left
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -52,7 +54,7 @@ PostgreSQL under the var dir) and the configured one (compose, CI: a PostgreSQL 
 
 
 @pytest.fixture(scope="session", params=SUITE_PATHS)
-def suite(request, tmp_path_factory, backing_services):
+def suite(request, backing_services):
     amqp_base = request.config.getoption("RABBIT_AMQP_URI")
     manager = rabbit.Client(request.config.getoption("RABBIT_API_URI"))
     vhost = f"e2e_{uuid.uuid4().hex[:8]}"
@@ -60,7 +62,7 @@ def suite(request, tmp_path_factory, backing_services):
     manager.set_vhost_permissions(vhost, "guest", ".*", ".*", ".*")
     amqp_uri = amqp_base.replace("pyamqp://", "amqp://").rstrip("/") + f"/{vhost}"
 
-    var_dir = tmp_path_factory.mktemp("suite-var")
+    var_dir = make_var_dir()
     gateway_port = free_port()
     metrics_ports = {name: free_port() for name in PROCESS_SERVICES}
     env = default_env(
@@ -108,6 +110,7 @@ def suite(request, tmp_path_factory, backing_services):
             databases.drop()
         remove_broker_users(env)
         manager.delete_vhost(vhost)
+        shutil.rmtree(var_dir, ignore_errors=True)
     output = "".join(running.output[-20:])
     assert process.returncode == 0, output
     assert left_running == [], f"still running after smartcity up stopped: {left_running}"
@@ -187,6 +190,22 @@ def fresh_vhost(request) -> Iterator[str]:
     yield amqp_uri
     remove_broker_users(default_env(AMQP_URI=amqp_uri))
     manager.delete_vhost(vhost)
+
+
+def make_var_dir() -> Path:
+    """A var dir outside pytest's temporary tree.
+
+    Run as root, the embedded PostgreSQL runs as a user of its own that must traverse the path
+    to its data; pytest keeps its tree private (mode 0700, re-applied by every session).
+    """
+    return Path(tempfile.mkdtemp(prefix="smartcity-e2e-"))
+
+
+@pytest.fixture
+def var_dir() -> Iterator[Path]:
+    path = make_var_dir()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def remove_broker_users(env: dict[str, str]) -> None:

@@ -7,10 +7,10 @@ import sys
 from conftest import _alive, _embedded_postgres_pid, default_env, free_port
 
 
-def test_up_that_gives_up_leaves_no_process_and_no_cluster_running(fresh_vhost, tmp_path):
+def test_up_that_gives_up_leaves_no_process_and_no_cluster_running(fresh_vhost, var_dir):
     env = default_env(
         AMQP_URI=fresh_vhost,
-        SMARTCITY_VAR_DIR=str(tmp_path),
+        SMARTCITY_VAR_DIR=str(var_dir),
         GATEWAY_PORT=str(free_port()),
         METRICS_PORT="0",
         SMARTCITY_READY_TIMEOUT="1",  # too short for any service to migrate and answer
@@ -24,13 +24,13 @@ def test_up_that_gives_up_leaves_no_process_and_no_cluster_running(fresh_vhost, 
     )
     assert result.returncode == 1
     assert "did not become healthy in 1 s" in result.stderr
-    started = list((tmp_path / "log").glob("*.pid"))
+    started = list((var_dir / "log").glob("*.pid"))
     assert len(started) == 7
     assert [pid.stem for pid in started if _alive(int(pid.read_text()))] == []
-    assert _embedded_postgres_pid(tmp_path) is None
+    assert _embedded_postgres_pid(var_dir) is None
 
 
-def test_up_refuses_a_busy_gateway_port_in_one_line(fresh_vhost, tmp_path):
+def test_up_refuses_a_busy_gateway_port_in_one_line(fresh_vhost, var_dir):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
@@ -39,7 +39,7 @@ def test_up_refuses_a_busy_gateway_port_in_one_line(fresh_vhost, tmp_path):
             [sys.executable, "-m", "smartcity", "up"],
             env=default_env(
                 AMQP_URI=fresh_vhost,
-                SMARTCITY_VAR_DIR=str(tmp_path),
+                SMARTCITY_VAR_DIR=str(var_dir),
                 GATEWAY_PORT=str(port),
                 METRICS_PORT="0",
             ),
@@ -52,4 +52,4 @@ def test_up_refuses_a_busy_gateway_port_in_one_line(fresh_vhost, tmp_path):
         f"smartcity: already in use: gateway port {port}. Stop the other suite, or choose "
         "ports with GATEWAY_PORT and METRICS_PORT=0 (any free port)."
     )
-    assert not (tmp_path / "log").exists()
+    assert not (var_dir / "log").exists()

@@ -82,9 +82,7 @@ def new_resident(suite) -> tuple[str, str]:
     )
     assert registered.status_code == 201, registered.text
     card = registered.json()["card_number"]
-    token = call(
-        suite, "POST", "/api/v1/auth/token", json={"username": card, "password": PASSWORD}
-    )
+    token = call(suite, "POST", "/api/v1/auth/token", json={"username": card, "password": PASSWORD})
     assert token.status_code == 200, token.text
     return card, token.json()["access_token"]
 
