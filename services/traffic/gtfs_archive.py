@@ -166,7 +166,8 @@ class MemberLines:
 
 class FeedArchive:
     """The wanted files of a zip, found by name at any folder depth (shallowest first), with
-    their declared sizes, compression and encryption checked on opening."""
+    their declared sizes, compression and encryption checked on opening, in ``wanted`` order:
+    the file named for passing the total is the one whose reading would pass it."""
 
     def __init__(self, source: FeedSource, wanted: Collection[str], limits: ArchiveLimits):
         self.limits = limits
@@ -182,13 +183,14 @@ class FeedArchive:
             raise
 
     def _find(self, wanted: Collection[str]) -> dict[str, zipfile.ZipInfo]:
+        """The members by file name, in the order of ``wanted`` (the order they are read)."""
         # Some publishers put the files in a folder inside the zip: match by file name.
-        members: dict[str, zipfile.ZipInfo] = {}
+        found: dict[str, zipfile.ZipInfo] = {}
         for info in sorted(self._zip.infolist(), key=lambda item: item.filename.count("/")):
             name = info.filename.rsplit("/", 1)[-1]
             if name in wanted and not info.is_dir():
-                members.setdefault(name, info)
-        return members
+                found.setdefault(name, info)
+        return {name: found[name] for name in wanted if name in found}
 
     def _check(self) -> int:
         limits = self.limits
