@@ -336,9 +336,11 @@ class _FileRows:
                 convert = None if column.convert is _text else column.convert
                 plan.append((key, names.index(column.name), convert, column))
         width = len(names)
+        last_line = self._reader.line_num
         for record in self._reader:
             lines.record_done()
-            self.line = self._reader.line_num
+            # A record spans several lines when a quoted value holds a line break: name its first.
+            self.line, last_line = last_line + 1, self._reader.line_num
             if lines.nul_line is not None:
                 raise self._nul_error(record, names)
             if not record or record == [""]:
