@@ -64,6 +64,10 @@ def feed_error(
     )
 
 
+def _refused(error: ArchiveError) -> ValidationFailed:
+    return feed_error(error.message, error.file, error.line)
+
+
 # --- Value converters: str -> value, raising ValueError with a message for residents' admins --
 
 _TIME = re.compile(r"^(\d{1,3}):([0-5]\d):([0-5]\d)$")
@@ -290,7 +294,7 @@ class _FileRows:
         try:
             yield from self._rows()
         except ArchiveError as exc:
-            raise feed_error(exc.message, exc.file, exc.line) from None
+            raise _refused(exc) from None
         except csv.Error as exc:
             line = self._reader.line_num
             raise feed_error(f"is not valid CSV ({exc})", self.file, line) from None
@@ -387,7 +391,7 @@ class GtfsReader:
         try:
             self._archive = FeedArchive(source, TABLES, limits or ArchiveLimits.from_env())
         except ArchiveError as exc:
-            raise feed_error(exc.message, exc.file, exc.line) from None
+            raise _refused(exc) from None
         self._members = self._archive.members
         try:
             self._check_required_files()
@@ -422,7 +426,7 @@ class GtfsReader:
             try:
                 lines = self._archive.open_lines(name, self._bytes_done_before)
             except ArchiveError as exc:
-                raise feed_error(exc.message, exc.file, exc.line) from None
+                raise _refused(exc) from None
             rows = _FileRows(lines, TABLES[name], max_columns)
             self._current = rows
             yield FeedTable(name, checks.check(rows))
