@@ -8,6 +8,11 @@ running service: a city's feed is tens of megabytes, more than an RPC message sh
 The feed and its ``traffic.feed_imported`` event are committed together; the event is then
 published once. If the broker is down it waits in the outbox and the traffic service's relay
 sends it when the service next runs.
+
+A feed is read within limits, so that a zip bomb is refused rather than unpacked: the files read
+may expand to ``GTFS_MAX_UNCOMPRESSED_BYTES`` (default 512 MiB) in all, each to at most
+``GTFS_MAX_COMPRESSION_RATIO`` (default 200) times its compressed size (see
+``services.traffic.gtfs_archive``).
 """
 
 from __future__ import annotations
@@ -45,6 +50,11 @@ def _blocking_psycopg2() -> Iterator[None]:
         psycopg2.extensions.set_wait_callback(callback)
 
 
+def _printable(text: str) -> str:
+    """``text`` on one line with no control characters: messages quote the feed's values."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 class _ByteProgress:
     """A tqdm bar in bytes of the feed, driven by the importer's progress reports."""
 
@@ -76,11 +86,13 @@ def traffic() -> None:
 def import_gtfs_command(feed: Path, name: str | None) -> None:
     """Make FEED (a GTFS zip) the transit timetable, replacing the one in use.
 
-    A malformed feed is refused with the file, line and field at fault (exit code 2), and
-    the timetable in use stays as it was.
+    A malformed feed is refused in one line naming the file, line and field at fault (exit
+    code 2), and the timetable in use stays as it was. So is a feed that would expand past
+    GTFS_MAX_UNCOMPRESSED_BYTES (default 512 MiB) or GTFS_MAX_COMPRESSION_RATIO (default 200).
     """
     from sqlalchemy.orm import sessionmaker
 
+    from services.traffic.gtfs_archive import ArchiveLimits
     from services.traffic.models import Base
     from services.traffic.service import MIGRATIONS, import_gtfs
     from shared.db import UnitOfWork, make_engine, migrate
@@ -89,6 +101,10 @@ def import_gtfs_command(feed: Path, name: str | None) -> None:
     from smartcity.broker import uri_for
     from smartcity.embedded_db import ensure_databases
 
+    try:
+        ArchiveLimits.from_env()  # the importer reads them too; a bad one is said up front
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     ensure_databases(("traffic",))
     engine = make_engine(settings.database_url("traffic"))
     try:
@@ -105,8 +121,8 @@ def import_gtfs_command(feed: Path, name: str | None) -> None:
             progress.close()
             unit.close()
         if refused is not None:
-            click.echo(f"{feed}: invalid feed: {refused.message}", err=True)
-            click.echo("nothing was changed", err=True)
+            message = _printable(refused.message)
+            click.echo(f"{feed}: invalid feed: {message}; nothing was changed", err=True)
             sys.exit(EXIT_INVALID_FEED)
         rows = sum(summary.row_counts.values())
         click.echo(

@@ -3,24 +3,22 @@
 Static feeds are streamed file by file with the ``csv`` module and validated as they are read,
 so a city-sized ``stop_times.txt`` never has to sit in memory and a bad feed is rejected with
 the exact file, line and field at fault (``ValidationFailed`` with ``fields={"feed": [...]}`` and
-``file``/``line``/``field`` in its extra data). Rows come out as dicts keyed by the model
-attribute names of ``services.traffic.models``, so the importer can bulk-insert them as they
-are. Times of day become seconds since the start of the service day ("noon minus 12 h"), which
-keeps GTFS times past midnight such as ``25:10:00`` exact.
+``file``/``line``/``field`` in its extra data). The zip is read within the size, ratio and line
+limits of ``gtfs_archive.ArchiveLimits``, and no text value may hold a NUL character. Rows come
+out as dicts keyed by the model attribute names of ``services.traffic.models``, so the importer
+can bulk-insert them as they are. Times of day become seconds since the start of the service
+day ("noon minus 12 h"), which keeps GTFS times past midnight such as ``25:10:00`` exact.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import math
 import re
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from google.protobuf.message import DecodeError
@@ -28,8 +26,9 @@ from google.transit import gtfs_realtime_pb2
 
 from shared.errors import ValidationFailed, invalid
 
+from .gtfs_archive import ArchiveError, ArchiveLimits, FeedArchive, FeedSource, MemberLines
+
 Row = dict[str, Any]
-FeedSource = str | Path | bytes | IO[bytes]
 
 # Files in the order they are read: each file's references point only at files read before it.
 FEED_FILES = (
@@ -63,6 +62,10 @@ def feed_error(
     return ValidationFailed(
         text, fields={"feed": [text]}, extra={"file": file, "line": line, "field": field}
     )
+
+
+def _refused(error: ArchiveError) -> ValidationFailed:
+    return feed_error(error.message, error.file, error.line)
 
 
 # --- Value converters: str -> value, raising ValueError with a message for residents' admins --
@@ -270,19 +273,19 @@ TABLES: dict[str, TableSpec] = {
 class _FileRows:
     """Typed rows of one CSV member of the zip, with the line number of the current row."""
 
-    def __init__(self, archive: zipfile.ZipFile, member: str, file: str, spec: TableSpec):
-        self.file = file
+    def __init__(self, lines: MemberLines, spec: TableSpec, max_columns: int):
+        self.file = lines.file
         self.line = 1
-        self._raw = archive.open(member)
+        self._lines = lines
         self._spec = spec
-        # utf-8-sig drops a byte-order mark; newline="" lets csv handle CRLF and quoted breaks.
-        self._reader = csv.reader(io.TextIOWrapper(self._raw, encoding="utf-8-sig", newline=""))
+        self._max_columns = max_columns
+        self._reader = csv.reader(lines)
 
     def bytes_read(self) -> int:
-        return self._raw.tell()
+        return self._lines.bytes_read()
 
     def close(self) -> None:
-        self._raw.close()
+        self._lines.close()
 
     def error(self, message: str, field: str | None = None) -> ValidationFailed:
         return feed_error(message, self.file, self.line, field)
@@ -290,21 +293,37 @@ class _FileRows:
     def __iter__(self) -> Iterator[Row]:
         try:
             yield from self._rows()
-        except UnicodeDecodeError:
-            raise feed_error("is not valid UTF-8 text", self.file, self.line + 1) from None
+        except ArchiveError as exc:
+            raise _refused(exc) from None
         except csv.Error as exc:
             line = self._reader.line_num
             raise feed_error(f"is not valid CSV ({exc})", self.file, line) from None
-        except zipfile.BadZipFile as exc:
-            raise feed_error(f"is damaged in the zip archive ({exc})", self.file) from None
+
+    def _nul_error(self, record: list[str], names: list[str] | None) -> ValidationFailed:
+        """PostgreSQL cannot store a NUL in text, and no GTFS value has a use for one."""
+        message = "contains a NUL character, which no value may hold"
+        line = self._lines.nul_line
+        if names is None:
+            return feed_error(f"the header {message}", self.file, line)
+        position = next(index for index, value in enumerate(record) if "\0" in value)
+        field = names[position] if position < len(names) else None
+        return feed_error(message, self.file, line, field)
 
     def _rows(self) -> Iterator[Row]:
+        lines = self._lines
         header = next(self._reader, None)
         if header is None:
             if self.file in REQUIRED_FILES:
                 raise feed_error("is empty (no header line)", self.file, 1)
             return  # an empty optional file is as good as none
+        lines.record_done()
         names = [name.strip() for name in header]
+        if lines.nul_line is not None:
+            raise self._nul_error(header, None)
+        if len(names) > self._max_columns:
+            raise feed_error(
+                f"has {len(names)} columns, more than {self._max_columns}", self.file, 1
+            )
         for required in (
             *(column.name for column in self._spec.columns if column.required),
             *self._spec.required_columns,
@@ -321,8 +340,13 @@ class _FileRows:
                 convert = None if column.convert is _text else column.convert
                 plan.append((key, names.index(column.name), convert, column))
         width = len(names)
+        last_line = self._reader.line_num
         for record in self._reader:
-            self.line = self._reader.line_num
+            lines.record_done()
+            # A record spans several lines when a quoted value holds a line break: name its first.
+            self.line, last_line = last_line + 1, self._reader.line_num
+            if lines.nul_line is not None:
+                raise self._nul_error(record, names)
             if not record or record == [""]:
                 continue
             if len(record) != width:
@@ -359,34 +383,28 @@ class GtfsReader:
 
     Use ``for table in reader.tables(): for row in table.rows: ...``; each table must be
     consumed before the next one is requested, because later files are checked against the
-    ids of earlier ones (a stop time's stop, a trip's route and service...).
+    ids of earlier ones (a stop time's stop, a trip's route and service...). ``limits``
+    default to ``ArchiveLimits.from_env()``.
     """
 
-    def __init__(self, source: FeedSource):
+    def __init__(self, source: FeedSource, limits: ArchiveLimits | None = None):
         try:
-            self._archive = zipfile.ZipFile(
-                io.BytesIO(source) if isinstance(source, bytes) else source
-            )
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise feed_error(f"the feed is not a readable zip archive ({exc})") from None
+            self._archive = FeedArchive(source, TABLES, limits or ArchiveLimits.from_env())
+        except ArchiveError as exc:
+            raise _refused(exc) from None
+        self._members = self._archive.members
         try:
-            self._find_members()
+            self._check_required_files()
         except ValidationFailed:
             self._archive.close()
             raise
-        self.bytes_total = sum(self._archive.getinfo(m).file_size for m in self._members.values())
+        self.bytes_total = self._archive.bytes_total
         self._bytes_done_before = 0
         self._current: _FileRows | None = None
         self.timezone: str | None = None  # agency_timezone of the first agency, once read
         self.files = [name for name in FEED_FILES if name in self._members]
 
-    def _find_members(self) -> None:
-        # Some publishers put the files in a folder inside the zip: match by file name.
-        self._members: dict[str, str] = {}
-        for info in sorted(self._archive.infolist(), key=lambda item: item.filename.count("/")):
-            name = info.filename.rsplit("/", 1)[-1]
-            if name in TABLES and not info.is_dir():
-                self._members.setdefault(name, info.filename)
+    def _check_required_files(self) -> None:
         for name in REQUIRED_FILES:
             if name not in self._members:
                 raise feed_error("required file is missing from the feed", name)
@@ -403,14 +421,18 @@ class GtfsReader:
 
     def tables(self) -> Iterator[FeedTable]:
         checks = _ReferenceChecks(self)
+        max_columns = self._archive.limits.max_columns
         for name in self.files:
-            member = self._members[name]
-            rows = _FileRows(self._archive, member, name, TABLES[name])
+            try:
+                lines = self._archive.open_lines(name, self._bytes_done_before)
+            except ArchiveError as exc:
+                raise _refused(exc) from None
+            rows = _FileRows(lines, TABLES[name], max_columns)
             self._current = rows
             yield FeedTable(name, checks.check(rows))
+            self._bytes_done_before += rows.bytes_read()
             rows.close()
             self._current = None
-            self._bytes_done_before += self._archive.getinfo(member).file_size
 
 
 class _ReferenceChecks:
@@ -542,9 +564,9 @@ class GtfsFeed:
         return self.tables.get(file, [])
 
 
-def load_feed(source: FeedSource) -> GtfsFeed:
+def load_feed(source: FeedSource, limits: ArchiveLimits | None = None) -> GtfsFeed:
     """Read and validate a whole feed into memory. Raises ``ValidationFailed`` if malformed."""
-    reader = GtfsReader(source)
+    reader = GtfsReader(source, limits)
     try:
         tables = {table.file: list(table.rows) for table in reader.tables()}
     finally:

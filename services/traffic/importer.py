@@ -4,11 +4,11 @@ A feed is loaded beside the one in use under a new ``feed_id``; only when every 
 read and validated are the old feed's rows deleted and the new feed marked active, all in one
 transaction. Readers therefore see the old timetable or the new one, never half of each, and a
 malformed feed (``ValidationFailed`` naming file, line and field) changes nothing: the load runs
-in a SAVEPOINT that is rolled back. The caller owns the transaction and commits it. On SQLite
-the engine must come from ``shared.db.make_engine``, whose pysqlite recipe puts the
-SAVEPOINT inside the caller's transaction instead of letting it commit on its own.
+in a SAVEPOINT that is rolled back. The caller owns the transaction and commits it. A feed that
+would expand past its ``ArchiveLimits`` (size, compression ratio, line length) is refused the
+same way, before or while it is decompressed.
 
-Rows go in by the thousand: PostgreSQL's COPY when the driver is psycopg2, otherwise one
+Rows go in by the thousand: PostgreSQL's COPY when psycopg2 is in blocking mode, otherwise one
 multi-row ``INSERT`` per chunk, never an ORM object per row.
 """
 
@@ -29,6 +29,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from .gtfs import FeedSource, GtfsReader, Row, parse_realtime
+from .gtfs_archive import ArchiveLimits
 from .models import FEED_TABLES, Base, Feed, ServiceAlert, StopTime, TripDelay
 from .queries import active_feed
 from .schedule import ScheduledStop, resolve_delays
@@ -68,14 +69,16 @@ def import_feed(
     name: str = "gtfs",
     progress: Callable[[ImportProgress], None] | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    limits: ArchiveLimits | None = None,
 ) -> ImportSummary:
     """Load a GTFS zip (path, bytes or binary file) and make it the active timetable.
 
     Raises ``ValidationFailed`` (``fields={"feed": [message]}``, extra ``file``/``line``/
     ``field``) for a malformed feed, leaving the database as it was. Does not commit.
+    ``limits`` default to ``ArchiveLimits.from_env()``.
     """
     started = time.perf_counter()
-    reader = GtfsReader(source)
+    reader = GtfsReader(source, limits)
     try:
         with session.begin_nested():
             # Serialise concurrent imports: each one replaces every feed it can see.

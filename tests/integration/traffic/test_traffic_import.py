@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.traffic import queries
+from services.traffic.gtfs_archive import ArchiveLimits
 from services.traffic.importer import import_feed
 from services.traffic.models import (
     Agency,
@@ -62,17 +63,28 @@ def _counts(session: Session) -> dict[str, int]:
     }
 
 
+def _sample_edited(file: str, old: bytes, new: bytes) -> bytes:
+    """The sample feed, deflated, with ``old`` replaced by ``new`` once in ``file``."""
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(SAMPLE_ZIP) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for name in source.namelist():
+            data = source.read(name)
+            if name == file:
+                assert old in data
+                data = data.replace(old, new, 1)
+            target.writestr(name, data)
+    return buffer.getvalue()
+
+
 def _sample_with_unknown_stop() -> bytes:
     """The sample feed with a stop time at an unknown stop on line 15 of stop_times.txt, the
     eighth of the nine files: the files before it are already loaded when it is found."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(SAMPLE_ZIP) as source, zipfile.ZipFile(buffer, "w") as target:
-        for name in source.namelist():
-            data = source.read(name)
-            if name == "stop_times.txt":
-                data = data.replace(b"AB1,8:10:00,8:15:00,BULLFROG", b"AB1,8:10:00,8:15:00,NOPE")
-            target.writestr(name, data)
-    return buffer.getvalue()
+    return _sample_edited(
+        "stop_times.txt", b"AB1,8:10:00,8:15:00,BULLFROG", b"AB1,8:10:00,8:15:00,NOPE"
+    )
 
 
 def test_sample_import_loads_every_row(session, sample_feed):
@@ -128,6 +140,57 @@ def test_malformed_feed_changes_nothing(session, sample_feed):
         "BEATTY_AIRPORT",
         "BULLFROG",
     ]
+
+
+def _sample_with_damaged_stop_times() -> bytes:
+    """Deflate data of stop_times.txt overwritten: found only while the eighth file streams."""
+    feed = bytearray(_sample_edited("stop_times.txt", b"", b""))
+    info = zipfile.ZipFile(io.BytesIO(bytes(feed))).getinfo("stop_times.txt")
+    data_start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    feed[data_start + 40 : data_start + 60] = b"\xff" * 20
+    return bytes(feed)
+
+
+HOSTILE_FEEDS = {
+    # Once ended in a psycopg2 traceback: PostgreSQL cannot store a NUL in text.
+    "NUL in a stop name": (
+        lambda: _sample_edited("stops.txt", b"Nye County Airport", b"Nye\x00County Airport"),
+        "stops.txt, line 3, field stop_name: contains a NUL character, which no value may hold",
+    ),
+    "NUL in the last file but one": (  # BULLFROG first appears on line 15
+        lambda: _sample_edited("stop_times.txt", b"BULLFROG", b"BULL\x00FROG"),
+        "stop_times.txt, line 15, field stop_id: contains a NUL character, which no value may hold",
+    ),
+    "damaged deflate data": (
+        _sample_with_damaged_stop_times,
+        "stop_times.txt: is damaged in the zip archive (Error -3 while decompressing data: "
+        "invalid literal/lengths set)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_FEEDS)
+def test_a_hostile_feed_is_refused_and_changes_nothing(session, sample_feed, bulk_path, case):
+    build, message = HOSTILE_FEEDS[case]
+    with pytest.raises(ValidationFailed) as caught:
+        import_feed(session, build())
+    assert caught.value.fields == {"feed": [message]}
+    session.commit()
+    assert session.scalars(select(Feed.feed_id)).all() == [sample_feed.feed_id]
+    assert _counts(session) == SAMPLE_COUNTS
+    assert session.get(Stop, (sample_feed.feed_id, "BEATTY_AIRPORT")).stop_name == (
+        "Nye County Airport (Demo)"
+    )
+
+
+def test_a_feed_past_the_size_limit_changes_nothing(session, sample_feed):
+    # The sample's nine files expand to 3266 bytes, 2920 up to stop_times.txt, the eighth.
+    with pytest.raises(ValidationFailed) as caught:
+        import_feed(session, SAMPLE_ZIP, limits=ArchiveLimits(max_total_bytes=2000))
+    assert caught.value.extra == {"file": "stop_times.txt", "line": None, "field": None}
+    session.commit()
+    assert session.scalars(select(Feed.feed_id)).all() == [sample_feed.feed_id]
+    assert _counts(session) == SAMPLE_COUNTS
 
 
 def test_progress_reports_bytes_up_to_the_total(session):
