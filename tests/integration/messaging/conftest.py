@@ -7,10 +7,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shared.db import make_engine
+
 # ``messaging_app`` lives beside this folder (shared with test_reliable_messaging.py).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from shared.db import make_engine  # noqa: E402
 
 
 @pytest.fixture
