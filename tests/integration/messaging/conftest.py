@@ -28,15 +28,16 @@ def start(runner_factory):
 @pytest.fixture
 def rows_of():
     """``rows_of(config, Model)``: every row of a table in that (migrated) service database."""
-    engines = []
+    engines: dict[str, sa.Engine] = {}
 
     def read(config: dict, model: type) -> list:
         (url,) = config["DATABASE_URLS"].values()
-        engine = make_engine(url)
-        engines.append(engine)
+        if url not in engines:
+            engines[url] = make_engine(url)
+        engine = engines[url]
         with Session(engine) as session:
             return list(session.scalars(sa.select(model)).all())
 
     yield read
-    for engine in engines:
+    for engine in engines.values():
         engine.dispose()
