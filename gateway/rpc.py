@@ -2,59 +2,119 @@
 
 nameko 2's ``RpcProxy`` waits forever; the gateway must answer. ``Services`` gives each worker
 ``self.services.<name>.<method>(...)`` that raises ``ServiceUnavailable`` (503) at once when no
-instance of the service consumes its RPC queue, and ``GatewayTimeout`` (504) when the answer
-does not come within ``RPC_TIMEOUT`` seconds.
+instance of the service consumes its RPC queue (or the broker cannot be reached: the message
+says which), and ``GatewayTimeout`` (504) when the answer does not come within ``RPC_TIMEOUT``
+seconds; the request then expires in the broker, never to be carried out late.
 """
 
 from __future__ import annotations
 
-import time
+import logging
 from typing import Any
 
+import eventlet
+from eventlet.semaphore import Semaphore
 from kombu import Connection
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import ReplyListener, ServiceProxy
 
-from shared.errors import ServiceUnavailable
+from shared.errors import GatewayTimeout, ServiceUnavailable
+from shared.messaging import apply_reconnect_policy
 from shared.rpc import call_with_deadline
 
-_CONSUMER_CHECK_TTL_S = 2.0
+apply_reconnect_policy()  # the gateway's reply consumer too reconnects within a second
+
+log = logging.getLogger(__name__)
+
+UP, DOWN, BROKER_DOWN = "up", "down", "broker_down"
+CHECK_INTERVAL_S = 0.5
+"""How often the directory re-counts the RPC consumers of the services it was asked about."""
 
 
 class ServiceDirectory(SharedExtension):
-    """Knows, within a couple of seconds, whether a service has a live RPC consumer."""
+    """Knows, without a request waiting for it, whether a service has a live RPC consumer.
+
+    A background thread counts consumers every ``CHECK_INTERVAL_S`` over one kept connection;
+    a request only reads the last answer. A call that timed out marks its service down at
+    once, so the requests behind it get 503 instead of waiting out the deadline too, until the
+    next count sees a consumer again. A broker that cannot be reached is told apart.
+    """
 
     def setup(self) -> None:
-        self._seen: dict[str, tuple[float, bool]] = {}
+        self._status: dict[str, str] = {}
+        self._connection: Connection | None = None
+        self._connection_lock = Semaphore()  # one AMQP connection, one green thread at a time
+        self._running = False
 
-    def is_up(self, service: str) -> bool:
-        checked_at, up = self._seen.get(service, (0.0, False))
-        if time.monotonic() - checked_at < _CONSUMER_CHECK_TTL_S:
-            return up
-        up = self._has_consumers(service)
-        self._seen[service] = (time.monotonic(), up)
-        return up
+    def start(self) -> None:
+        self._running = True
+        self.container.spawn_managed_thread(self._watch, identifier="service_directory")
 
-    def _has_consumers(self, service: str) -> bool:
+    def stop(self) -> None:
+        self._running = False
+        self._close()
+
+    def status(self, service: str) -> str:
+        if service not in self._status:  # the first question about a service is answered now
+            self._status[service] = self._count(service)
+        return self._status[service]
+
+    def mark_down(self, service: str) -> None:
+        self._status[service] = DOWN
+
+    def refresh(self) -> None:
+        for service in list(self._status):
+            self._status[service] = self._count(service)
+
+    def _watch(self) -> None:
+        while self._running:
+            eventlet.sleep(CHECK_INTERVAL_S)
+            self.refresh()
+
+    def _count(self, service: str) -> str:
+        with self._connection_lock:
+            return self._count_consumers(service)
+
+    def _count_consumers(self, service: str) -> str:
         try:
-            with Connection(self.container.config["AMQP_URI"], connect_timeout=2) as conn:
-                channel = conn.channel()
+            connection = self._connect()
+            with connection.channel() as channel:
                 _name, _count, consumers = channel.queue_declare(f"rpc-{service}", passive=True)
-                return consumers > 0
-        except Exception:  # queue never declared (service never ran) or broker away
-            return False
+            return UP if consumers > 0 else DOWN
+        except Exception as exc:
+            if self._connection is not None and self._connection.connected:
+                return DOWN  # the channel failed: the queue was never declared
+            log.warning("service directory: broker unreachable: %s", exc)
+            self._close()
+            return BROKER_DOWN
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            self._connection = Connection(self.container.config["AMQP_URI"], connect_timeout=1)
+        self._connection.ensure_connection(max_retries=1)
+        return self._connection
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.release()
+            self._connection = None
 
 
 class _TimedMethod:
-    def __init__(self, method_proxy: Any, service: str, timeout: float):
+    def __init__(self, method_proxy: Any, service: str, timeout: float, directory: Any):
         self._method_proxy = method_proxy
         self._service = service
         self._timeout = timeout
+        self._directory = directory
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return call_with_deadline(
-            self._method_proxy, *args, timeout=self._timeout, service=self._service, **kwargs
-        )
+        try:
+            return call_with_deadline(
+                self._method_proxy, *args, timeout=self._timeout, service=self._service, **kwargs
+            )
+        except GatewayTimeout:
+            self._directory.mark_down(self._service)
+            raise
 
 
 class _TimedService:
@@ -65,12 +125,19 @@ class _TimedService:
         self._directory = directory
 
     def __getattr__(self, method: str) -> _TimedMethod:
-        if not self._directory.is_up(self._service):
+        status = self._directory.status(self._service)
+        if status == BROKER_DOWN:
+            raise ServiceUnavailable(
+                "the message broker is unavailable; try again shortly",
+                extra={"service": self._service, "cause": "broker"},
+            )
+        if status == DOWN:
             raise ServiceUnavailable(
                 f"the {self._service} service is not running; try again shortly",
                 extra={"service": self._service},
             )
-        return _TimedMethod(getattr(self._proxy, method), self._service, self._timeout)
+        method_proxy = getattr(self._proxy, method)
+        return _TimedMethod(method_proxy, self._service, self._timeout, self._directory)
 
 
 class _WorkerServices:

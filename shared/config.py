@@ -101,6 +101,7 @@ def nameko_config(service: str, **overrides: Any) -> dict[str, Any]:
         "DATABASE_URLS": {service: configured_database_url(service)},
         "METRICS_PORT": metrics_port(service),
         "RPC_TIMEOUT": float(env("RPC_TIMEOUT", "10")),
+        "CONSUMER_RPC_TIMEOUT": float(env("CONSUMER_RPC_TIMEOUT", "2")),
         "EVENT_RETRY_ATTEMPTS": int(env("EVENT_RETRY_ATTEMPTS", "4")),
         "EVENT_RETRY_BACKOFF": float(env("EVENT_RETRY_BACKOFF", "0.5")),
         "OUTBOX_POLL_INTERVAL": float(env("OUTBOX_POLL_INTERVAL", "1.0")),

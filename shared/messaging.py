@@ -1,32 +1,41 @@
 """Subscribing to city events reliably.
 
 ``@subscribe("*.administrative_penalty_issued")`` declares a durable queue
-``<service>.<method>`` bound to the city's topic exchange. A handler that raises is retried in
-place with exponential backoff (unless the error is a client error, which would fail the
-same way again) (the message stays unacknowledged, so a crash redelivers it);
-after the last attempt the message goes to the service's dead-letter queue
-``<service>.dead_letters`` with the error, and only then is it acknowledged. An operator lists
-and replays dead letters with ``smartcity dlq`` (``shared.dead_letters``).
+``<service>.<method>`` bound to the city's topic exchange.
 
-nameko's own ``event_handler`` acknowledges and drops a message whose handler failed; this
-entrypoint replaces it.
+- The entrypoint decodes bodies itself: a message that is not UTF-8 JSON (or says another
+  content type) goes to the service's dead letters with its raw body, instead of being
+  acknowledged and dropped by kombu's decode-error handler.
+- A handler that raises is retried later through the broker (unless the error is a client
+  error, which would fail the same way again): a copy goes to the service's retry queue
+  ``<service>.retry`` with a per-message TTL (exponential backoff) and the attempt number in
+  the ``x-attempt`` header, and dead-letters back into the consumer's queue when the TTL ends.
+  The original is acknowledged once the broker confirmed the copy, so a waiting retry holds no
+  worker and no prefetch slot.
+- After the last attempt the message goes to ``<service>.dead_letters`` with the error. An
+  operator lists and replays dead letters with ``smartcity dlq`` (``smartcity.dead_letters``).
+
+Every consumer of the suite (events, RPC, replies) reconnects to a broker that came back within
+about a second (``RECONNECT_POLICY``) instead of kombu's 2, 4, 6 … 30 s schedule.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-import eventlet
 from kombu import Connection, Exchange, Queue
 from marshmallow import EXCLUDE, ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import Consumer
+from nameko.messaging import Consumer, QueueConsumer
 
 from shared.contracts.catalogue import spec_for
 from shared.contracts.envelope import EnvelopeSchema
@@ -37,10 +46,17 @@ from shared.outbox import events_exchange
 log = logging.getLogger(__name__)
 
 DEFAULT_EXCHANGE = Exchange("", type="direct")
+ATTEMPT_HEADER = "x-attempt"
+ROUTING_KEY_HEADER = "x-original-routing-key"
+JSON = "application/json"
 
 
 def dead_letter_queue_name(service: str) -> str:
     return f"{service}.dead_letters"
+
+
+def retry_queue_name(service: str) -> str:
+    return f"{service}.retry"
 
 
 @dataclass(frozen=True)
@@ -82,9 +98,52 @@ class Event:
         )
 
 
+def decode_body(message: Any) -> Any:
+    """The JSON document a message carries; ``ValidationError`` says why it carries none."""
+    if message.content_type != JSON:
+        raise ValidationError(f"content type {message.content_type!r} is not {JSON}")
+    body = message.body  # py-amqp has decoded it already if it names a content encoding
+    try:
+        return json.loads(body if isinstance(body, str) else body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"body is not UTF-8: {exc}") from exc
+    except ValueError as exc:
+        raise ValidationError(f"body is not JSON: {exc}") from exc
+
+
+def raw_copy_options(message: Any) -> dict[str, Any]:
+    """Publish options that carry a received message on unchanged: its bytes as they came."""
+    return {
+        "content_type": message.content_type or "application/octet-stream",
+        "content_encoding": message.content_encoding or "binary",
+        "message_id": message.properties.get("message_id"),
+    }
+
+
+class EventQueueConsumer(QueueConsumer):
+    """The connection of a service's event subscribers, which hands them undecoded messages.
+
+    kombu's ``on_message`` callback skips decoding, so no message is lost to a decode error;
+    ``EventSubscriber`` decodes and dead-letters what it cannot read.
+    """
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        for provider in self._providers:
+            consumer = consumer_cls(
+                queues=[provider.queue], on_message=partial(self._on_raw_message, provider)
+            )
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+    def _on_raw_message(self, provider: Any, message: Any) -> None:
+        self.handle_message(provider, None, message)
+
+
 class EventSubscriber(Consumer):
     """Entrypoint: a handler of the city events whose type matches ``pattern``."""
 
+    queue_consumer = EventQueueConsumer()
     metrics = ContainerMetrics()
 
     def __init__(self, pattern: str, **kwargs: Any):
@@ -106,29 +165,31 @@ class EventSubscriber(Consumer):
             exchange=DEFAULT_EXCHANGE,
             routing_key=dead_letter_queue_name(service),
         )
-        self.dead_letter_publisher = Publisher(
-            config["AMQP_URI"], use_confirms=True, declare=[self.dead_letter_queue]
+        self.retry_exchange, self.retry_queue = retry_topology(service)
+        self.publisher = Publisher(
+            config["AMQP_URI"],
+            use_confirms=True,
+            declare=[self.dead_letter_queue, self.retry_queue],
         )
-        self._waiting_retries: dict[Any, Any] = {}
         super().setup()
 
     def start(self) -> None:
-        # Declared up front, not on the first failure, so operators see it (empty) at once.
+        # Declared up front, not on the first failure, so operators see them (empty) at once.
         with Connection(self.container.config["AMQP_URI"]) as connection:
-            self.dead_letter_queue(connection.default_channel).declare()
+            channel = connection.default_channel
+            self.dead_letter_queue(channel).declare()
+            self.retry_queue(channel).declare()
         super().start()
 
-    def handle_message(self, body: Any, message: Any) -> None:
+    def handle_message(self, _body: Any, message: Any) -> None:
+        """Decode, then run the handler; ``_body`` is None (``EventQueueConsumer``)."""
         try:
-            event = Event.from_body(body)
+            event = Event.from_body(decode_body(message))
         except ValidationError as exc:
             # A malformed message can never succeed: straight to the dead letters.
-            self._dead_letter(body, message, f"ValidationError: {exc.messages}", attempts=0)
+            self._dead_letter(message, f"ValidationError: {exc.messages}", attempts=0)
             return
-        self._spawn(event, body, message, attempt=1)
-
-    def _spawn(self, event: Event, body: Any, message: Any, attempt: int) -> None:
-        self._waiting_retries.pop(message, None)
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
         context_data = self.unpack_message_headers(message)
         if event.request_id:
             context_data.setdefault("request_id", event.request_id)
@@ -138,75 +199,104 @@ class EventSubscriber(Consumer):
                 (event,),
                 {},
                 context_data=context_data,
-                handle_result=partial(self._handle_result, event, body, message, attempt),
+                handle_result=partial(self._handle_result, message, attempt),
             )
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
 
     def _handle_result(
-        self,
-        event: Event,
-        body: Any,
-        message: Any,
-        attempt: int,
-        worker_ctx: Any,
-        result: Any,
-        exc_info: Any,
+        self, message: Any, attempt: int, worker_ctx: Any, result: Any, exc_info: Any
     ) -> tuple[Any, Any]:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
         elif attempt < self.attempts and not _is_permanent(exc_info[1]):
-            self.metrics.event_retries.labels(self.container.service_name, self.consumer_name).inc()
-            delay = self.backoff * 2 ** (attempt - 1)
-            self._waiting_retries[message] = eventlet.spawn_after(
-                delay, self._spawn, event, body, message, attempt + 1
-            )
+            self._retry_later(message, attempt)
         else:
             error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
-            self._dead_letter(body, message, error, attempts=attempt)
+            self._dead_letter(message, error, attempts=attempt)
         return result, exc_info
 
-    def _dead_letter(self, body: Any, message: Any, error: str, attempts: int) -> None:
+    def _retry_later(self, message: Any, attempt: int) -> None:
+        """Park a copy in the retry queue until its backoff is over, then let this one go."""
         headers = {
+            # RabbitMQ's own x-death record would grow with every round trip: left out.
+            **{k: v for k, v in (message.headers or {}).items() if k != "x-death"},
+            ATTEMPT_HEADER: attempt + 1,
+            ROUTING_KEY_HEADER: _original_routing_key(message),
+        }
+        delay = self.backoff * 2 ** (attempt - 1)
+        self._park(
+            message,
+            exchange=self.retry_exchange,
+            # The retry queue dead-letters with this routing key: back to our own queue.
+            routing_key=self.consumer_name,
+            expiration=delay,
+            headers=headers,
+        )
+        self.metrics.event_retries.labels(self.container.service_name, self.consumer_name).inc()
+
+    def _dead_letter(self, message: Any, error: str, attempts: int) -> None:
+        headers = {
+            **{k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")},
             "x-original-queue": self.consumer_name,
-            "x-original-routing-key": message.delivery_info.get("routing_key"),
+            ROUTING_KEY_HEADER: _original_routing_key(message),
             "x-consumer": self.consumer_name,
             "x-error": error[:4000],
             "x-attempts": attempts,
             "x-failed-at": datetime.now(UTC).isoformat(),
         }
-        try:
-            self.dead_letter_publisher.publish(
-                body,
-                exchange=DEFAULT_EXCHANGE,
-                routing_key=self.dead_letter_queue.name,
-                headers=headers,
-                message_id=getattr(message, "properties", {}).get("message_id"),
+        if self._park(
+            message,
+            exchange=DEFAULT_EXCHANGE,
+            routing_key=self.dead_letter_queue.name,
+            headers=headers,
+        ):
+            log.error(
+                "event moved to %s after %s attempts: %s",
+                self.dead_letter_queue.name,
+                attempts,
+                error,
             )
+            self.metrics.dead_letters.labels(self.container.service_name, self.consumer_name).inc()
+
+    def _park(self, message: Any, **publish_options: Any) -> bool:
+        """Publish the raw message elsewhere (confirmed), then acknowledge it here.
+
+        If the broker did not take the copy, the message goes back to its queue rather than
+        being lost. Returns whether it was parked.
+        """
+        try:
+            self.publisher.publish(message.body, **raw_copy_options(message), **publish_options)
         except Exception:
-            # Could not park it: give it back to the broker rather than lose it.
-            log.exception("dead-lettering failed; requeueing %s", self.consumer_name)
+            log.exception("could not park a message of %s; requeueing it", self.consumer_name)
             self.queue_consumer.requeue_message(message)
-            return
-        log.error(
-            "event moved to %s after %s attempts: %s", self.dead_letter_queue.name, attempts, error
-        )
-        self.metrics.dead_letters.labels(self.container.service_name, self.consumer_name).inc()
+            return False
         self.queue_consumer.ack_message(message)
+        return True
 
-    def stop(self) -> None:
-        # Messages waiting for a retry go back to the queue now instead of after the backoff.
-        for message, timer in list(self._waiting_retries.items()):
-            timer.cancel()
-            self.queue_consumer.requeue_message(message)
-        self._waiting_retries.clear()
-        super().stop()
 
-    def kill(self) -> None:
-        # The broker takes unacknowledged messages back when the connection drops.
-        for timer in self._waiting_retries.values():
-            timer.cancel()
-        self._waiting_retries.clear()
+def retry_topology(service: str) -> tuple[Exchange, Queue]:
+    """The service's retry exchange and queue.
+
+    A fanout exchange keeps each copy's routing key (the consumer's queue name) as it is;
+    when a copy's TTL ends, the queue dead-letters it to the default exchange with that key,
+    which delivers it to that consumer's queue alone.
+    """
+    exchange = Exchange(retry_queue_name(service), type="fanout", durable=True)
+    queue = Queue(
+        retry_queue_name(service),
+        exchange=exchange,
+        durable=True,
+        queue_arguments={"x-dead-letter-exchange": ""},
+    )
+    return exchange, queue
+
+
+def _original_routing_key(message: Any) -> str | None:
+    """The event type a message was published with (a retried copy arrives by queue name)."""
+    return (message.headers or {}).get(ROUTING_KEY_HEADER) or message.delivery_info.get(
+        "routing_key"
+    )
 
 
 subscribe = EventSubscriber.decorator
@@ -215,3 +305,31 @@ subscribe = EventSubscriber.decorator
 def _is_permanent(exc: BaseException) -> bool:
     """A client error (invalid data, unknown subject) fails the same way every time."""
     return isinstance(exc, SmartCityError) and exc.status < 500
+
+
+RECONNECT_POLICY = {"interval_start": 0, "interval_step": 0.5, "interval_max": 1.0}
+"""How consumers retry a lost broker: at once, then every second at most. kombu's default
+(2, 4, 6 … 30 s) left a service idle for up to 30 s after the broker was back."""
+
+
+@contextmanager
+def _establish_connection_promptly(self: QueueConsumer) -> Iterator[Connection]:
+    """``ConsumerMixin.establish_connection`` with ``RECONNECT_POLICY`` instead of the defaults
+    (kombu's mixin passes no interval, and transport options do not reach it)."""
+    with self.create_connection() as connection:
+        connection.ensure_connection(
+            self.on_connection_error, self.connect_max_retries, **RECONNECT_POLICY
+        )
+        yield connection
+
+
+def apply_reconnect_policy() -> None:
+    """Make every nameko ``QueueConsumer`` (RPC, replies, events) reconnect promptly.
+
+    nameko creates these consumers inside its own entrypoints, so the class is where the policy
+    can be set once for every service and the gateway. Idempotent.
+    """
+    QueueConsumer.establish_connection = _establish_connection_promptly
+
+
+apply_reconnect_policy()

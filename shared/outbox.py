@@ -5,6 +5,10 @@ A service writes its state change and the event it causes in one database transa
 once RabbitMQ confirmed them (publisher confirms, persistent messages, durable exchange). If the
 broker is down the rows wait and the relay retries on its next tick: nothing is lost, events
 may arrive twice, and consumers are idempotent (``processed_events``).
+
+No transaction stays open across broker I/O: a relay leases a batch (``claimed_until``) in one
+short transaction, publishes without any, and marks the rows in another. The lease keeps
+several instances of a service from publishing the same rows. PostgreSQL only.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sqlalchemy import (
     Uuid,
     delete,
     func,
+    or_,
     select,
     update,
 )
@@ -45,13 +50,10 @@ log = logging.getLogger(__name__)
 messaging_metadata = MetaData()
 """Tables every service database has; migrated by the shared ``messaging`` Alembic branch."""
 
-# SQLite only auto-increments INTEGER PRIMARY KEY columns.
-_Id = BigInteger().with_variant(Integer(), "sqlite")
-
 outbox_table = Table(
     "outbox",
     messaging_metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("event_id", Uuid, nullable=False, unique=True),
     Column("type", String(120), nullable=False),
     Column("envelope", JSON, nullable=False),
@@ -59,6 +61,7 @@ outbox_table = Table(
     Column("published_at", DateTime(timezone=True), nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text, nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
     Index("ix_outbox_pending", "published_at", "id"),
 )
 
@@ -76,6 +79,9 @@ DEFAULT_RETENTION = timedelta(days=14)
 """How long published events and processed-event marks are kept (``MESSAGING_RETENTION_DAYS``):
 longer than any dead letter should wait for its replay."""
 PRUNE_INTERVAL_S = 3600
+LEASE_S = 30.0
+"""How long a relay owns the batch it claimed: far longer than publishing one takes, short
+enough that the rows of a relay that died are published by another soon after."""
 
 # Fail fast when the broker is away: the relay retries on its own schedule instead.
 _RELAY_TRANSPORT_OPTIONS = {
@@ -89,9 +95,12 @@ _RELAY_TRANSPORT_OPTIONS = {
 class OutboxRelay:
     """Publishes pending outbox rows of one service database."""
 
-    def __init__(self, engine: Engine, amqp_uri: str, batch_size: int = 200):
+    def __init__(
+        self, engine: Engine, amqp_uri: str, batch_size: int = 200, lease_s: float = LEASE_S
+    ):
         self.engine = engine
         self.batch_size = batch_size
+        self.lease_s = lease_s
         self.publisher = Publisher(
             amqp_uri,
             use_confirms=True,
@@ -117,40 +126,85 @@ class OutboxRelay:
             ).scalar_one()
 
     def publish_pending(self) -> int:
-        """Publish one batch in order; stop at the first failure so order holds. Returns count."""
-        published = 0
+        """Publish one batch in order; stop at the first failure so order holds. Returns count.
+
+        Three steps, so that no database transaction stays open while the broker is slow or
+        away: claim a batch (short transaction), publish it (no transaction), record the
+        outcome (short transaction).
+        """
+        rows = self._claim_batch()
+        published: list[int] = []
+        failure: tuple[int, str] | None = None
+        for row in rows:
+            try:
+                self._publish(row.type, row.envelope)
+            except Exception as exc:  # broker down, channel closed, confirm refused
+                log.warning("outbox relay could not publish %s: %s", row.type, exc)
+                failure = (row.id, str(exc)[:2000])
+                break
+            published.append(row.id)
+        self._record_outcome(published, failure, [row.id for row in rows])
+        return len(published)
+
+    def _claim_batch(self) -> list[Any]:
+        """Lease the oldest unclaimed pending rows to this relay for ``lease`` seconds.
+
+        ``SKIP LOCKED`` keeps two instances from claiming the same rows at the same moment; the
+        lease (checked against the database clock) keeps them apart afterwards, once the
+        claiming transaction has committed. A relay that dies mid-batch leaves its rows to
+        whoever claims after the lease runs out.
+        """
+        claimable = (
+            select(outbox_table.c.id)
+            .where(
+                outbox_table.c.published_at.is_(None),
+                or_(
+                    outbox_table.c.claimed_until.is_(None),
+                    outbox_table.c.claimed_until < func.now(),
+                ),
+            )
+            .order_by(outbox_table.c.id)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
         with self.engine.begin() as conn:
             rows = conn.execute(
-                select(
-                    outbox_table.c.id,
-                    outbox_table.c.type,
-                    outbox_table.c.envelope,
-                    outbox_table.c.event_id,
-                )
-                .where(outbox_table.c.published_at.is_(None))
-                .order_by(outbox_table.c.id)
-                .limit(self.batch_size)
-                # Several instances of a service share the table: each takes its own rows.
-                .with_for_update(skip_locked=True)
+                update(outbox_table)
+                .where(outbox_table.c.id.in_(claimable))
+                .values(claimed_until=func.now() + timedelta(seconds=self.lease_s))
+                .returning(outbox_table.c.id, outbox_table.c.type, outbox_table.c.envelope)
             ).all()
-            for row in rows:
-                try:
-                    self._publish(row.type, row.envelope)
-                except Exception as exc:  # broker down, channel closed, confirm refused
-                    log.warning("outbox relay could not publish %s: %s", row.type, exc)
-                    conn.execute(
-                        update(outbox_table)
-                        .where(outbox_table.c.id == row.id)
-                        .values(attempts=outbox_table.c.attempts + 1, last_error=str(exc)[:2000])
-                    )
-                    break
+        return sorted(rows, key=lambda row: row.id)
+
+    def _record_outcome(
+        self, published: list[int], failure: tuple[int, str] | None, claimed: list[int]
+    ) -> None:
+        """Mark what the broker confirmed; release the rest of the claim for the next tick."""
+        with self.engine.begin() as conn:
+            if published:
                 conn.execute(
                     update(outbox_table)
-                    .where(outbox_table.c.id == row.id)
-                    .values(published_at=datetime.now(UTC), attempts=outbox_table.c.attempts + 1)
+                    .where(outbox_table.c.id.in_(published))
+                    .values(
+                        published_at=datetime.now(UTC),
+                        attempts=outbox_table.c.attempts + 1,
+                        claimed_until=None,
+                    )
                 )
-                published += 1
-        return published
+            if failure:
+                failed_id, error = failure
+                conn.execute(
+                    update(outbox_table)
+                    .where(outbox_table.c.id == failed_id)
+                    .values(attempts=outbox_table.c.attempts + 1, last_error=error)
+                )
+            unpublished = sorted(set(claimed) - set(published))
+            if unpublished:
+                conn.execute(
+                    update(outbox_table)
+                    .where(outbox_table.c.id.in_(unpublished))
+                    .values(claimed_until=None)
+                )
 
     def _publish(self, event_type: str, envelope: dict[str, Any]) -> None:
         headers = {"event_type": event_type}

@@ -7,11 +7,14 @@ from typing import Any
 
 from nameko.rpc import rpc
 
+from shared.messaging import apply_reconnect_policy
 from shared.observability import Observed
 
 log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
+
+apply_reconnect_policy()  # every service's consumers reconnect within a second
 
 
 class ServiceBase:

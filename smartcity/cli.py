@@ -198,8 +198,11 @@ def dlq_list(service: str, as_json: bool) -> None:
 def dlq_replay(service: str, event_id: str | None) -> None:
     from smartcity.dead_letters import replay_dead_letters
 
-    count = replay_dead_letters(operator_uri(), service, event_id)
-    click.echo(f"replayed {count} dead letter(s) of {service}")
+    report = replay_dead_letters(operator_uri(), service, event_id)
+    click.echo(
+        f"replayed {report.replayed} dead letter(s) of {service}; "
+        f"{report.failed_again} failed again and are back in the dead letters"
+    )
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,49 +79,91 @@ def list_dead_letters(amqp_uri: str, service: str, limit: int = 100) -> list[Dea
         connection.close()
 
 
-def replay_dead_letters(amqp_uri: str, service: str, event_id: str | None = None) -> int:
-    """Put dead letters back on the queue of the consumer that failed them; returns the count.
+REPLAY_HEADER = "smartcity-replay"
+"""Tags the messages of one replay run. Not an ``x-`` header: it stays on a letter that fails
+again and comes back, so the run can tell its own letters from older ones."""
 
-    Each message is republished (with confirms) before its dead letter is acknowledged, so a
-    crash in between duplicates rather than loses it; consumers are idempotent.
+
+@dataclass
+class ReplayReport:
+    run_id: str
+    replayed: int
+    failed_again: int
+    """Letters of this run already back in the dead letters when it finished."""
+
+
+def replay_dead_letters(amqp_uri: str, service: str, event_id: str | None = None) -> ReplayReport:
+    """Put dead letters back on the queue of the consumer that failed them.
+
+    Takes at most the letters present when it starts, so letters that fail again (and come
+    back behind them) are not replayed a second time: the run always ends. Each message is
+    republished (with confirms) before its dead letter is acknowledged, so a crash in between
+    duplicates rather than loses it; consumers are idempotent.
     """
     queue = dead_letter_queue_name(service)
+    run_id = uuid.uuid4().hex
     connection = _connect(amqp_uri)
-    replayed = 0
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        channel.queue_declare(queue, durable=True)
-        skipped = []
-        while True:
+        present = channel.queue_declare(queue, durable=True).method.message_count
+        replayed, skipped = 0, []
+        for _ in range(present):
             method, properties, body = channel.basic_get(queue, auto_ack=False)
             if method is None:
                 break
-            letter = _to_dead_letter(properties, body)
-            target = (properties.headers or {}).get("x-original-queue")
-            if (event_id and letter.event_id != event_id) or not target:
+            if _replay_one(channel, properties, body, event_id, run_id):
+                channel.basic_ack(method.delivery_tag)
+                replayed += 1
+            else:
                 skipped.append(method.delivery_tag)
-                continue
-            headers = {
-                k: v for k, v in (properties.headers or {}).items() if not k.startswith("x-")
-            }
-            headers["x-replayed-from"] = queue
-            channel.basic_publish(
-                exchange="",
-                routing_key=target,
-                body=body,
-                properties=pika.BasicProperties(
-                    content_type=properties.content_type or "application/json",
-                    delivery_mode=pika.DeliveryMode.Persistent,
-                    message_id=properties.message_id,
-                    headers=headers,
-                ),
-            )
-            channel.basic_ack(method.delivery_tag)
-            replayed += 1
         for tag in skipped:
             channel.basic_nack(tag, requeue=True)
         channel.close()
-        return replayed
+    finally:
+        connection.close()
+    return ReplayReport(run_id, replayed, count_letters_of_replay(amqp_uri, service, run_id))
+
+
+def _replay_one(
+    channel: Any, properties: pika.BasicProperties, body: bytes, event_id: str | None, run_id: str
+) -> bool:
+    """Republish one letter to its consumer's queue; False when it is not to be replayed."""
+    headers = properties.headers or {}
+    target = headers.get("x-original-queue")
+    if not target or (event_id and _to_dead_letter(properties, body).event_id != event_id):
+        return False
+    channel.basic_publish(
+        exchange="",
+        routing_key=target,
+        body=body,
+        properties=pika.BasicProperties(
+            content_type=properties.content_type or "application/json",
+            content_encoding=properties.content_encoding,
+            delivery_mode=pika.DeliveryMode.Persistent,
+            message_id=properties.message_id,
+            headers={
+                **{k: v for k, v in headers.items() if not k.startswith("x-")},
+                REPLAY_HEADER: run_id,
+            },
+        ),
+    )
+    return True
+
+
+def count_letters_of_replay(amqp_uri: str, service: str, run_id: str, limit: int = 10_000) -> int:
+    """How many letters of replay ``run_id`` are in the dead letters (looked at, not taken)."""
+    queue = dead_letter_queue_name(service)
+    connection = _connect(amqp_uri)
+    try:
+        channel = connection.channel()
+        found = 0
+        for _ in range(limit):
+            method, properties, _body = channel.basic_get(queue, auto_ack=False)
+            if method is None:
+                break
+            found += (properties.headers or {}).get(REPLAY_HEADER) == run_id
+        channel.close()  # un-acked messages go back to the queue
+        return found
     finally:
         connection.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 from marshmallow import fields as mfields
 
 from shared.contracts.catalogue import CATALOGUE
-from shared.contracts.envelope import EVENTS_EXCHANGE, EnvelopeSchema
+from shared.contracts.envelope import ENVELOPE_EVOLUTION, EVENTS_EXCHANGE, EnvelopeSchema
 
 
 def _field_line(name: str, field: mfields.Field) -> str:
@@ -41,6 +41,8 @@ def events_markdown() -> str:
         "| field | type | | |",
         "|---|---|---|---|",
         *(_field_line(name, field) for name, field in EnvelopeSchema().fields.items()),
+        "",
+        ENVELOPE_EVOLUTION,
         "",
     ]
     for spec in CATALOGUE.values():

@@ -31,7 +31,7 @@ from shared.db import Database
 from shared.errors import invalid
 from shared.identity import is_valid_card_number, validate_card_number
 from shared.messaging import Event, subscribe
-from shared.rpc import call_with_deadline
+from shared.rpc import call_with_deadline, consumer_rpc_timeout
 from shared.service import ServiceBase
 
 log = logging.getLogger(__name__)
@@ -145,11 +145,11 @@ class CreditService(ServiceBase):
         return {**payload, "subject_id": resident["id_number"], "card_number": card_number}
 
     def _lookup_resident(self, card_number: str) -> dict[str, Any]:
-        # A dead platform must not hold a worker forever.
+        # A dead platform must hold a worker briefly: well inside the gateway's own deadline.
         return call_with_deadline(
             self.platform.resolve_card,
             card_number,
-            timeout=float(self.config.get("RPC_TIMEOUT", 10)),
+            timeout=consumer_rpc_timeout(self.config),
             service=PLATFORM,
         )
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 EVENTS_EXCHANGE = "smartcity.events"
 """One durable topic exchange for the whole city; the routing key is the event type."""
@@ -14,11 +14,25 @@ EVENTS_EXCHANGE = "smartcity.events"
 EVENT_TYPE_PATTERN = r"^[a-z][a-z_]*\.[a-z][a-z_]*$"
 
 
+ENVELOPE_EVOLUTION = (
+    "New optional top-level envelope fields (a `trace_id`, say) may be added without a new "
+    "event version; consumers must ignore envelope fields they do not know, and likewise "
+    "unknown fields inside `data`. Removing or renaming a field, or changing its meaning, "
+    "is a new major `version` of the event."
+)
+"""The compatibility rule of the envelope, as published in ``docs/events.md``."""
+
+
 class EnvelopeSchema(Schema):
-    """``{event_id, type, version, occurred_at, source, subject, request_id, data}``."""
+    """``{event_id, type, version, occurred_at, source, subject, request_id, data}``.
+
+    Loading ignores unknown top-level fields: a publisher that adds one (``trace_id``) must not
+    send valid events to every consumer's dead letters. Publishers build envelopes with
+    ``new_envelope``, which writes exactly the declared fields.
+    """
 
     class Meta:
-        unknown = RAISE
+        unknown = EXCLUDE
 
     event_id = fields.UUID(required=True)
     type = fields.String(required=True, validate=validate.Regexp(EVENT_TYPE_PATTERN))

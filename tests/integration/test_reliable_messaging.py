@@ -150,7 +150,7 @@ def test_failing_handler_dead_letters_then_replay_applies(
     with Session(engine) as session:  # the operator fixes the cause ...
         session.execute(sa.delete(BlockedSubject))
         session.commit()
-    assert replay_dead_letters(amqp, "ledger") == 1  # ... and replays
+    assert replay_dead_letters(amqp, "ledger").replayed == 1  # ... and replays
 
     rows = wait_for(lambda: ledger_rows(config))
     assert [r.event_id for r in rows] == [envelope["event_id"]]

@@ -3,19 +3,22 @@
 ``inspection`` issues administrative penalties (state change + shared penalty event in one
 transaction); ``ledger`` consumes every ``*.administrative_penalty_issued`` idempotently and
 refuses subjects on its ``blocked_subjects`` table (so a test can make the handler fail, then
-fix the cause and replay the dead letter).
+fix the cause and replay the dead letter). For a penalty of an individual, ``ledger`` first
+asks ``registry`` (by RPC, as credit asks the platform), so a test can stop the callee.
 """
 
 from datetime import date
 from pathlib import Path
 
 import eventlet
-from nameko.rpc import rpc
+from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy, rpc
 from sqlalchemy import Date, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import Database
 from shared.messaging import Event, subscribe
+from shared.rpc import call_with_deadline, consumer_rpc_timeout
 from shared.service import ServiceBase
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -44,10 +47,10 @@ class BlockedSubject(Base):
     subject_id: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
-def penalty_payload(record_id: str, subject_id: str) -> dict:
+def penalty_payload(record_id: str, subject_id: str, subject_type: str = "enterprise") -> dict:
     return {
         "source_record_id": record_id,
-        "subject_type": "enterprise",
+        "subject_type": subject_type,
         "subject_id": subject_id,
         "category": "administrative_penalty",
         "severity": "serious",
@@ -80,9 +83,20 @@ class InspectionService(ServiceBase):
         return issue_penalty(self.db, record_id, subject_id)
 
 
+class RegistryService(ServiceBase):
+    name = "registry"
+    db = Database(Base, MIGRATIONS)
+
+    @rpc
+    def resolve(self, subject_id: str) -> str:
+        return subject_id
+
+
 class LedgerService(ServiceBase):
     name = "ledger"
     db = Database(Base, MIGRATIONS)
+    registry = RpcProxy("registry")
+    config = Config()
     handling_delay_s = 0.0
 
     @subscribe("*.administrative_penalty_issued")
@@ -90,6 +104,13 @@ class LedgerService(ServiceBase):
         if self.handling_delay_s:
             eventlet.sleep(self.handling_delay_s)
         subject_id = event.data["subject_id"]
+        if event.data["subject_type"] == "individual":
+            subject_id = call_with_deadline(
+                self.registry.resolve,
+                subject_id,
+                timeout=consumer_rpc_timeout(self.config),
+                service="registry",
+            )
         if self.db.session.get(BlockedSubject, subject_id):
             raise RuntimeError(f"subject {subject_id} is blocked")
         if not self.db.claim(event.event_id, "ledger.record_penalty"):
