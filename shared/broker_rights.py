@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote, urlparse
 
 RPC_EXCHANGE = "nameko-rpc"
 EVENTS_EXCHANGE = "smartcity.events"
@@ -168,3 +169,31 @@ def _grant_pattern(grant: str) -> str:
 def _alternatives(patterns: object) -> str:
     patterns = list(patterns)  # type: ignore[call-overload]
     return f"^({'|'.join(patterns)})$" if patterns else "^$"
+
+
+def identity_of(amqp_uri: str) -> tuple[str, str]:
+    """The user and vhost an AMQP URI connects as (``guest`` and ``/`` when it says neither)."""
+    url = urlparse(amqp_uri)
+    vhost = unquote(url.path[1:]) if len(url.path) > 1 else "/"
+    return unquote(url.username or "guest"), vhost
+
+
+def sender_problem(
+    event_type: str, source: str, sender: str | None, receiver_uri: str
+) -> str | None:
+    """Why an event may not be believed, or None.
+
+    The broker sets and checks ``user_id``: it names the user that really published. An event
+    is believed from its source's own user, from the receiver itself (its retries) and from
+    the operator (replayed dead letters). A receiver that runs as no user of the table (a
+    broker that was never set up) has nobody to tell apart: nothing is enforced then.
+    """
+    if not event_type.startswith(f"{source}."):
+        return f"event {event_type} does not belong to its source {source}"
+    username, vhost = identity_of(receiver_uri)
+    if principal_of_username(username, vhost) is None:
+        return None
+    trusted = {broker_username(source, vhost), username, broker_username(OPERATOR, vhost)}
+    if sender not in trusted:
+        return f"published by {sender or 'an unnamed user'}, who may not speak for {source}"
+    return None

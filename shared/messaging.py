@@ -31,12 +31,13 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Exchange, Queue, binding
 from marshmallow import EXCLUDE, ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 
+from shared.broker_rights import identity_of, sender_problem
 from shared.contracts.catalogue import spec_for
 from shared.contracts.envelope import EnvelopeSchema
 from shared.errors import SmartCityError
@@ -45,7 +46,6 @@ from shared.outbox import events_exchange
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EXCHANGE = Exchange("", type="direct")
 ATTEMPT_HEADER = "x-attempt"
 ROUTING_KEY_HEADER = "x-original-routing-key"
 JSON = "application/json"
@@ -154,22 +154,25 @@ class EventSubscriber(Consumer):
         service = self.container.service_name
         config = self.container.config
         self.consumer_name = f"{service}.{self.method_name}"
+        self.retry_exchange, self.retry_queue, redeliver = retry_topology(service)
         self.queue = Queue(
-            self.consumer_name, exchange=events_exchange, routing_key=self.pattern, durable=True
+            self.consumer_name,
+            bindings=[
+                binding(events_exchange, routing_key=self.pattern),
+                # Where retried copies come back when their delay is over: this queue alone.
+                binding(redeliver, routing_key=self.consumer_name),
+            ],
+            durable=True,
         )
         self.attempts = int(config.get("EVENT_RETRY_ATTEMPTS", 4))
         self.backoff = float(config.get("EVENT_RETRY_BACKOFF", 0.5))
-        self.dead_letter_queue = Queue(
-            dead_letter_queue_name(service),
-            durable=True,
-            exchange=DEFAULT_EXCHANGE,
-            routing_key=dead_letter_queue_name(service),
-        )
-        self.retry_exchange, self.retry_queue = retry_topology(service)
+        self.dead_letter_queue = dead_letter_topology(service)
+        self.receiver_uri = config["AMQP_URI"]
+        self.username = identity_of(self.receiver_uri)[0]
         self.publisher = Publisher(
             config["AMQP_URI"],
             use_confirms=True,
-            declare=[self.dead_letter_queue, self.retry_queue],
+            declare=[self.dead_letter_queue, self.retry_queue, redeliver],
         )
         super().setup()
 
@@ -188,6 +191,12 @@ class EventSubscriber(Consumer):
         except ValidationError as exc:
             # A malformed message can never succeed: straight to the dead letters.
             self._dead_letter(message, f"ValidationError: {exc.messages}", attempts=0)
+            return
+        forged = sender_problem(
+            event.type, event.source, message.properties.get("user_id"), self.receiver_uri
+        )
+        if forged:
+            self._dead_letter(message, f"untrusted sender: {forged}", attempts=0)
             return
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
         context_data = self.unpack_message_headers(message)
@@ -247,7 +256,7 @@ class EventSubscriber(Consumer):
         }
         if self._park(
             message,
-            exchange=DEFAULT_EXCHANGE,
+            exchange=self.dead_letter_queue.exchange,
             routing_key=self.dead_letter_queue.name,
             headers=headers,
         ):
@@ -266,7 +275,13 @@ class EventSubscriber(Consumer):
         being lost. Returns whether it was parked.
         """
         try:
-            self.publisher.publish(message.body, **raw_copy_options(message), **publish_options)
+            self.publisher.publish(
+                message.body,
+                **raw_copy_options(message),
+                # A copy is ours: when it comes back, its sender is this service itself.
+                user_id=self.username,
+                **publish_options,
+            )
         except Exception:
             log.exception("could not park a message of %s; requeueing it", self.consumer_name)
             self.queue_consumer.requeue_message(message)
@@ -275,21 +290,35 @@ class EventSubscriber(Consumer):
         return True
 
 
-def retry_topology(service: str) -> tuple[Exchange, Queue]:
-    """The service's retry exchange and queue.
+def dead_letter_topology(service: str) -> Queue:
+    """The service's dead-letter queue, behind a direct exchange of its own.
 
-    A fanout exchange keeps each copy's routing key (the consumer's queue name) as it is;
-    when a copy's TTL ends, the queue dead-letters it to the default exchange with that key,
-    which delivers it to that consumer's queue alone.
+    Not the default exchange: a service's broker user may not publish there (it would reach
+    every queue by name).
+    """
+    name = dead_letter_queue_name(service)
+    return Queue(
+        name, exchange=Exchange(name, type="direct", durable=True), routing_key=name, durable=True
+    )
+
+
+def retry_topology(service: str) -> tuple[Exchange, Queue, Exchange]:
+    """The service's retry exchange and queue, and the exchange retried copies return by.
+
+    A fanout exchange keeps each copy's routing key (the consumer's queue name) as it is; when
+    a copy's TTL ends, the queue dead-letters it to the service's direct ``redeliver``
+    exchange with that key, to which each consumer's queue is bound by its own name. (Not the
+    default exchange: a service's broker user may not publish there.)
     """
     exchange = Exchange(retry_queue_name(service), type="fanout", durable=True)
+    redeliver = Exchange(f"{service}.redeliver", type="direct", durable=True)
     queue = Queue(
         retry_queue_name(service),
         exchange=exchange,
         durable=True,
-        queue_arguments={"x-dead-letter-exchange": ""},
+        queue_arguments={"x-dead-letter-exchange": redeliver.name},
     )
-    return exchange, queue
+    return exchange, queue, redeliver
 
 
 def _original_routing_key(message: Any) -> str | None:

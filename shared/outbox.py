@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from shared.broker_rights import identity_of
 from shared.contracts.envelope import EVENTS_EXCHANGE
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class OutboxRelay:
         self.engine = engine
         self.batch_size = batch_size
         self.lease_s = lease_s
+        self.username = identity_of(amqp_uri)[0]
         self.publisher = Publisher(
             amqp_uri,
             use_confirms=True,
@@ -217,6 +219,9 @@ class OutboxRelay:
             routing_key=event_type,
             message_id=envelope["event_id"],
             headers=headers,
+            # The broker checks it against the connection's user; consumers then know who
+            # really published (``shared.broker_rights.sender_problem``).
+            user_id=self.username,
         )
 
     def run(self, poll_interval: float, retention: timedelta = DEFAULT_RETENTION) -> None:

@@ -199,4 +199,6 @@ def _with_credentials(amqp_uri: str, username: str, password: str) -> str:
     netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{host}"
     if url.port:
         netloc += f":{url.port}"
-    return url._replace(netloc=netloc).geturl()
+    # "pyamqp" is kombu's alias; pika and the operator's tools know "amqp".
+    scheme = "amqp" if url.scheme == "pyamqp" else url.scheme
+    return url._replace(scheme=scheme, netloc=netloc).geturl()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pika
 
+from shared.broker_rights import identity_of
 from shared.messaging import dead_letter_queue_name
 
 
@@ -102,6 +103,7 @@ def replay_dead_letters(amqp_uri: str, service: str, event_id: str | None = None
     """
     queue = dead_letter_queue_name(service)
     run_id = uuid.uuid4().hex
+    operator = identity_of(amqp_uri)[0]
     connection = _connect(amqp_uri)
     try:
         channel = connection.channel()
@@ -112,7 +114,7 @@ def replay_dead_letters(amqp_uri: str, service: str, event_id: str | None = None
             method, properties, body = channel.basic_get(queue, auto_ack=False)
             if method is None:
                 break
-            if _replay_one(channel, properties, body, event_id, run_id):
+            if _replay_one(channel, properties, body, event_id, run_id, operator):
                 channel.basic_ack(method.delivery_tag)
                 replayed += 1
             else:
@@ -126,7 +128,12 @@ def replay_dead_letters(amqp_uri: str, service: str, event_id: str | None = None
 
 
 def _replay_one(
-    channel: Any, properties: pika.BasicProperties, body: bytes, event_id: str | None, run_id: str
+    channel: Any,
+    properties: pika.BasicProperties,
+    body: bytes,
+    event_id: str | None,
+    run_id: str,
+    operator: str,
 ) -> bool:
     """Republish one letter to its consumer's queue; False when it is not to be replayed."""
     headers = properties.headers or {}
@@ -142,6 +149,7 @@ def _replay_one(
             content_encoding=properties.content_encoding,
             delivery_mode=pika.DeliveryMode.Persistent,
             message_id=properties.message_id,
+            user_id=operator,  # consumers believe a replay from the operator
             headers={
                 **{k: v for k, v in headers.items() if not k.startswith("x-")},
                 REPLAY_HEADER: run_id,

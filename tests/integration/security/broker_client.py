@@ -8,6 +8,8 @@ from typing import Any
 
 from kombu import Connection, Exchange, Queue
 
+from shared.broker_rights import identity_of
+
 RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
 EVENTS_EXCHANGE = Exchange("smartcity.events", type="topic", durable=True)
 CONFIRMED = {"confirm_publish": True}  # wait for the broker's verdict on each publish
@@ -43,7 +45,9 @@ def call_rpc(amqp_uri: str, caller: str, method: str, *args: Any, timeout: float
 
 
 def publish_event(amqp_uri: str, envelope: dict, **properties: Any) -> None:
-    """Publish an event envelope to the city's exchange, with publisher confirms."""
+    """Publish an event envelope to the city's exchange, with publisher confirms, naming its
+    user as the suite's publishers do (``user_id``, which the broker checks)."""
+    properties.setdefault("user_id", identity_of(amqp_uri)[0])
     with Connection(amqp_uri, transport_options=CONFIRMED) as connection:
         connection.Producer(connection.channel()).publish(
             json.dumps(envelope),

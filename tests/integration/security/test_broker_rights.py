@@ -15,6 +15,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.contracts.envelope import new_envelope
 from shared.errors import NotFound
+from smartcity.dead_letters import list_dead_letters
 from smartcity.registry import load
 
 RESIDENT = {
@@ -122,3 +123,49 @@ def test_a_department_cannot_add_a_line_to_a_residents_access_log(city):
     publish_event(city["uris"]["health"], access)
     after = wait_for(lambda: (log := access_log(city)) != before and log, timeout=15)
     assert [line["resource"] for line in after].count("health record") == 1
+
+
+def forged_penalty(event_type: str, source: str) -> dict:
+    return new_envelope(
+        event_type,
+        {
+            "source_record_id": f"FORGED-{event_type}",
+            "subject_type": "enterprise",
+            "subject_id": ENTERPRISE,
+            "category": "administrative_penalty",
+            "severity": "serious",
+            "basis": "forged",
+            "decided_on": "2026-11-01",
+            "valid_until": "2029-11-01",
+        },
+        source=source,
+        version=1,
+        subject=ENTERPRISE,
+    )
+
+
+def test_an_event_that_reached_a_queue_from_an_untrusted_sender_is_dead_lettered(
+    city, rabbit_config
+):
+    # The broker's administrator is no user of the table: topic rights do not stop it, the
+    # consumer's check of the broker-validated user_id does.
+    publish_event(
+        rabbit_config["AMQP_URI"], forged_penalty("health.administrative_penalty_issued", "health")
+    )
+    # Tourism's own prefix, but the envelope claims to come from health.
+    publish_event(
+        city["uris"]["tourism"], forged_penalty("tourism.administrative_penalty_issued", "health")
+    )
+
+    def letters() -> list:
+        found = list_dead_letters(city["uris"]["operator"], "credit")
+        return found if len(found) == 2 else []
+
+    errors = sorted(letter.error for letter in wait_for(letters, timeout=15))
+    assert errors == [
+        "untrusted sender: event tourism.administrative_penalty_issued does not belong to its "
+        "source health",
+        "untrusted sender: published by guest, who may not speak for health",
+    ]
+    with pytest.raises(NotFound):
+        city["operator"].credit.subject_report("enterprise", ENTERPRISE)
