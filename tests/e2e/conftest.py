@@ -72,6 +72,9 @@ def suite(request, backing_services):
         RPC_TIMEOUT="5",
         EVENT_RETRY_BACKOFF="0.1",
         OUTBOX_POLL_INTERVAL="0.3",
+        # The API fuzzer sends thousands of requests from one address.
+        RATE_LIMIT_PER_IP="1000000",
+        RATE_LIMIT_PER_CLIENT="1000000",
         **{f"{name.upper()}_METRICS_PORT": str(port) for name, port in metrics_ports.items()},
     )
     databases = ServerDatabases() if request.param == "postgresql" else None
