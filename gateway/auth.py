@@ -10,7 +10,7 @@ from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Request
 
 from gateway.access import Principal
-from gateway.platform.tokens import verify_access_token
+from shared.tokens import verify_access_token
 from shared.errors import Unauthorized
 
 API_KEY_PREFIX = "sc_"

@@ -16,7 +16,7 @@ SERVICE_CLASSES: dict[str, str] = {
     "community": "services.community.service:CommunityService",
     "tourism": "services.tourism.service:TourismService",
     "credit": "services.credit.service:CreditService",
-    "platform": "gateway.platform.service:PlatformService",
+    "platform": "services.platform.service:PlatformService",
     "gateway": "gateway.service:GatewayService",
 }
 

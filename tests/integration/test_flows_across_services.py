@@ -7,7 +7,7 @@ from helpers import wait_for
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy.orm import Session
 
-from gateway.platform.service import PlatformService
+from services.platform.service import PlatformService
 from services.credit.service import CreditService
 from services.traffic import parking
 from services.traffic.service import TrafficService

@@ -9,7 +9,7 @@ from gateway_samples import ENTERPRISE_CODE, LI_LEI, PASSWORD
 from nameko.rpc import rpc
 from openapi_spec_validator import validate
 
-from gateway.platform.service import PlatformService
+from services.platform.service import PlatformService
 from gateway.ratelimit import WINDOW_S
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from gateway.platform.models import GENESIS_HASH, Base
-from gateway.platform.service import MIGRATIONS
+from services.platform.models import GENESIS_HASH, Base
+from services.platform.service import MIGRATIONS
 from shared.db import make_engine, migrate
 from shared.outbox import messaging_metadata
 

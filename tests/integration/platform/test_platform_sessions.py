@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from platform_samples import FIRST_CARD, HAN_MEIMEI, LI_LEI, PASSWORD, registration
 from sqlalchemy.orm import Session
 
-from gateway.platform import domain, tokens
-from gateway.platform.models import LoginAttempt, RefreshToken
+from services.platform import domain
+from shared import tokens
+from services.platform.models import LoginAttempt, RefreshToken
 from shared.errors import RateLimited, Unauthorized, ValidationFailed
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

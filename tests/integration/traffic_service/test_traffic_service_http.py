@@ -18,7 +18,7 @@ from traffic_service_support import (
     utc_iso,
 )
 
-from gateway.platform.service import PlatformService
+from services.platform.service import PlatformService
 from gateway.service import GatewayService
 from shared.contracts import traffic as contract
 from shared.observability import REQUEST_ID_HEADER

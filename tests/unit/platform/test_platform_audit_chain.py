@@ -5,8 +5,8 @@ import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
-from gateway.platform.audit import canonical_json, entry_hash, verify_chain
-from gateway.platform.models import GENESIS_HASH
+from services.platform.audit import canonical_json, entry_hash, verify_chain
+from services.platform.models import GENESIS_HASH
 
 CARD = "2101000000000012"
 START = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from gateway.platform import domain, webhooks
-from gateway.platform.models import Base
-from gateway.platform.service import MIGRATIONS
+from services.platform import domain, webhooks
+from services.platform.models import Base
+from services.platform.service import MIGRATIONS
 from shared.db import UnitOfWork, make_engine, migrate
 from shared.errors import Forbidden, NotFound, ValidationFailed
 

@@ -16,8 +16,8 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from gateway.platform import audit, domain, webhooks
-from gateway.platform.models import Base
+from services.platform import audit, domain, webhooks
+from services.platform.models import Base
 from shared.db import Database
 from shared.messaging import Event, subscribe
 from shared.service import ServiceBase

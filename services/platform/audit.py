@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from gateway.platform.models import CHAIN_HEAD_ID, GENESIS_HASH, AuditChainHead, AuditEntry
+from services.platform.models import CHAIN_HEAD_ID, GENESIS_HASH, AuditChainHead, AuditEntry
 from shared.contracts.platform import (
     AccessLogPage,
     AccessLogRequest,

@@ -177,7 +177,7 @@ class ApiClient(Base):
 class AuditEntry(Base):
     """One access to a resident's personal data: append-only, hash-chained by ``seq``.
 
-    ``hash = sha256(prev_hash + canonical JSON of the entry)`` (see ``gateway.platform.audit``).
+    ``hash = sha256(prev_hash + canonical JSON of the entry)`` (see ``services.platform.audit``).
     """
 
     __tablename__ = "audit_entries"

@@ -23,8 +23,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gateway.platform import audit, tokens
-from gateway.platform.models import (
+from services.platform import audit
+from shared import tokens
+from services.platform.models import (
     ApiClient,
     CitizenCard,
     Housing,

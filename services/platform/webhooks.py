@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from gateway.platform.models import ApiClient, Webhook, WebhookDelivery
+from services.platform.models import ApiClient, Webhook, WebhookDelivery
 from shared.contracts.catalogue import spec_for
 from shared.contracts.platform import (
     CreateWebhookRequest,
