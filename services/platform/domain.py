@@ -24,7 +24,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.platform import audit
-from shared import tokens
 from services.platform.models import (
     ApiClient,
     CitizenCard,
@@ -35,6 +34,7 @@ from services.platform.models import (
     RefreshToken,
     Resident,
 )
+from shared import tokens
 from shared.contracts.platform import (
     ApiKeyRequest,
     CardNumberRequest,

@@ -9,8 +9,8 @@ from gateway_samples import ENTERPRISE_CODE, LI_LEI, PASSWORD
 from nameko.rpc import rpc
 from openapi_spec_validator import validate
 
-from services.platform.service import PlatformService
 from gateway.ratelimit import WINDOW_S
+from services.platform.service import PlatformService
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REGISTRATION = {"name": "Li Lei", "id_number": LI_LEI, "phone": "13812345678", "password": PASSWORD}

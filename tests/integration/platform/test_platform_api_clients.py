@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shared import tokens
 from services.platform.models import ApiClient
+from shared import tokens
 from shared.errors import NotFound, Unauthorized, ValidationFailed
 
 

@@ -9,8 +9,8 @@ from platform_samples import FIRST_CARD, HAN_MEIMEI, LI_LEI, PASSWORD, registrat
 from sqlalchemy.orm import Session
 
 from services.platform import domain
-from shared import tokens
 from services.platform.models import LoginAttempt, RefreshToken
+from shared import tokens
 from shared.errors import RateLimited, Unauthorized, ValidationFailed
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
