@@ -55,8 +55,8 @@ from services.credit.domain import (
     validate_subject_id,
 )
 from services.credit.models import CreditCheck, CreditRecord, ListEntry, Objection, Subject
-from shared.contracts.common import MAX_PAGE_SIZE
-from shared.contracts.credit import OBJECTION_STATUSES
+from shared.contracts.common import load
+from shared.contracts.credit import ListPageQuery, ObjectionPageQuery
 from shared.errors import Conflict, Forbidden, NotFound, invalid
 from shared.identity import validate_credit_code
 
@@ -704,15 +704,6 @@ def public_summary(
     }
 
 
-def _page_bound(value: object, field: str, minimum: int, maximum: int | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid(field, "must be an integer")
-    if value < minimum or (maximum is not None and value > maximum):
-        bounds = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-        raise invalid(field, f"must be {bounds}")
-    return value
-
-
 def published_list(
     session: Session,
     kind: str,
@@ -728,8 +719,8 @@ def published_list(
     """
     if kind not in LIST_KINDS:
         raise invalid("kind", f"must be one of {', '.join(LIST_KINDS)}")
-    limit = _page_bound(limit, "limit", 1, MAX_PAGE_SIZE)
-    offset = _page_bound(offset, "offset", 0, None)
+    page = load(ListPageQuery, {"limit": limit, "offset": offset})
+    limit, offset = page["limit"], page["offset"]
     today = today or date.today()
     standing = (
         select(ListEntry, Subject)
@@ -780,10 +771,9 @@ def objections_for_department(
     records' effective status.
     """
     department = validate_department(department)
-    if status is not None and status not in OBJECTION_STATUSES:
-        raise invalid("status", f"must be one of {', '.join(OBJECTION_STATUSES)}")
-    limit = _page_bound(limit, "limit", 1, MAX_PAGE_SIZE)
-    offset = _page_bound(offset, "offset", 0, None)
+    query = {"limit": limit, "offset": offset, **({} if status is None else {"status": status})}
+    page = load(ObjectionPageQuery, query)
+    limit, offset = page["limit"], page["offset"]
     today = today or date.today()
     conditions = [CreditRecord.source_department == department]
     if status is not None:

@@ -35,6 +35,7 @@ from services.platform.models import (
     Resident,
 )
 from shared import tokens
+from shared.contracts.common import load
 from shared.contracts.platform import (
     ApiKeyRequest,
     CardNumberRequest,
@@ -64,7 +65,6 @@ from shared.contracts.platform import (
     RevokeTokenResponse,
     TokenResponse,
     VerifyCardResponse,
-    load_request,
 )
 from shared.errors import Conflict, NotFound, RateLimited, Unauthorized, invalid
 from shared.identity import (
@@ -167,7 +167,7 @@ def register_resident(
 ) -> dict[str, Any]:
     """Real-name registration: a resident record and their citizen card, announced by
     ``platform.citizen_card_issued`` in the same transaction. One card per ID number."""
-    request = load_request(RegisterResidentRequest, payload)
+    request = load(RegisterResidentRequest, payload)
     now = now or utcnow()
     session = uow.session
     taken = session.scalar(
@@ -239,7 +239,7 @@ def _card_exists(uow: UnitOfWork, card_number: str) -> bool:
 
 def get_profile(uow: UnitOfWork, card_number: str) -> dict[str, Any]:
     """The resident's own account: masked identifiers and the sector cards linked to it."""
-    request = load_request(CardNumberRequest, {"card_number": card_number})
+    request = load(CardNumberRequest, {"card_number": card_number})
     found = _resident_by_card(uow, request["card_number"])
     if found is None:
         raise NotFound("citizen card not found")
@@ -265,7 +265,7 @@ def get_profile(uow: UnitOfWork, card_number: str) -> dict[str, Any]:
 
 def verify_card(uow: UnitOfWork, card_number: str) -> dict[str, Any]:
     """Whether a well-formed card number belongs to a registered resident (for services)."""
-    request = load_request(CardNumberRequest, {"card_number": card_number})
+    request = load(CardNumberRequest, {"card_number": card_number})
     found = _resident_by_card(uow, request["card_number"])
     if found is None:
         return VerifyCardResponse().dump({"valid": False, "resident_id": None, "name": None})
@@ -315,7 +315,7 @@ def lookup_resident(
 ) -> dict[str, Any]:
     """A department looks a resident up by card number or ID number; the read is audited in
     the same transaction, on behalf of the caller named in the nameko context."""
-    request = load_request(LookupResidentRequest, {"identifier": identifier})
+    request = load(LookupResidentRequest, {"identifier": identifier})
     kind, value = identify(request["identifier"], "identifier")
     if kind == "credit_code":
         raise invalid("identifier", "must be a citizen card number or a resident ID number")
@@ -423,7 +423,7 @@ def issue_token(
     with ``RateLimited`` (``extra.retry_after`` in seconds) without checking the password,
     until the window passes. Every attempt is recorded, and committed even when refused.
     """
-    request = load_request(
+    request = load(
         IssueTokenRequest, {"username": username, "password": password, "client_ip": client_ip}
     )
     now = now or utcnow()
@@ -462,7 +462,7 @@ def issue_token(
 
 def _refresh_row(uow: UnitOfWork, token: str) -> RefreshToken | None:
     """The stored refresh token, locked: two rotations of one token take turns."""
-    request = load_request(RefreshTokenRequest, {"refresh_token": token})
+    request = load(RefreshTokenRequest, {"refresh_token": token})
     return uow.session.scalars(
         select(RefreshToken)
         .where(RefreshToken.token_hash == tokens.token_digest(request["refresh_token"]))
@@ -524,7 +524,7 @@ def create_client(
     The key is ``sc_<12 hex of the client id>_<256 random bits>``: the prefix finds the row,
     the SHA-256 of the whole key authenticates it.
     """
-    request = load_request(
+    request = load(
         CreateClientRequest,
         {"name": name, "role": role, "department": department, "scopes": list(scopes or [])},
     )
@@ -550,7 +550,7 @@ def create_client(
 
 def authenticate_api_key(uow: UnitOfWork, api_key: str) -> dict[str, Any]:
     """The principal an API key belongs to, or ``Unauthorized``."""
-    request = load_request(ApiKeyRequest, {"api_key": api_key})
+    request = load(ApiKeyRequest, {"api_key": api_key})
     marker, _, rest = request["api_key"].partition("_")
     fragment, _, secret = rest.partition("_")
     if marker != API_KEY_PREFIX or not fragment or not secret:
@@ -569,7 +569,7 @@ def authenticate_api_key(uow: UnitOfWork, api_key: str) -> dict[str, Any]:
 
 def list_clients(uow: UnitOfWork, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """API clients, oldest first, revoked ones included (marked by ``revoked_at``)."""
-    request = load_request(Page, {"limit": limit, "offset": offset})
+    request = load(Page, {"limit": limit, "offset": offset})
     total = uow.session.scalar(select(func.count()).select_from(ApiClient))
     clients = uow.session.scalars(
         select(ApiClient)
@@ -582,7 +582,7 @@ def list_clients(uow: UnitOfWork, limit: int = 50, offset: int = 0) -> dict[str,
 
 def revoke_client(uow: UnitOfWork, client_id: str, now: datetime | None = None) -> dict[str, Any]:
     """Revoke a client's key for good; revoking twice keeps the first ``revoked_at``."""
-    request = load_request(ClientIdRequest, {"client_id": client_id})
+    request = load(ClientIdRequest, {"client_id": client_id})
     client = uow.session.get(ApiClient, request["client_id"])
     if client is None:
         raise NotFound("API client not found")
@@ -606,7 +606,7 @@ def register_legal_entity(
     ``kind`` must agree with the registration authority encoded in the credit code's first
     character (only ``9``, industry and commerce, registers enterprises).
     """
-    request = load_request(RegisterLegalEntityRequest, payload)
+    request = load(RegisterLegalEntityRequest, payload)
     code = request["credit_code"]
     implied_kind = credit_code_subject_type(code)
     if request["kind"] not in (None, implied_kind):
@@ -644,7 +644,7 @@ def register_legal_entity(
 
 
 def get_legal_entity(uow: UnitOfWork, credit_code: str) -> dict[str, Any]:
-    request = load_request(CreditCodeRequest, {"credit_code": credit_code})
+    request = load(CreditCodeRequest, {"credit_code": credit_code})
     entity = uow.session.get(LegalEntity, request["credit_code"])
     if entity is None:
         raise NotFound("legal entity not found")
@@ -653,7 +653,7 @@ def get_legal_entity(uow: UnitOfWork, credit_code: str) -> dict[str, Any]:
 
 def list_legal_entities(uow: UnitOfWork, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Legal entities in credit-code order."""
-    request = load_request(Page, {"limit": limit, "offset": offset})
+    request = load(Page, {"limit": limit, "offset": offset})
     total = uow.session.scalar(select(func.count()).select_from(LegalEntity))
     entities = uow.session.scalars(
         select(LegalEntity)
@@ -675,7 +675,7 @@ def register_housing(
     uow: UnitOfWork, payload: dict[str, Any], now: datetime | None = None
 ) -> dict[str, Any]:
     """Add a dwelling to the housing registry; its owner must hold a citizen card."""
-    request = load_request(RegisterHousingRequest, payload)
+    request = load(RegisterHousingRequest, payload)
     owner = request["owner_card_number"]
     if not _card_exists(uow, owner):
         raise invalid("owner_card_number", "is not a registered citizen card")
@@ -696,7 +696,7 @@ def register_housing(
 
 
 def get_housing(uow: UnitOfWork, housing_id: str) -> dict[str, Any]:
-    request = load_request(HousingIdRequest, {"housing_id": housing_id})
+    request = load(HousingIdRequest, {"housing_id": housing_id})
     housing = uow.session.get(Housing, request["housing_id"])
     if housing is None:
         raise NotFound("housing not found")
@@ -708,7 +708,7 @@ def housing_of_owner(
     uow: UnitOfWork, card_number: str, limit: int = 50, offset: int = 0
 ) -> dict[str, Any]:
     """The dwellings a resident owns, in order of registration."""
-    request = load_request(
+    request = load(
         HousingOfOwnerRequest, {"card_number": card_number, "limit": limit, "offset": offset}
     )
     audit.record_access(uow, request["card_number"], "read", "housing.dwelling")

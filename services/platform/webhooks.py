@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from services.platform.models import ApiClient, Webhook, WebhookDelivery
 from shared.contracts.catalogue import spec_for
+from shared.contracts.common import load
 from shared.contracts.platform import (
     CreateWebhookRequest,
     CreateWebhookResponse,
@@ -31,7 +32,6 @@ from shared.contracts.platform import (
     WebhookDeliveryPage,
     WebhookIdRequest,
     WebhookPage,
-    load_request,
 )
 from shared.errors import Conflict, Forbidden, NotFound, invalid
 
@@ -143,7 +143,7 @@ def _client_id(value: str) -> uuid.UUID:
 
 def _own_webhook(uow: UnitOfWork, client_id: str, webhook_id: str) -> Webhook:
     """The client's webhook; another client's is as absent as an unknown one."""
-    request = load_request(WebhookIdRequest, {"webhook_id": webhook_id})
+    request = load(WebhookIdRequest, {"webhook_id": webhook_id})
     webhook = uow.session.get(Webhook, request["webhook_id"])
     if webhook is None or webhook.client_id != _client_id(client_id):
         raise NotFound("no such webhook")
@@ -154,7 +154,7 @@ def create_webhook(
     uow: UnitOfWork, client: str, url: str, patterns: list[str], now: datetime | None = None
 ) -> dict[str, Any]:
     """Register a webhook of API client ``client``; the response holds the secret, once."""
-    request = load_request(CreateWebhookRequest, {"url": url, "patterns": patterns})
+    request = load(CreateWebhookRequest, {"url": url, "patterns": patterns})
     check_url(request["url"])
     owner = uow.session.get(ApiClient, _client_id(client))
     if owner is None or owner.revoked_at is not None:
@@ -181,7 +181,7 @@ def create_webhook(
 
 def list_webhooks(uow: UnitOfWork, client: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """The client's own webhooks, oldest first (without their secrets)."""
-    page = load_request(Page, {"limit": limit, "offset": offset})
+    page = load(Page, {"limit": limit, "offset": offset})
     condition = Webhook.client_id == _client_id(client)
     total = uow.session.scalar(select(func.count()).select_from(Webhook).where(condition))
     items = uow.session.scalars(
@@ -212,7 +212,7 @@ def list_deliveries(
 ) -> dict[str, Any]:
     """Deliveries of the client's webhook, newest first: what arrived, what is retried."""
     webhook = _own_webhook(uow, client, webhook_id)
-    page = load_request(Page, {"limit": limit, "offset": offset})
+    page = load(Page, {"limit": limit, "offset": offset})
     condition = WebhookDelivery.webhook_id == webhook.webhook_id
     total = uow.session.scalar(select(func.count()).select_from(WebhookDelivery).where(condition))
     items = uow.session.scalars(

@@ -29,13 +29,13 @@ from services.traffic import importer, parking, queries
 from services.traffic.gtfs import FeedSource
 from services.traffic.importer import ImportProgress, ImportSummary
 from services.traffic.models import Agency, Base, ServiceAlert
+from shared.contracts.common import load
 from shared.contracts.traffic import (
     DEFAULT_ARRIVALS,
     DEFAULT_LOT_RADIUS_M,
     DEFAULT_STOP_RADIUS_M,
     DEFAULT_STOPS,
     LotIn,
-    load,
 )
 from shared.db import Database, UnitOfWork
 from shared.errors import Conflict, invalid

@@ -26,7 +26,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from shared.contracts.common import Page, Request
+from shared.contracts.common import Page, Request, page_of
 from shared.contracts.event_payloads import SUBJECT_TYPES
 from shared.errors import ValidationFailed
 from shared.identity import (
@@ -365,19 +365,8 @@ class PublishedListItem(ListStanding):
     )
 
 
-class _Page(Schema):
-    total = fields.Integer(required=True)
-    limit = fields.Integer(required=True)
-    offset = fields.Integer(required=True)
+ListPage = page_of(PublishedListItem, name="ListPage")
+"""The published list: enterprises and organisations only, newest entries first."""
 
-
-class ListPage(_Page):
-    """The published list: enterprises and organisations only, newest entries first."""
-
-    items = fields.List(fields.Nested(PublishedListItem), required=True)
-
-
-class ObjectionPage(_Page):
-    """A department's objections, earliest filing day first."""
-
-    items = fields.List(fields.Nested(Objection), required=True)
+ObjectionPage = page_of(Objection)
+"""A department's objections, earliest filing day first."""

@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from services.traffic.models import ServiceAlert
 from services.traffic.service import alert_event
 from shared.contracts import traffic as contract
+from shared.contracts.common import load
 from shared.errors import ValidationFailed
 from shared.identity import credit_code_check_char
 
@@ -90,7 +91,7 @@ def test_a_lot_body_is_dumped_json_ready_for_rpc():
 )
 def test_bad_lot_bodies_name_the_field(overrides, field):
     with pytest.raises(ValidationFailed) as caught:
-        contract.load(contract.LotIn, _lot(**overrides))
+        load(contract.LotIn, _lot(**overrides))
     assert list(caught.value.fields) == [field]
 
 
