@@ -41,17 +41,13 @@ from shared.contracts.credit import (
     LIST_KINDS,
     MAX_BASIS_LENGTH,
     MAX_CODE_LENGTH,
-    MAX_NAME_LENGTH,
     MAX_NOTE_LENGTH,
     OBJECTION_DECISIONS,
     POLARITIES,
     SEVERITIES,
-    SUBJECT_TYPES,
 )
 from shared.errors import Conflict, invalid
 from shared.identity import (
-    credit_code_subject_type,
-    validate_card_number,
     validate_credit_code,
     validate_resident_id,
 )
@@ -610,22 +606,6 @@ def validate_subject_id(subject_type: str, subject_id: object) -> str:
     return validate_credit_code(subject_id, "subject_id")
 
 
-def validate_subject(subject_type: object, subject_id: object) -> tuple[str, str]:
-    """``(subject_type, canonical subject_id)``, checking the ID by type; errors name the field.
-
-    Enterprises and organisations are keyed by the unified social credit code, whose first
-    character must agree with the claimed type; individuals by the resident ID number.
-    """
-    if not isinstance(subject_type, str) or subject_type not in SUBJECT_TYPES:
-        raise invalid("subject_type", f"must be one of {', '.join(SUBJECT_TYPES)}")
-    key = validate_subject_id(subject_type, subject_id)
-    if subject_type != "individual":
-        code_type = credit_code_subject_type(key)
-        if code_type != subject_type:
-            raise invalid("subject_type", f"the credit code registers an {code_type}")
-    return subject_type, key
-
-
 def optional_text(value: object, field: str, max_length: int) -> str | None:
     """Stripped text of at most ``max_length`` characters; absent or blank gives ``None``."""
     if value is None:
@@ -691,54 +671,30 @@ class RecordInput:
     card_number: str | None
 
 
-RECORD_FIELDS = frozenset(
-    {
-        "subject_type",
-        "subject_id",
-        "source_record_id",
-        "category",
-        "polarity",
-        "severity",
-        "basis",
-        "summary",
-        "decided_on",
-        "valid_until",
-        "subject_name",
-        "card_number",
-    }
-)
-
-
-def validate_record_payload(
-    payload: object, today: date, rules: RuleSet = DEFAULT_RULES
+def check_record_rules(
+    record: Mapping[str, Any], today: date, rules: RuleSet = DEFAULT_RULES
 ) -> RecordInput:
-    """Check a department's record field by field; the first problem raises naming its field.
-
-    Unknown fields are rejected too: a misspelt ``valid_untill`` would otherwise be dropped
-    silently and the record would be refused for a missing date, or worse, accepted.
-    """
-    if not isinstance(payload, Mapping):
-        raise invalid("payload", "must be an object")
-    unknown = sorted(str(name) for name in set(payload) - RECORD_FIELDS)
-    if unknown:
-        raise invalid(unknown[0], "unknown field")
-    subject_type, subject_id = validate_subject(
-        payload.get("subject_type"), payload.get("subject_id")
-    )
-    card_number = payload.get("card_number")
-    if card_number is not None:
-        if subject_type != "individual":
-            raise invalid("card_number", "only individuals have a citizen card")
-        card_number = validate_card_number(card_number, "card_number")
+    """A record already loaded by its contract (``shared.contracts.credit.RecordIn``), held
+    against what the contract cannot know: the rule data and today. Errors name the field."""
+    category = _one_of(record["category"], "category", rules.categories)
+    if record["polarity"] not in rules.categories[category]:
+        allowed = ", ".join(sorted(rules.categories[category]))
+        raise invalid("polarity", f"a {category} record must be {allowed}")
+    if record["decided_on"] > today:
+        raise invalid("decided_on", "must not be in the future")
     return RecordInput(
-        subject_type=subject_type,
-        subject_id=subject_id,
-        source_record_id=required_text(
-            payload.get("source_record_id"), "source_record_id", MAX_CODE_LENGTH
-        ),
-        subject_name=optional_text(payload.get("subject_name"), "subject_name", MAX_NAME_LENGTH),
-        card_number=card_number,
-        **_validate_record_fields(payload, today, rules, prefix=""),
+        subject_type=record["subject_type"],
+        subject_id=record["subject_id"],
+        source_record_id=record["source_record_id"],
+        category=category,
+        polarity=record["polarity"],
+        severity=record["severity"],
+        basis=record["basis"],
+        summary=record.get("summary"),
+        decided_on=record["decided_on"],
+        valid_until=record["valid_until"],
+        subject_name=record.get("subject_name"),
+        card_number=record.get("card_number"),
     )
 
 

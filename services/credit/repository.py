@@ -36,6 +36,7 @@ from services.credit.domain import (
     RecordFacts,
     RecordInput,
     RuleSet,
+    check_record_rules,
     check_repairable,
     effective_status,
     evaluate_lists,
@@ -50,13 +51,11 @@ from services.credit.domain import (
     validate_department,
     validate_feedback_action,
     validate_purpose,
-    validate_record_payload,
-    validate_subject,
     validate_subject_id,
 )
 from services.credit.models import CreditCheck, CreditRecord, ListEntry, Objection, Subject
 from shared.contracts.common import load
-from shared.contracts.credit import ListPageQuery, ObjectionPageQuery
+from shared.contracts.credit import ListPageQuery, ObjectionPageQuery, RecordIn, SubjectKeyIn
 from shared.errors import Conflict, Forbidden, NotFound, invalid
 from shared.identity import validate_credit_code
 
@@ -254,7 +253,7 @@ def add_record(
     ``Conflict``: it can only be a mistake at the source.
     """
     department = validate_department(department)
-    data = validate_record_payload(payload, today, rules)
+    data = check_record_rules(load(RecordIn, payload), today, rules)
     existing = _find_record(session, department, data.source_record_id)
     if existing is not None:
         if (existing.subject.subject_type, existing.subject.subject_id) != (
@@ -400,7 +399,8 @@ def check(
     entries, and the insert of the check log. A subject with no file is rated from the start
     score with no lists (and logged like any other check).
     """
-    subject_type, subject_id = validate_subject(subject_type, subject_id)
+    subject = load(SubjectKeyIn, {"subject_type": subject_type, "subject_id": subject_id})
+    subject_type, subject_id = subject["subject_type"], subject["subject_id"]
     purpose = validate_purpose(purpose, rules)
     department = validate_department(requesting_department, "requesting_department")
     subject = _find_subject(session, subject_type, subject_id)
@@ -629,7 +629,8 @@ def subject_report(
     For the subject themself and authorised departments (the gateway decides who); unknown
     subjects are ``NotFound``.
     """
-    subject_type, subject_id = validate_subject(subject_type, subject_id)
+    subject = load(SubjectKeyIn, {"subject_type": subject_type, "subject_id": subject_id})
+    subject_type, subject_id = subject["subject_type"], subject["subject_id"]
     subject = _find_subject(session, subject_type, subject_id)
     if subject is None:
         raise NotFound("no credit file for this subject")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from nameko.timer import timer
 
 from services.credit import repository
 from services.credit.models import Base
+from shared.clock import city_today
 from shared.config import PLATFORM
 from shared.db import Database
 from shared.errors import invalid
@@ -38,18 +38,9 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-CITY_TIMEZONE = timezone(timedelta(hours=8), "CST")
-"""China Standard Time: Shenyang's clock all year (no daylight saving), so no tz database."""
-
 SWEEP_INTERVAL_S = 3600
 """How often the expiry sweep runs. It is idempotent, so hourly runs make a daily sweep that
 catches up within the hour after midnight or after a restart."""
-
-
-def city_today() -> date:
-    """Today in Shenyang. Departments date their decisions by the city's calendar; a server
-    clock on UTC would take a decision made before 08:00 for one made tomorrow."""
-    return datetime.now(CITY_TIMEZONE).date()
 
 
 class CreditService(ServiceBase):

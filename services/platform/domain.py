@@ -14,7 +14,7 @@ import math
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from services.platform.models import (
     Resident,
 )
 from shared import tokens
+from shared.clock import utcnow
 from shared.contracts.common import load
 from shared.contracts.platform import (
     ApiKeyRequest,
@@ -91,10 +92,6 @@ BAD_CREDENTIALS = "wrong username or password"
 
 CARD_LINK_CONSUMER = "platform.record_card_link"
 API_KEY_PREFIX = "sc"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- pure helpers ---------------------------------------------------------------------------

@@ -15,13 +15,14 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
 from services.platform.models import ApiClient, Webhook, WebhookDelivery
+from shared.clock import utcnow
 from shared.contracts.catalogue import spec_for
 from shared.contracts.common import load
 from shared.contracts.platform import (
@@ -130,10 +131,6 @@ def body_of(envelope: dict[str, Any]) -> bytes:
 # --- webhooks of a client ---------------------------------------------------------------------
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _client_id(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
@@ -172,7 +169,7 @@ def create_webhook(
         url=request["url"],
         patterns=request["patterns"],
         secret=secrets.token_urlsafe(32),
-        created_at=now or _utcnow(),
+        created_at=now or utcnow(),
     )
     uow.session.add(webhook)
     uow.session.flush()
@@ -236,7 +233,7 @@ def enqueue_deliveries(
     Owners are live API clients; integrators receive ``public`` events, departments ``public``
     and ``restricted`` ones. A webhook that already has this event is skipped.
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     event_type = envelope["type"]
     classification = spec_for(event_type).classification
     event_id = uuid.UUID(str(envelope["event_id"]))
@@ -311,7 +308,7 @@ def due_deliveries(
     writers), so concurrent senders take different rows; the lease (``next_attempt_at`` pushed
     by ``lease``) keeps them taken once the caller commits, until ``record_attempt``.
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     rows = uow.session.execute(
         select(WebhookDelivery, Webhook)
         .join(Webhook, Webhook.webhook_id == WebhookDelivery.webhook_id)
@@ -350,7 +347,7 @@ def record_attempt(
 
     ``None`` when the delivery is gone (its webhook was deleted meanwhile).
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     delivery = uow.session.get(WebhookDelivery, uuid.UUID(str(delivery_id)), with_for_update=True)
     if delivery is None or delivery.status != "pending":
         return delivery

@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from shared.clock import naive_utcnow
+
 from .gtfs import FeedSource, GtfsReader, Row, parse_realtime
 from .models import FEED_TABLES, Base, Feed, ServiceAlert, StopTime, TripDelay
 from .queries import active_feed
@@ -58,10 +60,6 @@ class ImportSummary:
     seconds: float
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def import_feed(
     session: Session,
     source: FeedSource,
@@ -80,7 +78,7 @@ def import_feed(
         with session.begin_nested():
             # Serialise concurrent imports: each one replaces every feed it can see.
             previous = list(session.scalars(select(Feed.feed_id).with_for_update()))
-            feed = Feed(name=name, timezone="UTC", active=False, imported_at=_utcnow())
+            feed = Feed(name=name, timezone="UTC", active=False, imported_at=naive_utcnow())
             session.add(feed)
             session.flush()
             write = _bulk_writer(session)
@@ -194,7 +192,7 @@ def store_realtime(
     """
     update = parse_realtime(message)
     feed = active_feed(session)
-    received_at = received_at or _utcnow()
+    received_at = received_at or naive_utcnow()
     stops_by_trip = _scheduled_stops(session, feed.feed_id, {d.trip_id for d in update.delays})
     message_time = update.timestamp or int(received_at.replace(tzinfo=dt.UTC).timestamp())
     delays = resolve_delays(update.delays, stops_by_trip, ZoneInfo(feed.timezone), message_time)

@@ -19,15 +19,15 @@ import uuid
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from shared.clock import city_date
 from shared.errors import Conflict, Forbidden, NotFound, invalid
-from shared.identity import validate_card_number, validate_credit_code
+from shared.identity import validate_card_number
 
 from . import geo
 from .models import RESERVATION_STATUSES, OccupancyReading, ParkingLot, Reservation
@@ -47,7 +47,6 @@ MAX_LISTED_RESERVATIONS = 100
 _SWEEP_LOCK_KEY = zlib.crc32(b"smartcity-traffic-no-show-sweep")
 
 # A repeat offender gets a credit record: the city's calendar dates the decision.
-CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
 NO_SHOW_PENALTY_BASIS = "Shenyang parking reservation rules, no-show"
 NO_SHOW_PENALTY_YEARS = 1
 
@@ -181,7 +180,7 @@ def no_show_penalty(offence: RepeatNoShows, now: dt.datetime) -> dict[str, Any]:
     derived from the card and the no-show that reached the threshold, so a decision sent twice
     is one record at the credit service.
     """
-    decided_on = as_utc(now, "now").replace(tzinfo=dt.UTC).astimezone(CITY_TIMEZONE).date()
+    decided_on = city_date(as_utc(now, "now"))
     return {
         "source_record_id": f"no-show-{offence.card_number}-{offence.reservation_id}",
         "subject_type": "individual",
@@ -203,10 +202,6 @@ def no_show_penalty(offence: RepeatNoShows, now: dt.datetime) -> dict[str, Any]:
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.replace(tzinfo=dt.UTC).isoformat(timespec="seconds") if value else None
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def reservation_dict(reservation: Reservation) -> dict[str, Any]:
@@ -244,23 +239,9 @@ def add_lot(
     price_per_hour: Decimal | str,
     operator_credit_code: str,
 ) -> dict[str, Any]:
-    """Register a parking lot. ``Conflict`` if the id is taken; ``invalid`` for bad values."""
-    if not isinstance(lot_id, str) or not 0 < len(lot_id) <= 64:
-        raise invalid("lot_id", "must be 1 to 64 characters")
-    if not isinstance(name, str) or not 0 < len(name) <= 200:
-        raise invalid("name", "must be 1 to 200 characters")
-    lat, lon = geo.validate_point(lat, lon)
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
-        raise invalid("capacity", "must be an integer of at least 0")
-    try:
-        price = Decimal(str(price_per_hour))
-    except InvalidOperation:
-        raise invalid("price_per_hour", "must be a decimal amount") from None
-    cents = Decimal("0.01")
-    if not price.is_finite() or price < 0 or price != price.quantize(cents):
-        raise invalid("price_per_hour", "must be an amount of at least 0 with at most 2 decimals")
-    price = price.quantize(cents)  # "3.5" is stored, and shown, as "3.50"
-    code = validate_credit_code(operator_credit_code, "operator_credit_code")
+    """Register a parking lot loaded by its contract (``LotIn``); ``Conflict`` if the id is
+    taken."""
+    price = Decimal(str(price_per_hour)).quantize(Decimal("0.01"))  # "3.5" is kept as "3.50"
     if session.get(ParkingLot, lot_id) is not None:
         raise Conflict(f"parking lot '{lot_id}' already exists", extra={"lot_id": lot_id})
     lot = ParkingLot(
@@ -270,7 +251,7 @@ def add_lot(
         lon=lon,
         capacity=capacity,
         price_per_hour=price,
-        operator_credit_code=code,
+        operator_credit_code=operator_credit_code,
     )
     session.add(lot)
     session.flush()
@@ -316,8 +297,6 @@ def lots_near(
     ``occupied`` and ``observed_at`` of the latest sensor reading at or before ``at`` (0 and
     None without one) and ``free_spaces``.
     """
-    lat, lon = geo.validate_point(lat, lon)
-    radius_m = geo.validate_radius(radius_m)
     at = as_utc(at, "at")
     box = geo.bounding_box(lat, lon, radius_m)
     lots = session.scalars(

@@ -29,13 +29,18 @@ from services.traffic import importer, parking, queries
 from services.traffic.gtfs import FeedSource
 from services.traffic.importer import ImportProgress, ImportSummary
 from services.traffic.models import Agency, Base, ServiceAlert
+from shared.clock import naive_utcnow
 from shared.contracts.common import load
 from shared.contracts.traffic import (
     DEFAULT_ARRIVALS,
     DEFAULT_LOT_RADIUS_M,
     DEFAULT_STOP_RADIUS_M,
     DEFAULT_STOPS,
+    ArrivalsQuery,
     LotIn,
+    LotsNearQuery,
+    StopsNearQuery,
+    WalkQuery,
 )
 from shared.db import Database, UnitOfWork
 from shared.errors import Conflict, invalid
@@ -49,10 +54,6 @@ NO_SHOW_SWEEP_INTERVAL_S = 60
 
 PARKING_PURPOSE = "parking"
 RESERVATION_RESOURCE = "parking_reservation"
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _parse_datetime(value: object, field: str) -> dt.datetime:
@@ -136,7 +137,11 @@ class TrafficService(ServiceBase):
         limit: int = DEFAULT_STOPS,
     ) -> dict[str, Any]:
         """``{"items": [{"stop_id", "name", "lat", "lon", "distance_m"}]}``, nearest first."""
-        return {"items": queries.stops_near(self.db.session, lat, lon, radius_m, limit)}
+        query = load(StopsNearQuery, {"lat": lat, "lon": lon, "radius": radius_m, "limit": limit})
+        items = queries.stops_near(
+            self.db.session, query["lat"], query["lon"], query["radius"], query["limit"]
+        )
+        return {"items": items}
 
     @rpc
     def stop_detail(self, stop_id: str) -> dict[str, Any]:
@@ -148,6 +153,7 @@ class TrafficService(ServiceBase):
         self, stop_id: str, at: str | None = None, limit: int = DEFAULT_ARRIVALS
     ) -> dict[str, Any]:
         """The next vehicles at a stop from ``at`` (local ISO 8601 of the feed; default now)."""
+        limit = load(ArrivalsQuery, {"limit": limit})["limit"]
         moment = dt.datetime.now(dt.UTC) if at is None else _parse_datetime(at, "at")
         return queries.arrivals(self.db.session, stop_id, moment, limit)
 
@@ -164,7 +170,8 @@ class TrafficService(ServiceBase):
     @rpc
     def walk(self, lat: float, lon: float, stop_id: str) -> dict[str, Any]:
         """``{"distance_m", "minutes", "bearing_deg", "stop"}`` from a point to a stop."""
-        return queries.walk(self.db.session, lat, lon, stop_id)
+        query = load(WalkQuery, {"lat": lat, "lon": lon, "stop_id": stop_id})
+        return queries.walk(self.db.session, query["lat"], query["lon"], query["stop_id"])
 
     # --- ride easy: live data ----------------------------------------------------------------
 
@@ -196,7 +203,11 @@ class TrafficService(ServiceBase):
         self, lat: float, lon: float, radius_m: float = DEFAULT_LOT_RADIUS_M
     ) -> dict[str, Any]:
         """``{"items": [lot + "distance_m", "occupied", "observed_at", "free_spaces"]}`` now."""
-        return {"items": parking.lots_near(self.db.session, lat, lon, radius_m, _utcnow())}
+        query = load(LotsNearQuery, {"lat": lat, "lon": lon, "radius": radius_m})
+        lots = parking.lots_near(
+            self.db.session, query["lat"], query["lon"], query["radius"], naive_utcnow()
+        )
+        return {"items": lots}
 
     @rpc
     def add_lot(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -215,7 +226,7 @@ class TrafficService(ServiceBase):
     def record_occupancy(self, lot_id: str, occupied: int) -> dict[str, Any]:
         """A sensor count observed now; returns the lot's state and announces it
         (``traffic.parking_occupancy_changed``)."""
-        now = _utcnow()
+        now = naive_utcnow()
         parking.record_occupancy(self.db.session, lot_id, occupied, now)
         status = parking.lot_status(self.db.session, lot_id, now)
         self.db.publish(
@@ -249,7 +260,7 @@ class TrafficService(ServiceBase):
             card,
             _parse_datetime(starts_at, "starts_at"),
             _parse_datetime(ends_at, "ends_at"),
-            _utcnow(),
+            naive_utcnow(),
         )
         self.db.publish(
             "traffic.parking_reserved",
@@ -285,7 +296,7 @@ class TrafficService(ServiceBase):
     def check_in(self, card_number: str, reservation_id: str) -> dict[str, Any]:
         """The card holder's car arrived; ``Forbidden`` for another card's reservation."""
         card = validate_card_number(card_number)
-        reservation = parking.check_in(self.db.session, reservation_id, card, _utcnow())
+        reservation = parking.check_in(self.db.session, reservation_id, card, naive_utcnow())
         self.db.record_access(card, "write", RESERVATION_RESOURCE, PARKING_PURPOSE)
         self.db.commit()
         return reservation
@@ -294,7 +305,7 @@ class TrafficService(ServiceBase):
 
     @timer(interval=NO_SHOW_SWEEP_INTERVAL_S)
     def sweep_no_shows_periodically(self) -> None:
-        self._sweep_no_shows(_utcnow())
+        self._sweep_no_shows(naive_utcnow())
 
     @rpc
     def sweep_no_shows(self, now: str | None = None) -> dict[str, Any]:
@@ -304,7 +315,7 @@ class TrafficService(ServiceBase):
         mark cars that can still come as no-shows. Returns ``{"marked": n, "penalties":
         [source_record_id]}``.
         """
-        clock = _utcnow()
+        clock = naive_utcnow()
         if now is None:
             return self._sweep_no_shows(clock)
         moment = parking.as_utc(_parse_datetime(now, "now"), "now")

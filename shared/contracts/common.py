@@ -34,6 +34,13 @@ def load(schema: type[Schema], data: Any) -> dict[str, Any]:
         raise ValidationFailed(f"invalid request: {summary}", fields=messages) from exc
 
 
+class TrimmedString(fields.String):
+    """A string with surrounding whitespace removed (what people type into forms)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
 class Request(Schema):
     """Base of request schemas: an unknown field or parameter is an error, not ignored."""
 

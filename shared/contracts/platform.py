@@ -21,7 +21,7 @@ from marshmallow import (
 )
 
 from shared.config import SERVICES
-from shared.contracts.common import Page, Request, page_of
+from shared.contracts.common import Page, Request, TrimmedString, page_of
 from shared.identity import CardNumberField, CreditCodeField, ResidentIdField
 
 DEPARTMENTS: tuple[str, ...] = SERVICES
@@ -42,13 +42,6 @@ PASSWORD_MAX_LENGTH = 128
 CHINESE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*([.:][a-z0-9_*]+)*$")
 """``<area>.<permission>``, e.g. ``credit.check``, ``registry.population``."""
-
-
-class TrimmedString(fields.String):
-    """A string with surrounding whitespace removed (what people type into forms)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 def _trimmed(max_length: int, min_length: int = 1) -> fields.String:
