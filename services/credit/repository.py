@@ -19,7 +19,7 @@ it, and the retry finds the stored row (a redelivered record then comes back wit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -623,15 +623,21 @@ def subject_report(
     subject_id: str,
     today: date,
     rules: RuleSet = DEFAULT_RULES,
+    *,
+    empty_if_unknown: bool = False,
 ) -> dict[str, Any]:
     """A subject's whole credit file: rating with its contributions, records, lists, objections.
 
-    For the subject themself and authorised departments (the gateway decides who); unknown
-    subjects are ``NotFound``.
+    For the subject themself and authorised departments (the gateway decides who). A subject
+    with no records has no file: ``NotFound``, unless ``empty_if_unknown`` (a resident reading
+    their own file), which gives the empty file: the level of no records, and nothing else.
     """
     subject = load(SubjectKeyIn, {"subject_type": subject_type, "subject_id": subject_id})
     subject_type, subject_id = subject["subject_type"], subject["subject_id"]
     subject = _find_subject(session, subject_type, subject_id)
+    if subject is None and empty_if_unknown:
+        subject = Subject(subject_type=subject_type, subject_id=subject_id)  # not stored
+        return _report(subject, [], [], [], today, rules)
     if subject is None:
         raise NotFound("no credit file for this subject")
     records = session.scalars(
@@ -640,14 +646,25 @@ def subject_report(
         .order_by(CreditRecord.decided_on.desc(), CreditRecord.source_record_id)
     ).all()
     entries = _standing_entries(session, subject, today)
-    rating = rate(
-        [_facts(record) for record in records], today, [e.list_kind for e in entries], rules
-    )
     objections = session.scalars(
         select(Objection)
         .join(CreditRecord, Objection.record_id == CreditRecord.id)
         .where(CreditRecord.subject_pk == subject.id)
         .order_by(Objection.filed_on, Objection.id)
+    )
+    return _report(subject, records, entries, objections, today, rules)
+
+
+def _report(
+    subject: Subject,
+    records: Sequence[CreditRecord],
+    entries: Sequence[ListEntry],
+    objections: Iterable[Objection],
+    today: date,
+    rules: RuleSet,
+) -> dict[str, Any]:
+    rating = rate(
+        [_facts(record) for record in records], today, [e.list_kind for e in entries], rules
     )
     return {
         "subject_type": subject.subject_type,

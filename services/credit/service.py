@@ -188,7 +188,13 @@ class CreditService(ServiceBase):
         purpose is the gateway's (``purpose`` in the call context).
         """
         session = self.db.session
-        report = repository.subject_report(session, subject_type, subject_id, city_today())
+        report = repository.subject_report(
+            session,
+            subject_type,
+            subject_id,
+            city_today(),
+            empty_if_unknown=self._resident_actor_card() is not None,
+        )
         if report["subject_type"] == "individual":
             self._audit_individual_read(report["subject_id"], "credit_report", card=card_number)
             self.db.commit()

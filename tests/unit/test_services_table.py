@@ -86,3 +86,11 @@ def test_the_gateway_process_runs_the_edge_and_the_platform() -> None:
     assert PROCESSES["gateway-edge"] == ("gateway",)
     assert PROCESSES["platform"] == ("platform",)
     assert START_ORDER[-1] == "gateway"
+
+
+def test_the_pure_domain_contract_covers_every_service_domain() -> None:
+    # A pattern, not a list: it holds a service's domain.py (or domain/ package) from the day
+    # the module exists, so a new service cannot forget it.
+    contract = importlinter_contract("Pure domain modules import no database or messaging")
+    assert "services.*.domain" in contract["source_modules"]
+    assert {"sqlalchemy", "nameko", "kombu", "pika"} <= set(contract["forbidden_modules"])

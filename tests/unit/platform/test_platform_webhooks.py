@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from services.platform import domain, webhooks
+from services.platform import handlers, webhooks
 from services.platform.models import Base
 from services.platform.service import MIGRATIONS
 from shared.db import UnitOfWork, make_engine, migrate
@@ -124,8 +124,8 @@ LIST_CHANGED = envelope("credit.list_changed", LIST_CHANGED_DATA)
 
 
 def test_only_matching_visible_webhooks_get_a_delivery_and_only_once(uow):
-    integrator = domain.create_client(uow, "maps", "integrator", None, [])["client_id"]
-    department = domain.create_client(uow, "health", "department", "health", [])["client_id"]
+    integrator = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    department = handlers.create_client(uow, "health", "department", "health", [])["client_id"]
     public_hook = webhooks.create_webhook(uow, integrator, "https://maps.example/h", ["#"])
     restricted_hook = webhooks.create_webhook(uow, department, "https://h.example/h", ["#"])
     webhooks.create_webhook(uow, department, "https://h.example/t", ["education.*"])
@@ -144,7 +144,7 @@ def test_only_matching_visible_webhooks_get_a_delivery_and_only_once(uow):
 
 
 def test_a_failing_receiver_is_retried_with_backoff_then_given_up(uow):
-    integrator = domain.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    integrator = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
     hook = webhooks.create_webhook(uow, integrator, "https://maps.example/h", ["traffic.#"])
     webhooks.enqueue_deliveries(uow, FEED, now=T0)
 
@@ -172,7 +172,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_given_up(uow):
 
 
 def test_a_2xx_delivers(uow):
-    integrator = domain.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    integrator = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
     webhooks.create_webhook(uow, integrator, "https://maps.example/h", ["traffic.#"])
     webhooks.enqueue_deliveries(uow, FEED, now=T0)
     [outgoing] = webhooks.due_deliveries(uow, now=T0)
@@ -181,9 +181,9 @@ def test_a_2xx_delivers(uow):
 
 
 def test_clients_manage_only_their_own_webhooks(uow):
-    maps = domain.create_client(uow, "maps", "integrator", None, [])["client_id"]
-    other = domain.create_client(uow, "other", "integrator", None, [])["client_id"]
-    operator = domain.create_client(uow, "ops", "operator", None, [])["client_id"]
+    maps = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    other = handlers.create_client(uow, "other", "integrator", None, [])["client_id"]
+    operator = handlers.create_client(uow, "ops", "operator", None, [])["client_id"]
     hook = webhooks.create_webhook(uow, maps, "https://maps.example/h", ["traffic.#", "traffic.#"])
     assert hook["patterns"] == ["traffic.#"]  # duplicates collapse
     assert len(hook["secret"]) == 43  # 32 random bytes, urlsafe base64 without padding
