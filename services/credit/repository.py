@@ -12,8 +12,7 @@ Concurrency: records, subjects and standing list entries have unique constraints
 concurrent transaction stored the same key between our lookup and our insert, the flush
 raises ``sqlalchemy.exc.IntegrityError``; the caller rolls the unit of work back and retries
 it, and the retry finds the stored row (a redelivered record then comes back with
-``created=False``). No savepoints: pysqlite's default transaction handling turns a
-``SAVEPOINT`` outside a transaction into an early commit.
+``created=False``).
 """
 
 from __future__ import annotations
@@ -27,12 +26,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager
 
 from services.credit.domain import (
-    CORRECTABLE_FIELDS,
     COUNTING_STATUSES,
     DEFAULT_RULES,
     LEGAL_ENTITY_TYPES,
-    LIST_KINDS,
-    MAX_NOTE_LENGTH,
     RecordFacts,
     RecordInput,
     RuleSet,
@@ -55,7 +51,15 @@ from services.credit.domain import (
 )
 from services.credit.models import CreditCheck, CreditRecord, ListEntry, Objection, Subject
 from shared.contracts.common import load
-from shared.contracts.credit import ListPageQuery, ObjectionPageQuery, RecordIn, SubjectKeyIn
+from shared.contracts.credit import (
+    CORRECTABLE_FIELDS,
+    LIST_KINDS,
+    MAX_NOTE_LENGTH,
+    ListPageQuery,
+    ObjectionPageQuery,
+    RecordIn,
+    SubjectKeyIn,
+)
 from shared.errors import Conflict, Forbidden, NotFound, invalid
 from shared.identity import validate_credit_code
 
@@ -78,7 +82,7 @@ def _iso(day: date | None) -> str | None:
 
 
 def _iso_time(moment: datetime | None) -> str | None:
-    """ISO time in UTC; SQLite hands timestamps back without a zone, they were stored in UTC."""
+    """ISO time in UTC (a naive time is one stored in UTC)."""
     if moment is None:
         return None
     if moment.tzinfo is None:
@@ -301,12 +305,11 @@ def reconcile_lists(
     ``removal_reason=cause``); standing entries get the current basis and expiry. Returns the
     additions and removals as ``credit.list_changed`` payloads.
 
-    The subject row is locked first (PostgreSQL ``FOR NO KEY UPDATE``; SQLite serialises
-    writers anyway): a concurrent transaction changing another record of the same subject waits
-    here until this one commits, and then counts this one's record too. Without it, two
-    penalties arriving together could each miss the other and neither would list the subject.
-    ``NO KEY`` so that it does not conflict with the key-share lock a record insert takes on
-    its subject (which would deadlock two such transactions).
+    The subject row is locked first (``FOR NO KEY UPDATE``): a concurrent transaction changing
+    another record of the same subject waits here until this one commits, and then counts this one's
+    record too. Without it, two penalties arriving together could each miss the other and neither
+    would list the subject. ``NO KEY`` so that it does not conflict with the key-share lock a record
+    insert takes on its subject (which would deadlock two such transactions).
     """
     session.execute(
         select(Subject.id).where(Subject.id == subject.id).with_for_update(key_share=True)

@@ -159,8 +159,7 @@ def verify_chain(
 
 
 def _lock_head(uow: UnitOfWork) -> AuditChainHead:
-    """The chain head, locked until the transaction ends (no-op lock on SQLite, which
-    serialises writers anyway)."""
+    """The chain head, locked until the transaction ends."""
     return uow.session.execute(
         select(AuditChainHead)
         .where(AuditChainHead.id == CHAIN_HEAD_ID)

@@ -304,9 +304,9 @@ def due_deliveries(
 ) -> list[Outgoing]:
     """Take up to ``limit`` pending deliveries that are due, oldest first, and lease them.
 
-    The rows are locked with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite serialises
-    writers), so concurrent senders take different rows; the lease (``next_attempt_at`` pushed
-    by ``lease``) keeps them taken once the caller commits, until ``record_attempt``.
+    The rows are locked with ``FOR UPDATE SKIP LOCKED``, so concurrent senders take different rows;
+    the lease (``next_attempt_at`` pushed by ``lease``) keeps them taken once the caller commits,
+    until ``record_attempt``.
     """
     now = now or utcnow()
     rows = uow.session.execute(

@@ -4,9 +4,7 @@ A feed is loaded beside the one in use under a new ``feed_id``; only when every 
 read and validated are the old feed's rows deleted and the new feed marked active, all in one
 transaction. Readers therefore see the old timetable or the new one, never half of each, and a
 malformed feed (``ValidationFailed`` naming file, line and field) changes nothing: the load runs
-in a SAVEPOINT that is rolled back. The caller owns the transaction and commits it. On SQLite
-the engine must come from ``shared.db.make_engine``, whose pysqlite recipe puts the
-SAVEPOINT inside the caller's transaction instead of letting it commit on its own.
+in a SAVEPOINT that is rolled back. The caller owns the transaction and commits it.
 
 Rows go in by the thousand: PostgreSQL's COPY when the driver is psycopg2, otherwise one
 multi-row ``INSERT`` per chunk, never an ORM object per row.
@@ -145,10 +143,7 @@ def _bulk_writer(session: Session) -> Callable[[type[Base], list[Row]], None]:
 def _can_copy(session: Session) -> bool:
     """COPY needs psycopg2 in blocking mode: made green for eventlet (nameko's workers), a
     psycopg2 connection has a wait callback and refuses ``copy_expert``."""
-    dialect = session.get_bind().dialect
-    if dialect.name != "postgresql" or dialect.driver != "psycopg2":
-        return False
-    import psycopg2.extensions  # only installed with the psycopg2 driver
+    import psycopg2.extensions
 
     return psycopg2.extensions.get_wait_callback() is None
 

@@ -392,10 +392,10 @@ def reserve(
 ) -> dict[str, Any]:
     """Reserve a space in a lot for a window; ``Conflict("no_free_space")`` when it is full.
 
-    Never over-books under concurrency: the lot row is locked (``SELECT ... FOR UPDATE`` on
-    PostgreSQL; SQLite serialises writers itself) before the overlapping reservations are
-    counted, so two requests for the last space take turns and the second sees the first.
-    The lock is held until the caller's transaction ends. Returns the reservation.
+    Never over-books under concurrency: the lot row is locked (``SELECT ... FOR UPDATE``) before the
+    overlapping reservations are counted, so two requests for the last space take turns and the
+    second sees the first. The lock is held until the caller's transaction ends. Returns the
+    reservation.
     """
     card = validate_card_number(card_number)
     starts_at, ends_at = validate_window(starts_at, ends_at, now)
@@ -528,13 +528,12 @@ def sweep_no_shows(
     """Mark the no-shows and find the cards whose 30-day count they made reach the threshold.
 
     Returns the reservations marked (oldest first) and the repeat offenders (at most one per
-    card, see ``threshold_reached_by``). Sweeps take turns: on PostgreSQL an advisory lock is
-    held until the caller's transaction ends (SQLite serialises writers itself). Two sweeps
+    card, see ``threshold_reached_by``). Sweeps take turns: an advisory lock is held until
+    the caller's transaction ends. Two sweeps
     running at once could otherwise each count without the other's marks, and both miss the
     crossing.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SWEEP_LOCK_KEY})
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SWEEP_LOCK_KEY})
     now = as_utc(now, "now")
     marked = _mark_no_shows(session, now, grace)
     counting: dict[str, list[str]] = {}

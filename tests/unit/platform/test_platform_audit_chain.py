@@ -59,7 +59,7 @@ def test_entry_hash_is_sha256_of_prev_hash_then_canonical_json():
     assert entry_hash(GENESIS_HASH, fields(1)) == expected
 
 
-def test_a_time_read_back_naive_from_sqlite_hashes_like_the_aware_one():
+def test_a_naive_time_is_taken_as_utc_and_hashes_like_the_aware_one():
     naive = {**fields(1), "occurred_at": datetime(2026, 11, 28, 9, 31)}
     assert entry_hash(GENESIS_HASH, naive) == entry_hash(GENESIS_HASH, fields(1))
 
