@@ -1,6 +1,6 @@
 """The credit service's tables: its own ``Base`` and metadata (PostgreSQL).
 
-The check path (``repository.check``) is on other departments' hot path, so each of its
+The check path (``reports.check``) is on other departments' hot path, so each of its
 queries has an index: the subject by its key, the subject's counting records, the subject's
 standing list entries.
 """

@@ -6,6 +6,7 @@ a message that says which file to change.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,10 @@ def test_the_pure_domain_contract_covers_every_service_domain() -> None:
     contract = importlinter_contract("Pure domain modules import no database or messaging")
     assert "services.*.domain" in contract["source_modules"]
     assert {"sqlalchemy", "nameko", "kombu", "pika"} <= set(contract["forbidden_modules"])
+
+
+def test_the_compose_database_script_creates_every_service_database() -> None:
+    sql = (ROOT / "docker" / "postgres-init.sql").read_text()
+    created = set(re.findall(r"^\s*CREATE DATABASE\s+(\w+)\s*;", sql, re.IGNORECASE | re.MULTILINE))
+    missing = {row.name for row in SERVICE_ROWS} - created
+    assert missing == set(), f"add CREATE DATABASE lines to docker/postgres-init.sql: {missing}"
