@@ -16,7 +16,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.platform import audit, handlers, webhooks
+from services.platform import audit, handlers, registries, webhooks
 from services.platform.models import Base
 from shared.db import Database
 from shared.messaging import Event, subscribe
@@ -170,27 +170,27 @@ class PlatformService(ServiceBase):
 
     @rpc
     def register_legal_entity(self, payload: dict[str, Any]) -> dict[str, Any]:
-        result = handlers.register_legal_entity(self.db, payload)
+        result = registries.register_legal_entity(self.db, payload)
         self.db.commit()
         return result
 
     @rpc
     def get_legal_entity(self, credit_code: str) -> dict[str, Any]:
-        return handlers.get_legal_entity(self.db, credit_code)
+        return registries.get_legal_entity(self.db, credit_code)
 
     @rpc
     def list_legal_entities(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-        return handlers.list_legal_entities(self.db, limit, offset)
+        return registries.list_legal_entities(self.db, limit, offset)
 
     @rpc
     def register_housing(self, payload: dict[str, Any]) -> dict[str, Any]:
-        result = handlers.register_housing(self.db, payload)
+        result = registries.register_housing(self.db, payload)
         self.db.commit()
         return result
 
     @rpc
     def get_housing(self, housing_id: str) -> dict[str, Any]:
-        result = handlers.get_housing(self.db, housing_id)
+        result = registries.get_housing(self.db, housing_id)
         self.db.commit()  # the audit entry of this read
         return result
 
@@ -198,7 +198,7 @@ class PlatformService(ServiceBase):
     def housing_of_owner(
         self, card_number: str, limit: int = 50, offset: int = 0
     ) -> dict[str, Any]:
-        result = handlers.housing_of_owner(self.db, card_number, limit, offset)
+        result = registries.housing_of_owner(self.db, card_number, limit, offset)
         self.db.commit()  # the audit entry of this read
         return result
 

@@ -26,12 +26,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from services.traffic.domain.gtfs import FeedSource, GtfsReader, Row, parse_realtime
+from services.traffic.domain.schedule import ScheduledStop, resolve_delays
+from services.traffic.models import FEED_TABLES, Base, Feed, ServiceAlert, StopTime, TripDelay
+from services.traffic.queries import active_feed
 from shared.clock import naive_utcnow
-
-from .gtfs import FeedSource, GtfsReader, Row, parse_realtime
-from .models import FEED_TABLES, Base, Feed, ServiceAlert, StopTime, TripDelay
-from .queries import active_feed
-from .schedule import ScheduledStop, resolve_delays
 
 DEFAULT_CHUNK_ROWS = 10_000
 _IN_CLAUSE_CHUNK = 500  # ids per ``IN (...)``, well under every driver's parameter limit

@@ -32,6 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.traffic.domain.parking import RESERVATION_STATUSES
+
 
 class Base(DeclarativeBase):
     """Declarative base of the traffic service alone: its metadata is its database."""
@@ -240,8 +242,6 @@ class ServiceAlert(Base):
 
 # --- Parking ---------------------------------------------------------------------------------
 # Parking times are naive UTC (see parking.py).
-
-RESERVATION_STATUSES = ("reserved", "checked_in", "cancelled", "no_show", "completed")
 
 
 class ParkingLot(Base):

@@ -16,10 +16,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from shared.errors import NotFound, invalid
-
-from . import geo
-from .models import (
+from services.traffic.domain import geo
+from services.traffic.domain.schedule import (
+    Delay,
+    FrequencyWindow,
+    ServiceCalendar,
+    ServiceException,
+    StopCall,
+    TripInfo,
+    upcoming_arrivals,
+)
+from services.traffic.models import (
     Calendar,
     CalendarDate,
     Feed,
@@ -31,15 +38,7 @@ from .models import (
     Trip,
     TripDelay,
 )
-from .schedule import (
-    Delay,
-    FrequencyWindow,
-    ServiceCalendar,
-    ServiceException,
-    StopCall,
-    TripInfo,
-    upcoming_arrivals,
-)
+from shared.errors import NotFound, invalid
 
 LANDMARK_RADIUS_M = 1000  # how far to look for another stop to describe a stop's position
 BOARDING_STOP = 0  # GTFS location_type of a stop or platform (not a station or entrance)

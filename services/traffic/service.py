@@ -26,7 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.traffic import importer, parking, queries
-from services.traffic.gtfs import FeedSource
+from services.traffic.domain import parking as parking_rules
+from services.traffic.domain.gtfs import FeedSource
 from services.traffic.importer import ImportProgress, ImportSummary
 from services.traffic.models import Agency, Base, ServiceAlert
 from shared.clock import naive_utcnow
@@ -318,8 +319,8 @@ class TrafficService(ServiceBase):
         clock = naive_utcnow()
         if now is None:
             return self._sweep_no_shows(clock)
-        moment = parking.as_utc(_parse_datetime(now, "now"), "now")
-        if moment > clock + parking.CLOCK_TOLERANCE:
+        moment = parking_rules.as_utc(_parse_datetime(now, "now"), "now")
+        if moment > clock + parking_rules.CLOCK_TOLERANCE:
             raise invalid("now", "must not be in the future")
         return self._sweep_no_shows(moment)
 
@@ -329,7 +330,7 @@ class TrafficService(ServiceBase):
         marked, offenders = parking.sweep_no_shows(self.db.session, now)
         penalties = []
         for offender in offenders:
-            penalty = parking.no_show_penalty(offender, now)
+            penalty = parking_rules.no_show_penalty(offender, now)
             self.db.publish(
                 "traffic.administrative_penalty_issued", penalty, subject=offender.card_number
             )

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.traffic import parking
+from services.traffic.domain import parking as parking_rules
 from services.traffic.models import Reservation
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import credit_code_check_char, make_card_number
@@ -167,7 +168,7 @@ def test_no_shows_are_marked_and_counted_over_30_days(session):
     # The one 40 days ago is outside the 30-day window: 3 no-shows count.
     count = parking.no_show_count(session, CARD, NOW)
     assert count == 3
-    assert parking.repeat_offender(count)
+    assert parking_rules.repeat_offender(count)
     assert parking.no_show_count(session, OTHER_CARD, NOW) == 0
 
 
@@ -197,7 +198,7 @@ def test_sweep_names_the_no_show_that_reaches_the_threshold_once(session):
         third["reservation_id"],
         fourth["reservation_id"],
     ]
-    assert offenders == [parking.RepeatNoShows(CARD, third["reservation_id"], 4)]
+    assert offenders == [parking_rules.RepeatNoShows(CARD, third["reservation_id"], 4)]
     session.commit()
 
     assert parking.sweep_no_shows(session, NOW + MINUTE) == ([], [])

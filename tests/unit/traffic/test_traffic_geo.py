@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from services.traffic import geo
+from services.traffic.domain import geo
 
 
 def test_one_degree_of_latitude_is_pi_r_over_180():
