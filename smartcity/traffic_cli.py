@@ -81,8 +81,9 @@ def import_gtfs_command(feed: Path, name: str | None) -> None:
     """
     from sqlalchemy.orm import sessionmaker
 
+    from services.traffic.handlers import import_gtfs
     from services.traffic.models import Base
-    from services.traffic.service import MIGRATIONS, import_gtfs
+    from services.traffic.service import MIGRATIONS
     from shared.db import UnitOfWork, make_engine, migrate
     from shared.errors import ValidationFailed
     from shared.outbox import OutboxRelay

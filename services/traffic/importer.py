@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from services.traffic.domain.gtfs import FeedSource, GtfsReader, Row, parse_realtime
+from services.traffic.domain.gtfs import FeedSource, GtfsReader, Row
+from services.traffic.domain.realtime import parse_realtime
 from services.traffic.domain.schedule import ScheduledStop, resolve_delays
 from services.traffic.models import FEED_TABLES, Base, Feed, ServiceAlert, StopTime, TripDelay
 from services.traffic.queries import active_feed

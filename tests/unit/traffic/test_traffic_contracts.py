@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from marshmallow import ValidationError
 
+from services.traffic.handlers import alert_event
 from services.traffic.models import ServiceAlert
-from services.traffic.service import alert_event
 from shared.contracts import traffic as contract
 from shared.contracts.common import load
 from shared.errors import ValidationFailed

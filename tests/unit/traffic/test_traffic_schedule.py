@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from google.transit import gtfs_realtime_pb2
 
-from services.traffic.domain.gtfs import parse_realtime
+from services.traffic.domain.realtime import parse_realtime
 from services.traffic.domain.schedule import (
     Delay,
     ServiceCalendar,
