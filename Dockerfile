@@ -22,10 +22,11 @@ FROM python:3.11-slim
 LABEL org.opencontainers.image.title="smartcity" \
       org.opencontainers.image.description="Smart Shenyang services, gateway and operator CLI" \
       org.opencontainers.image.licenses="MIT"
-# SMARTCITY_VAR_DIR: where the SQLite fallback would write when no DATABASE_URL_TEMPLATE is
-# given; it must be writable by the non-root user. No METRICS_PORT here on purpose: the
-# gateway process runs two nameko containers, and one shared port would make the second fail
-# to bind. Each service then uses its own default (shared/config.py DEFAULT_METRICS_PORTS).
+# SMARTCITY_VAR_DIR: where the embedded defaults keep their files (the JWT secret, and the
+# embedded database when no DATABASE_URL_TEMPLATE is given); it must be writable by the
+# non-root user. No METRICS_PORT here on purpose: the gateway process runs two nameko
+# containers, and one shared port would make the second fail to bind. Each service then uses
+# its own default (the metrics port of its row in shared/services_table.py).
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \

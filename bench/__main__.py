@@ -225,7 +225,7 @@ def main() -> None:
 def _import_sample_feed(traffic_config: dict) -> None:
     from sqlalchemy.orm import sessionmaker
 
-    from services.traffic.service import import_gtfs
+    from services.traffic.handlers import import_gtfs
     from shared.db import UnitOfWork, make_engine
 
     engine = make_engine(traffic_config["DATABASE_URLS"]["traffic"])

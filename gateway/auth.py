@@ -10,8 +10,8 @@ from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Request
 
 from gateway.access import Principal
-from gateway.platform.tokens import verify_access_token
 from shared.errors import Unauthorized
+from shared.tokens import verify_access_token
 
 API_KEY_PREFIX = "sc_"
 # A revoked key keeps working for at most this long on each gateway instance.

@@ -62,6 +62,7 @@ class RouteSpec:
     content_types: tuple[str, ...] = (JSON,)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     purpose: str = "service"
+    rate_limited: bool = True
 
 
 @dataclass
@@ -216,8 +217,12 @@ def api(
     content_types: tuple[str, ...] = (JSON,),
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     purpose: str | None = None,
+    rate_limited: bool = True,
 ) -> Callable:
-    """Declare a gateway route. ``access`` is mandatory: who may call it."""
+    """Declare a gateway route. ``access`` is mandatory: who may call it.
+
+    ``rate_limited=False`` is for probes only (``/healthz``, ``/readyz``): a load balancer
+    polls them from one address and must never be turned away."""
     spec = RouteSpec(
         method,
         url,
@@ -233,6 +238,7 @@ def api(
         content_types,
         max_body_bytes,
         purpose or (tags[0] if tags else "service"),
+        rate_limited,
     )
 
     def decorate(fn: Callable) -> Callable:
@@ -241,7 +247,8 @@ def api(
             request_id = self.services.context["request_id"]
             try:
                 principal = self.authenticator.authenticate(request, self.services)
-                self.rate_limiter.check(principal, request)
+                if spec.rate_limited:
+                    self.rate_limiter.check(principal, request)
                 spec.access.check(principal)
                 if principal is not None:
                     self.services.context.update(principal.context())

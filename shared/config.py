@@ -10,8 +10,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-SERVICES: tuple[str, ...] = ("traffic", "health", "education", "community", "tourism", "credit")
-"""The six sector services, by nameko service name."""
+from shared.services_table import SERVICE_TABLE
+
+SERVICES: tuple[str, ...] = tuple(row.name for row in SERVICE_TABLE if row.department)
+"""The sector services, by nameko service name (``shared/services_table.py``)."""
 
 PLATFORM = "platform"
 """The platform service (identity, audit, base registries) behind the gateway."""
@@ -23,18 +25,9 @@ DATABASE_SERVICES: tuple[str, ...] = (*SERVICES, PLATFORM)
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
-# Each process exposes Prometheus metrics on its own port; these defaults keep seven processes
+# Each process exposes Prometheus metrics on its own port; these defaults keep the processes
 # on one machine apart. In compose every container uses its default (they have their own IPs).
-DEFAULT_METRICS_PORTS: dict[str, int] = {
-    GATEWAY: 9100,
-    PLATFORM: 9107,
-    "traffic": 9101,
-    "health": 9102,
-    "education": 9103,
-    "community": 9104,
-    "tourism": 9105,
-    "credit": 9106,
-}
+DEFAULT_METRICS_PORTS: dict[str, int] = {row.name: row.metrics_port for row in SERVICE_TABLE}
 
 
 def env(name: str, default: str) -> str:

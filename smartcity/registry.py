@@ -1,4 +1,5 @@
-"""Which nameko service classes make up each process of the suite.
+"""Which nameko service classes make up each process of the suite, from
+``shared/services_table.py``.
 
 Import paths, not imports: a process loads only the services it runs.
 """
@@ -7,38 +8,21 @@ from __future__ import annotations
 
 import importlib
 
-from shared.config import SERVICES
+from shared.services_table import SERVICE_TABLE, suite_processes
 
-SERVICE_CLASSES: dict[str, str] = {
-    "traffic": "services.traffic.service:TrafficService",
-    "health": "services.health.service:HealthService",
-    "education": "services.education.service:EducationService",
-    "community": "services.community.service:CommunityService",
-    "tourism": "services.tourism.service:TourismService",
-    "credit": "services.credit.service:CreditService",
-    "platform": "gateway.platform.service:PlatformService",
-    "gateway": "gateway.service:GatewayService",
-}
+SERVICE_CLASSES: dict[str, str] = {row.name: row.service_class for row in SERVICE_TABLE}
+
+SUITE_PROCESSES: dict[str, tuple[str, ...]] = suite_processes()
 
 PROCESSES: dict[str, tuple[str, ...]] = {
     # The gateway process runs the HTTP edge and the platform service (identity, audit,
-    # registries); either can also run alone to scale it separately.
-    "gateway": ("gateway", "platform"),
-    "gateway-edge": ("gateway",),
-    "platform": ("platform",),
-    **{name: (name,) for name in SERVICES},
+    # registries); each can also run alone to scale it separately.
+    **SUITE_PROCESSES,
+    **{row.alone_process: (row.name,) for row in SERVICE_TABLE},
 }
 
 # Start callees before callers; stop in the reverse order so no RPC waits on a dead callee.
-START_ORDER: tuple[str, ...] = (
-    "credit",
-    "traffic",
-    "health",
-    "education",
-    "community",
-    "tourism",
-    "gateway",
-)
+START_ORDER: tuple[str, ...] = tuple(SUITE_PROCESSES)
 
 
 def load(service: str) -> type:

@@ -12,7 +12,7 @@ sends it when the service next runs.
 A feed is read within limits, so that a zip bomb is refused rather than unpacked: the files read
 may expand to ``GTFS_MAX_UNCOMPRESSED_BYTES`` (default 512 MiB) in all, each to at most
 ``GTFS_MAX_COMPRESSION_RATIO`` (default 200) times its compressed size (see
-``services.traffic.gtfs_archive``).
+``services.traffic.domain.gtfs_archive``).
 """
 
 from __future__ import annotations
@@ -92,9 +92,10 @@ def import_gtfs_command(feed: Path, name: str | None) -> None:
     """
     from sqlalchemy.orm import sessionmaker
 
-    from services.traffic.gtfs_archive import ArchiveLimits
+    from services.traffic.domain.gtfs_archive import ArchiveLimits
+    from services.traffic.handlers import import_gtfs
     from services.traffic.models import Base
-    from services.traffic.service import MIGRATIONS, import_gtfs
+    from services.traffic.service import MIGRATIONS
     from shared.db import UnitOfWork, make_engine, migrate
     from shared.errors import ValidationFailed
     from shared.outbox import OutboxRelay

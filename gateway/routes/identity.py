@@ -8,10 +8,6 @@ from gateway.access import OPERATOR, PUBLIC, RESIDENT, Department
 from gateway.http import Call, api
 from shared.contracts import platform as contract
 
-AccessLogPage = contract.page_of(contract.AccessLogItem)
-AuditEntryPage = contract.page_of(contract.AuditEntrySchema)
-ClientPage = contract.page_of(contract.ClientSchema)
-
 
 class IdentityRoutes:
     @api(
@@ -84,7 +80,7 @@ class IdentityRoutes:
         personal_data=True,
         tags=("identity",),
         query=contract.Page,
-        response=AccessLogPage,
+        response=contract.AccessLogPage,
         summary="Which department read or changed my data, when and why",
     )
     def my_access_log(self, call: Call) -> dict[str, Any]:
@@ -98,7 +94,7 @@ class IdentityRoutes:
         access=Department("audit.read"),
         tags=("audit",),
         query=contract.Page,
-        response=AuditEntryPage,
+        response=contract.AuditEntryPage,
         summary="The calling department's own accesses to personal data",
     )
     def department_access_log(self, call: Call) -> dict[str, Any]:
@@ -139,7 +135,7 @@ class IdentityRoutes:
         access=OPERATOR,
         tags=("clients",),
         query=contract.Page,
-        response=ClientPage,
+        response=contract.ClientPage,
         summary="API clients",
     )
     def list_clients(self, call: Call) -> dict[str, Any]:

@@ -13,7 +13,14 @@ from shared.errors import ServiceUnavailable
 
 
 class OpsRoutes:
-    @api("GET", "/healthz", access=PUBLIC, summary="The gateway process is alive", tags=("ops",))
+    @api(
+        "GET",
+        "/healthz",
+        access=PUBLIC,
+        rate_limited=False,
+        summary="The gateway process is alive",
+        tags=("ops",),
+    )
     def healthz(self, call: Call) -> dict[str, Any]:
         return {"status": "ok"}
 
@@ -21,6 +28,7 @@ class OpsRoutes:
         "GET",
         "/readyz",
         access=PUBLIC,
+        rate_limited=False,
         tags=("ops",),
         summary="The broker and the platform database answer",
     )

@@ -1,6 +1,6 @@
-"""The credit service's tables: its own ``Base`` and metadata, portable to SQLite and PostgreSQL.
+"""The credit service's tables: its own ``Base`` and metadata (PostgreSQL).
 
-The check path (``repository.check``) is on other departments' hot path, so each of its
+The check path (``reports.check``) is on other departments' hot path, so each of its
 queries has an index: the subject by its key, the subject's counting records, the subject's
 standing list entries.
 """
@@ -87,7 +87,7 @@ class ListEntry(Base):
     """A subject's stay on the red or black list; kept after removal as the list's history.
 
     At most one standing entry (``removed_on`` null) per subject and list: a partial unique
-    index on both SQLite and PostgreSQL.
+    index.
     """
 
     __tablename__ = "credit_list_entries"
@@ -97,7 +97,6 @@ class ListEntry(Base):
             "subject_pk",
             "list_kind",
             unique=True,
-            sqlite_where=text("removed_on IS NULL"),
             postgresql_where=text("removed_on IS NULL"),
         ),
         Index("ix_credit_list_entries_subject", "subject_pk", "removed_on"),

@@ -28,11 +28,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from .gtfs import FeedSource, GtfsReader, Row, parse_realtime
-from .gtfs_archive import ArchiveLimits
-from .models import FEED_TABLES, Base, Feed, ServiceAlert, StopTime, TripDelay
-from .queries import active_feed
-from .schedule import ScheduledStop, resolve_delays
+from services.traffic.domain.gtfs import FeedSource, GtfsReader, Row
+from services.traffic.domain.gtfs_archive import ArchiveLimits
+from services.traffic.domain.realtime import parse_realtime
+from services.traffic.domain.schedule import ScheduledStop, resolve_delays
+from services.traffic.models import FEED_TABLES, Base, Feed, ServiceAlert, StopTime, TripDelay
+from services.traffic.queries import active_feed
+from shared.clock import naive_utcnow
 
 DEFAULT_CHUNK_ROWS = 10_000
 _IN_CLAUSE_CHUNK = 500  # ids per ``IN (...)``, well under every driver's parameter limit
@@ -59,10 +61,6 @@ class ImportSummary:
     seconds: float
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def import_feed(
     session: Session,
     source: FeedSource,
@@ -83,7 +81,7 @@ def import_feed(
         with session.begin_nested():
             # Serialise concurrent imports: each one replaces every feed it can see.
             previous = list(session.scalars(select(Feed.feed_id).with_for_update()))
-            feed = Feed(name=name, timezone="UTC", active=False, imported_at=_utcnow())
+            feed = Feed(name=name, timezone="UTC", active=False, imported_at=naive_utcnow())
             session.add(feed)
             session.flush()
             write = _bulk_writer(session)
@@ -150,10 +148,7 @@ def _bulk_writer(session: Session) -> Callable[[type[Base], list[Row]], None]:
 def _can_copy(session: Session) -> bool:
     """COPY needs psycopg2 in blocking mode: made green for eventlet (nameko's workers), a
     psycopg2 connection has a wait callback and refuses ``copy_expert``."""
-    dialect = session.get_bind().dialect
-    if dialect.name != "postgresql" or dialect.driver != "psycopg2":
-        return False
-    import psycopg2.extensions  # only installed with the psycopg2 driver
+    import psycopg2.extensions
 
     return psycopg2.extensions.get_wait_callback() is None
 
@@ -197,7 +192,7 @@ def store_realtime(
     """
     update = parse_realtime(message)
     feed = active_feed(session)
-    received_at = received_at or _utcnow()
+    received_at = received_at or naive_utcnow()
     stops_by_trip = _scheduled_stops(session, feed.feed_id, {d.trip_id for d in update.delays})
     message_time = update.timestamp or int(received_at.replace(tzinfo=dt.UTC).timestamp())
     delays = resolve_delays(update.delays, stops_by_trip, ZoneInfo(feed.timezone), message_time)

@@ -5,7 +5,7 @@ loaded beside the one in use and swapped in one transaction (see ``importer.py``
 between timetable tables (a stop time's stop, a trip's route...) are checked by the importer
 while it reads the feed rather than by foreign keys, so that bulk loading stays fast; every
 table still references its feed. Times of day are integer seconds since the start of the service
-day, because GTFS times run past 24:00:00. Only portable types are used (SQLite and PostgreSQL).
+day, because GTFS times run past 24:00:00. Only portable SQL types are used.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.traffic.domain.parking import RESERVATION_STATUSES
 
 
 class Base(DeclarativeBase):
@@ -240,8 +242,6 @@ class ServiceAlert(Base):
 
 # --- Parking ---------------------------------------------------------------------------------
 # Parking times are naive UTC (see parking.py).
-
-RESERVATION_STATUSES = ("reserved", "checked_in", "cancelled", "no_show", "completed")
 
 
 class ParkingLot(Base):

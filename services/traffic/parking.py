@@ -1,15 +1,7 @@
-"""Parking: live free spaces, reservations that never over-book, and no-show rules.
-
-The first half is pure rules on plain values (testable without a database); the second half
-applies them to the database. Parking times are UTC: an aware datetime is converted, a naive
-one is taken as UTC, and they are stored naive. Functions that write call ``flush()`` and
-never commit: the caller owns the transaction.
-
-Space accounting: reservations are a claim on the lot's capacity over their time window, so a
-new reservation is refused when the reservations overlapping its window (reserved or checked
-in) already fill the capacity. Live free spaces are what the sensors see as empty, less the
-spaces held for reserved cars due now that have not arrived yet; a checked-in car is already
-counted by the sensors, and a reservation past its grace period no longer holds a space.
+"""Parking in the database: lots, live free spaces, reservations that never over-book, and
+the no-show sweep. The rules are pure, in ``domain/parking.py``; here they meet the rows.
+Parking times are UTC and stored naive. Functions that write call ``flush()`` and never
+commit: the caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -17,196 +9,39 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import zlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
-from zoneinfo import ZoneInfo
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from services.traffic.domain import geo
+from services.traffic.domain.parking import (
+    ACTIVE_STATUSES,
+    CANCELLED,
+    CHECKED_IN,
+    COMPLETED,
+    MAX_LISTED_RESERVATIONS,
+    NO_SHOW,
+    NO_SHOW_GRACE,
+    NO_SHOW_WINDOW,
+    RESERVED,
+    RepeatNoShows,
+    as_utc,
+    count_overlapping,
+    free_spaces,
+    threshold_reached_by,
+    validate_window,
+)
+from services.traffic.models import OccupancyReading, ParkingLot, Reservation
 from shared.errors import Conflict, Forbidden, NotFound, invalid
-from shared.identity import validate_card_number, validate_credit_code
+from shared.identity import validate_card_number
 
-from . import geo
-from .models import RESERVATION_STATUSES, OccupancyReading, ParkingLot, Reservation
-
-RESERVED, CHECKED_IN, CANCELLED, NO_SHOW, COMPLETED = RESERVATION_STATUSES
-ACTIVE_STATUSES = (RESERVED, CHECKED_IN)  # statuses that occupy capacity
-
-MAX_RESERVATION = dt.timedelta(hours=24)
-NO_SHOW_GRACE = dt.timedelta(minutes=15)
-NO_SHOW_WINDOW = dt.timedelta(days=30)
-REPEAT_OFFENDER_THRESHOLD = 3
-# A window may start this long before the server's clock: the resident pressed "now" and the
-# request took a moment to arrive.
-CLOCK_TOLERANCE = dt.timedelta(minutes=1)
-
-MAX_LISTED_RESERVATIONS = 100
 _SWEEP_LOCK_KEY = zlib.crc32(b"smartcity-traffic-no-show-sweep")
-
-# A repeat offender gets a credit record: the city's calendar dates the decision.
-CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")
-NO_SHOW_PENALTY_BASIS = "Shenyang parking reservation rules, no-show"
-NO_SHOW_PENALTY_YEARS = 1
-
-
-class ReservationLike(Protocol):
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    status: str
-
-
-# --- Pure rules ------------------------------------------------------------------------------
-
-
-def as_utc(value: object, field: str) -> dt.datetime:
-    """A datetime as naive UTC (aware ones converted, naive ones taken as UTC)."""
-    if not isinstance(value, dt.datetime):
-        raise invalid(field, "must be a date and time")
-    if value.tzinfo is not None:
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
-
-
-def validate_window(
-    starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime
-) -> tuple[dt.datetime, dt.datetime]:
-    """Check a reservation window: starts before it ends, lasts at most 24 h, not in the past.
-
-    Returns the window as naive UTC; raises ``invalid("starts_at"|"ends_at", ...)``.
-    """
-    starts_at, ends_at = as_utc(starts_at, "starts_at"), as_utc(ends_at, "ends_at")
-    now = as_utc(now, "now")
-    if ends_at <= starts_at:
-        raise invalid("ends_at", "must be after starts_at")
-    if ends_at - starts_at > MAX_RESERVATION:
-        raise invalid("ends_at", "must be at most 24 hours after starts_at")
-    if starts_at < now - CLOCK_TOLERANCE:
-        raise invalid("starts_at", "must not be in the past")
-    return starts_at, ends_at
-
-
-def overlaps(
-    start: dt.datetime, end: dt.datetime, other_start: dt.datetime, other_end: dt.datetime
-) -> bool:
-    """Whether two half-open windows [start, end) share any moment (back to back do not)."""
-    return start < other_end and other_start < end
-
-
-def count_overlapping(
-    reservations: Iterable[ReservationLike], starts_at: dt.datetime, ends_at: dt.datetime
-) -> int:
-    """Active reservations (reserved or checked in) whose window overlaps [starts_at, ends_at)."""
-    return sum(
-        1
-        for reservation in reservations
-        if reservation.status in ACTIVE_STATUSES
-        and overlaps(reservation.starts_at, reservation.ends_at, starts_at, ends_at)
-    )
-
-
-def is_no_show(
-    reservation: ReservationLike, now: dt.datetime, grace: dt.timedelta = NO_SHOW_GRACE
-) -> bool:
-    """A reserved car that has not checked in by ``grace`` after the start is a no-show."""
-    return reservation.status == RESERVED and now > reservation.starts_at + grace
-
-
-def free_spaces(
-    capacity: int,
-    occupied: int,
-    reservations: Iterable[ReservationLike],
-    now: dt.datetime,
-    grace: dt.timedelta = NO_SHOW_GRACE,
-) -> int:
-    """Spaces a driver arriving ``now`` can take: capacity, less what the sensors count as
-    occupied, less the spaces held for reserved cars due now (see the module docstring).
-    Never negative."""
-    held = sum(
-        1
-        for reservation in reservations
-        if reservation.status == RESERVED
-        and reservation.starts_at <= now < reservation.ends_at
-        and not is_no_show(reservation, now, grace)
-    )
-    return max(0, capacity - occupied - held)
-
-
-def repeat_offender(
-    no_show_count_in_30_days: int, threshold: int = REPEAT_OFFENDER_THRESHOLD
-) -> bool:
-    """Whether a card's no-shows in the last 30 days reach the threshold for a credit record."""
-    return no_show_count_in_30_days >= threshold
-
-
-def threshold_reached_by(
-    count_after: int, new_no_shows: Sequence[str], threshold: int = REPEAT_OFFENDER_THRESHOLD
-) -> str | None:
-    """Which of a card's new no-shows made its 30-day count reach the threshold, or None.
-
-    ``new_no_shows`` are the ids of the no-shows just marked that count (started within the
-    30 days), oldest first; ``count_after`` is the count including them. A count that was at
-    the threshold already does not reach it again, so a card gets one penalty per crossing
-    however often the sweep runs.
-    """
-    count_before = count_after - len(new_no_shows)
-    if count_before >= threshold or count_after < threshold:
-        return None
-    return new_no_shows[threshold - count_before - 1]
-
-
-@dataclass(frozen=True)
-class RepeatNoShows:
-    """A card whose no-shows within 30 days have just reached the threshold."""
-
-    card_number: str
-    reservation_id: str  # the no-show that reached it
-    no_shows: int  # within the 30 days, including it
-
-
-def _years_later(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def no_show_penalty(offence: RepeatNoShows, now: dt.datetime) -> dict[str, Any]:
-    """The ``traffic.administrative_penalty_issued`` payload of a repeat offender.
-
-    A minor penalty on the card holder (the credit service resolves the card number to the
-    resident), decided on the city's date of ``now`` and valid for a year. The record id is
-    derived from the card and the no-show that reached the threshold, so a decision sent twice
-    is one record at the credit service.
-    """
-    decided_on = as_utc(now, "now").replace(tzinfo=dt.UTC).astimezone(CITY_TIMEZONE).date()
-    return {
-        "source_record_id": f"no-show-{offence.card_number}-{offence.reservation_id}",
-        "subject_type": "individual",
-        "subject_id": offence.card_number,
-        "category": "administrative_penalty",
-        "severity": "minor",
-        "basis": NO_SHOW_PENALTY_BASIS,
-        "decided_on": decided_on.isoformat(),
-        "valid_until": _years_later(decided_on, NO_SHOW_PENALTY_YEARS).isoformat(),
-        "summary": (
-            f"{offence.no_shows} reserved parking spaces not taken up within "
-            f"{NO_SHOW_WINDOW.days} days"
-        ),
-    }
-
-
-# --- Database --------------------------------------------------------------------------------
 
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.replace(tzinfo=dt.UTC).isoformat(timespec="seconds") if value else None
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def reservation_dict(reservation: Reservation) -> dict[str, Any]:
@@ -244,23 +79,9 @@ def add_lot(
     price_per_hour: Decimal | str,
     operator_credit_code: str,
 ) -> dict[str, Any]:
-    """Register a parking lot. ``Conflict`` if the id is taken; ``invalid`` for bad values."""
-    if not isinstance(lot_id, str) or not 0 < len(lot_id) <= 64:
-        raise invalid("lot_id", "must be 1 to 64 characters")
-    if not isinstance(name, str) or not 0 < len(name) <= 200:
-        raise invalid("name", "must be 1 to 200 characters")
-    lat, lon = geo.validate_point(lat, lon)
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
-        raise invalid("capacity", "must be an integer of at least 0")
-    try:
-        price = Decimal(str(price_per_hour))
-    except InvalidOperation:
-        raise invalid("price_per_hour", "must be a decimal amount") from None
-    cents = Decimal("0.01")
-    if not price.is_finite() or price < 0 or price != price.quantize(cents):
-        raise invalid("price_per_hour", "must be an amount of at least 0 with at most 2 decimals")
-    price = price.quantize(cents)  # "3.5" is stored, and shown, as "3.50"
-    code = validate_credit_code(operator_credit_code, "operator_credit_code")
+    """Register a parking lot loaded by its contract (``LotIn``); ``Conflict`` if the id is
+    taken."""
+    price = Decimal(str(price_per_hour)).quantize(Decimal("0.01"))  # "3.5" is kept as "3.50"
     if session.get(ParkingLot, lot_id) is not None:
         raise Conflict(f"parking lot '{lot_id}' already exists", extra={"lot_id": lot_id})
     lot = ParkingLot(
@@ -270,7 +91,7 @@ def add_lot(
         lon=lon,
         capacity=capacity,
         price_per_hour=price,
-        operator_credit_code=code,
+        operator_credit_code=operator_credit_code,
     )
     session.add(lot)
     session.flush()
@@ -316,8 +137,6 @@ def lots_near(
     ``occupied`` and ``observed_at`` of the latest sensor reading at or before ``at`` (0 and
     None without one) and ``free_spaces``.
     """
-    lat, lon = geo.validate_point(lat, lon)
-    radius_m = geo.validate_radius(radius_m)
     at = as_utc(at, "at")
     box = geo.bounding_box(lat, lon, radius_m)
     lots = session.scalars(
@@ -413,10 +232,10 @@ def reserve(
 ) -> dict[str, Any]:
     """Reserve a space in a lot for a window; ``Conflict("no_free_space")`` when it is full.
 
-    Never over-books under concurrency: the lot row is locked (``SELECT ... FOR UPDATE`` on
-    PostgreSQL; SQLite serialises writers itself) before the overlapping reservations are
-    counted, so two requests for the last space take turns and the second sees the first.
-    The lock is held until the caller's transaction ends. Returns the reservation.
+    Never over-books under concurrency: the lot row is locked (``SELECT ... FOR UPDATE``) before the
+    overlapping reservations are counted, so two requests for the last space take turns and the
+    second sees the first. The lock is held until the caller's transaction ends. Returns the
+    reservation.
     """
     card = validate_card_number(card_number)
     starts_at, ends_at = validate_window(starts_at, ends_at, now)
@@ -549,13 +368,12 @@ def sweep_no_shows(
     """Mark the no-shows and find the cards whose 30-day count they made reach the threshold.
 
     Returns the reservations marked (oldest first) and the repeat offenders (at most one per
-    card, see ``threshold_reached_by``). Sweeps take turns: on PostgreSQL an advisory lock is
-    held until the caller's transaction ends (SQLite serialises writers itself). Two sweeps
+    card, see ``threshold_reached_by``). Sweeps take turns: an advisory lock is held until
+    the caller's transaction ends. Two sweeps
     running at once could otherwise each count without the other's marks, and both miss the
     crossing.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SWEEP_LOCK_KEY})
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SWEEP_LOCK_KEY})
     now = as_utc(now, "now")
     marked = _mark_no_shows(session, now, grace)
     counting: dict[str, list[str]] = {}

@@ -16,10 +16,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from shared.errors import NotFound, invalid
-
-from . import geo
-from .models import (
+from services.traffic.domain import geo
+from services.traffic.domain.schedule import (
+    Delay,
+    FrequencyWindow,
+    ServiceCalendar,
+    ServiceException,
+    StopCall,
+    TripInfo,
+    upcoming_arrivals,
+)
+from services.traffic.models import (
     Calendar,
     CalendarDate,
     Feed,
@@ -31,17 +38,8 @@ from .models import (
     Trip,
     TripDelay,
 )
-from .schedule import (
-    Delay,
-    FrequencyWindow,
-    ServiceCalendar,
-    ServiceException,
-    StopCall,
-    TripInfo,
-    upcoming_arrivals,
-)
+from shared.errors import NotFound, invalid
 
-MAX_LIMIT = 100
 LANDMARK_RADIUS_M = 1000  # how far to look for another stop to describe a stop's position
 BOARDING_STOP = 0  # GTFS location_type of a stop or platform (not a station or entrance)
 
@@ -54,15 +52,6 @@ def active_feed(session: Session) -> Feed:
     if feed is None:
         raise NotFound("no transit timetable has been imported")
     return feed
-
-
-def validate_limit(limit: object, maximum: int = MAX_LIMIT) -> int:
-    """The number of items asked for, 1 to ``maximum``, or ``invalid("limit", ...)``."""
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise invalid("limit", "must be an integer")
-    if not 1 <= limit <= maximum:
-        raise invalid("limit", f"must be between 1 and {maximum}")
-    return limit
 
 
 def _natural_key(text: str | None) -> tuple[Any, ...]:
@@ -129,9 +118,6 @@ def stops_near(
 
     Each item: ``{"stop_id", "name", "lat", "lon", "distance_m"}`` (metres, one decimal).
     """
-    lat, lon = geo.validate_point(lat, lon)
-    radius_m = geo.validate_radius(radius_m)
-    limit = validate_limit(limit)
     feed = active_feed(session)
     return [
         {
@@ -225,7 +211,6 @@ def arrivals(
     there is no real-time prediction (then ``expected`` is the timetable). Follows calendars,
     calendar_dates, frequencies, runs past midnight and stored real-time delays.
     """
-    limit = validate_limit(limit)
     feed = active_feed(session)
     tz = ZoneInfo(feed.timezone)
     at = _local_time(at, tz)
@@ -397,7 +382,6 @@ def walk(session: Session, lat: float, lon: float, stop_id: str) -> dict[str, An
     from the point to the stop in [0, 360), and the ``stop_detail`` of the stop. Streets are
     not known, so the real walk is longer.
     """
-    lat, lon = geo.validate_point(lat, lon)
     stop = stop_detail(session, stop_id)
     if stop["lat"] is None or stop["lon"] is None:
         raise invalid("stop_id", "the stop has no position")

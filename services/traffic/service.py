@@ -1,10 +1,10 @@
 """The traffic service: nameko entrypoints of "ride easy" (transit) and "park easy" (parking).
 
-The entrypoints are thin. Each is one unit of work: a call into the domain modules beside it
-(``queries``, ``importer``, ``parking``), which validate, read, write and flush but never
-commit; the events the change causes written to the outbox with ``self.db.publish``; one
-commit, so a change and its events are stored together or not at all. Errors are the
-``shared.errors`` classes the domain raises; nameko re-raises them at the RPC caller.
+The entrypoints are thin. Each loads its input by its contract (``shared.contracts.traffic``)
+and is one unit of work: a read in ``queries``/``parking``, or a use case in ``handlers``
+(which puts the events its change causes in the outbox), then one commit, so a change and its
+events are stored together or not at all. Errors are the ``shared.errors`` classes; nameko
+re-raises them at the RPC caller.
 
 RPC carries JSON, so times arrive as ISO 8601 strings and are parsed here: timetable times are
 local times of the feed, parking times are UTC (naive ones taken as UTC). Residents' parking
@@ -16,28 +16,30 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from nameko.rpc import rpc
 from nameko.timer import timer
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.traffic import importer, parking, queries
-from services.traffic.gtfs import FeedSource
-from services.traffic.importer import ImportProgress, ImportSummary
-from services.traffic.models import Agency, Base, ServiceAlert
+from services.traffic import handlers, parking, queries
+from services.traffic.domain import parking as parking_rules
+from services.traffic.models import Base
+from shared.clock import naive_utcnow
+from shared.contracts.common import load
 from shared.contracts.traffic import (
     DEFAULT_ARRIVALS,
     DEFAULT_LOT_RADIUS_M,
     DEFAULT_STOP_RADIUS_M,
     DEFAULT_STOPS,
+    ArrivalsQuery,
     LotIn,
-    load,
+    LotsNearQuery,
+    StopsNearQuery,
+    WalkQuery,
 )
-from shared.db import Database, UnitOfWork
+from shared.db import Database
 from shared.errors import Conflict, invalid
 from shared.identity import validate_card_number
 from shared.service import ServiceBase
@@ -47,13 +49,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 NO_SHOW_SWEEP_INTERVAL_S = 60
 """A no-show is due 15 minutes after the start; sweeping every minute marks it within one more."""
 
-PARKING_PURPOSE = "parking"
-RESERVATION_RESOURCE = "parking_reservation"
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
 
 def _parse_datetime(value: object, field: str) -> dt.datetime:
     if not isinstance(value, str):
@@ -62,61 +57,6 @@ def _parse_datetime(value: object, field: str) -> dt.datetime:
         return dt.datetime.fromisoformat(value)
     except ValueError:
         raise invalid(field, "must be an ISO 8601 date and time") from None
-
-
-def _posix_iso(seconds: int) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
-
-
-def alert_event(alert: ServiceAlert) -> dict[str, Any]:
-    """The ``traffic.service_alert_published`` payload of a stored alert.
-
-    An alert active in several periods is announced from the earliest start to the latest end;
-    an open start or end stays open (null).
-    """
-    periods = alert.active_periods or [[None, None]]
-    starts = [start for start, _end in periods]
-    ends = [end for _start, end in periods]
-    return {
-        "alert_id": alert.alert_id,
-        "header": alert.header,
-        "description": alert.description,
-        "route_ids": list(alert.route_ids),
-        "stop_ids": list(alert.stop_ids),
-        "active_from": None if None in starts else _posix_iso(min(starts)),
-        "active_until": None if None in ends else _posix_iso(max(ends)),
-    }
-
-
-def import_gtfs(
-    unit: UnitOfWork,
-    source: FeedSource,
-    name: str = "gtfs",
-    progress: Callable[[ImportProgress], None] | None = None,
-) -> ImportSummary:
-    """Make a GTFS feed the timetable and announce it, in one transaction (commits).
-
-    The new feed's rows and its ``traffic.feed_imported`` event in the outbox are committed
-    together; a malformed feed raises ``ValidationFailed`` (file, line, field) and changes
-    nothing. The operator's ``smartcity traffic import-gtfs`` runs this.
-    """
-    summary = importer.import_feed(unit.session, source, name=name, progress=progress)
-    agencies = unit.session.scalars(
-        select(Agency.agency_name)
-        .where(Agency.feed_id == summary.feed_id)
-        .order_by(Agency.agency_id)
-    ).all()
-    unit.publish(
-        "traffic.feed_imported",
-        {
-            "feed_id": str(summary.feed_id),
-            "agency": ", ".join(agencies),
-            "timezone": summary.timezone,
-            "counts": summary.row_counts,
-        },
-    )
-    unit.commit()
-    return summary
 
 
 class TrafficService(ServiceBase):
@@ -136,7 +76,11 @@ class TrafficService(ServiceBase):
         limit: int = DEFAULT_STOPS,
     ) -> dict[str, Any]:
         """``{"items": [{"stop_id", "name", "lat", "lon", "distance_m"}]}``, nearest first."""
-        return {"items": queries.stops_near(self.db.session, lat, lon, radius_m, limit)}
+        query = load(StopsNearQuery, {"lat": lat, "lon": lon, "radius": radius_m, "limit": limit})
+        items = queries.stops_near(
+            self.db.session, query["lat"], query["lon"], query["radius"], query["limit"]
+        )
+        return {"items": items}
 
     @rpc
     def stop_detail(self, stop_id: str) -> dict[str, Any]:
@@ -148,6 +92,7 @@ class TrafficService(ServiceBase):
         self, stop_id: str, at: str | None = None, limit: int = DEFAULT_ARRIVALS
     ) -> dict[str, Any]:
         """The next vehicles at a stop from ``at`` (local ISO 8601 of the feed; default now)."""
+        limit = load(ArrivalsQuery, {"limit": limit})["limit"]
         moment = dt.datetime.now(dt.UTC) if at is None else _parse_datetime(at, "at")
         return queries.arrivals(self.db.session, stop_id, moment, limit)
 
@@ -164,7 +109,8 @@ class TrafficService(ServiceBase):
     @rpc
     def walk(self, lat: float, lon: float, stop_id: str) -> dict[str, Any]:
         """``{"distance_m", "minutes", "bearing_deg", "stop"}`` from a point to a stop."""
-        return queries.walk(self.db.session, lat, lon, stop_id)
+        query = load(WalkQuery, {"lat": lat, "lon": lon, "stop_id": stop_id})
+        return queries.walk(self.db.session, query["lat"], query["lon"], query["stop_id"])
 
     # --- ride easy: live data ----------------------------------------------------------------
 
@@ -180,12 +126,7 @@ class TrafficService(ServiceBase):
             message = base64.b64decode(message_b64, validate=True)
         except (TypeError, binascii.Error):
             raise invalid("feed_message", "must be base64 of the protobuf bytes") from None
-        session = self.db.session
-        known = set(session.scalars(select(ServiceAlert.alert_id)))
-        counts = importer.store_realtime(session, message)
-        for alert in session.scalars(select(ServiceAlert).order_by(ServiceAlert.alert_id)):
-            if alert.alert_id not in known:
-                self.db.publish("traffic.service_alert_published", alert_event(alert))
+        counts = handlers.store_realtime(self.db, message)
         self.db.commit()
         return counts
 
@@ -196,7 +137,11 @@ class TrafficService(ServiceBase):
         self, lat: float, lon: float, radius_m: float = DEFAULT_LOT_RADIUS_M
     ) -> dict[str, Any]:
         """``{"items": [lot + "distance_m", "occupied", "observed_at", "free_spaces"]}`` now."""
-        return {"items": parking.lots_near(self.db.session, lat, lon, radius_m, _utcnow())}
+        query = load(LotsNearQuery, {"lat": lat, "lon": lon, "radius": radius_m})
+        lots = parking.lots_near(
+            self.db.session, query["lat"], query["lon"], query["radius"], naive_utcnow()
+        )
+        return {"items": lots}
 
     @rpc
     def add_lot(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -215,20 +160,7 @@ class TrafficService(ServiceBase):
     def record_occupancy(self, lot_id: str, occupied: int) -> dict[str, Any]:
         """A sensor count observed now; returns the lot's state and announces it
         (``traffic.parking_occupancy_changed``)."""
-        now = _utcnow()
-        parking.record_occupancy(self.db.session, lot_id, occupied, now)
-        status = parking.lot_status(self.db.session, lot_id, now)
-        self.db.publish(
-            "traffic.parking_occupancy_changed",
-            {
-                "lot_id": status["lot_id"],
-                "capacity": status["capacity"],
-                "occupied": status["occupied"],
-                "free_spaces": status["free_spaces"],
-                "observed_at": status["observed_at"],
-            },
-            subject=status["lot_id"],
-        )
+        status = handlers.record_occupancy(self.db, lot_id, occupied, naive_utcnow())
         self.db.commit()
         return status
 
@@ -243,23 +175,14 @@ class TrafficService(ServiceBase):
         Announces ``traffic.parking_reserved`` and audits the write, with the reservation.
         """
         card = validate_card_number(card_number)
-        reservation = parking.reserve(
-            self.db.session,
-            lot_id,
+        reservation = handlers.reserve(
+            self.db,
             card,
+            lot_id,
             _parse_datetime(starts_at, "starts_at"),
             _parse_datetime(ends_at, "ends_at"),
-            _utcnow(),
+            naive_utcnow(),
         )
-        self.db.publish(
-            "traffic.parking_reserved",
-            {
-                key: reservation[key]
-                for key in ("reservation_id", "lot_id", "card_number", "starts_at", "ends_at")
-            },
-            subject=card,
-        )
-        self.db.record_access(card, "write", RESERVATION_RESOURCE, PARKING_PURPOSE)
         self.db.commit()
         return reservation
 
@@ -267,8 +190,7 @@ class TrafficService(ServiceBase):
     def my_reservations(self, card_number: str) -> dict[str, Any]:
         """``{"items": [reservation]}``: the card's reservations, latest start first."""
         card = validate_card_number(card_number)
-        items = parking.card_reservations(self.db.session, card)
-        self.db.record_access(card, "read", RESERVATION_RESOURCE, PARKING_PURPOSE)
+        items = handlers.card_reservations(self.db, card)
         self.db.commit()
         return {"items": items}
 
@@ -276,8 +198,7 @@ class TrafficService(ServiceBase):
     def cancel_reservation(self, card_number: str, reservation_id: str) -> dict[str, Any]:
         """The card holder cancels; ``Forbidden`` for another card's reservation."""
         card = validate_card_number(card_number)
-        reservation = parking.cancel_reservation(self.db.session, reservation_id, card)
-        self.db.record_access(card, "write", RESERVATION_RESOURCE, PARKING_PURPOSE)
+        reservation = handlers.cancel_reservation(self.db, card, reservation_id)
         self.db.commit()
         return reservation
 
@@ -285,8 +206,7 @@ class TrafficService(ServiceBase):
     def check_in(self, card_number: str, reservation_id: str) -> dict[str, Any]:
         """The card holder's car arrived; ``Forbidden`` for another card's reservation."""
         card = validate_card_number(card_number)
-        reservation = parking.check_in(self.db.session, reservation_id, card, _utcnow())
-        self.db.record_access(card, "write", RESERVATION_RESOURCE, PARKING_PURPOSE)
+        reservation = handlers.check_in(self.db, card, reservation_id, naive_utcnow())
         self.db.commit()
         return reservation
 
@@ -294,7 +214,7 @@ class TrafficService(ServiceBase):
 
     @timer(interval=NO_SHOW_SWEEP_INTERVAL_S)
     def sweep_no_shows_periodically(self) -> None:
-        self._sweep_no_shows(_utcnow())
+        self._sweep_no_shows(naive_utcnow())
 
     @rpc
     def sweep_no_shows(self, now: str | None = None) -> dict[str, Any]:
@@ -304,24 +224,17 @@ class TrafficService(ServiceBase):
         mark cars that can still come as no-shows. Returns ``{"marked": n, "penalties":
         [source_record_id]}``.
         """
-        clock = _utcnow()
+        clock = naive_utcnow()
         if now is None:
             return self._sweep_no_shows(clock)
-        moment = parking.as_utc(_parse_datetime(now, "now"), "now")
-        if moment > clock + parking.CLOCK_TOLERANCE:
+        moment = parking_rules.as_utc(_parse_datetime(now, "now"), "now")
+        if moment > clock + parking_rules.CLOCK_TOLERANCE:
             raise invalid("now", "must not be in the future")
         return self._sweep_no_shows(moment)
 
     def _sweep_no_shows(self, now: dt.datetime) -> dict[str, Any]:
         """Mark no-shows; a card whose 30-day count reaches the threshold gets one penalty
         (``traffic.administrative_penalty_issued``), committed with the marks."""
-        marked, offenders = parking.sweep_no_shows(self.db.session, now)
-        penalties = []
-        for offender in offenders:
-            penalty = parking.no_show_penalty(offender, now)
-            self.db.publish(
-                "traffic.administrative_penalty_issued", penalty, subject=offender.card_number
-            )
-            penalties.append(penalty["source_record_id"])
+        result = handlers.sweep_no_shows(self.db, now)
         self.db.commit()
-        return {"marked": len(marked), "penalties": penalties}
+        return result

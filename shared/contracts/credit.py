@@ -26,7 +26,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from shared.contracts.common import Page, Request
+from shared.contracts.common import Page, Request, TrimmedString, page_of
 from shared.contracts.event_payloads import SUBJECT_TYPES
 from shared.errors import ValidationFailed
 from shared.identity import (
@@ -63,12 +63,19 @@ RULES_NOTE = "one of those named in services/credit/rules.json"
 
 
 def _text(max_length: int, **kwargs: Any) -> fields.String:
-    """A required, non-empty string of at most ``max_length`` characters."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), **kwargs)
+    """A required string of 1 to ``max_length`` characters once surrounding spaces go."""
+    return TrimmedString(required=True, validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class _OptionalText(TrimmedString):
+    """Trimmed text; blank text is ``None``, as if it were absent."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return super()._deserialize(value, attr, data, **kwargs) or None
 
 
 def _optional_text(max_length: int, **kwargs: Any) -> fields.String:
-    return fields.String(allow_none=True, validate=validate.Length(max=max_length), **kwargs)
+    return _OptionalText(allow_none=True, validate=validate.Length(max=max_length), **kwargs)
 
 
 def _canonical_subject_id(subject_type: str, subject_id: str, allow_card: bool) -> str:
@@ -146,6 +153,11 @@ class RecordIn(SubjectKeyIn):
     def _dates_in_order(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data["valid_until"] < data["decided_on"]:
             raise ValidationError("must not be before decided_on", field_name="valid_until")
+
+    @validates_schema(skip_on_field_errors=True)
+    def _card_of_an_individual(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("card_number") is not None and data["subject_type"] != "individual":
+            raise ValidationError("only individuals have a citizen card", field_name="card_number")
 
 
 class Record(Schema):
@@ -365,19 +377,8 @@ class PublishedListItem(ListStanding):
     )
 
 
-class _Page(Schema):
-    total = fields.Integer(required=True)
-    limit = fields.Integer(required=True)
-    offset = fields.Integer(required=True)
+ListPage = page_of(PublishedListItem, name="ListPage")
+"""The published list: enterprises and organisations only, newest entries first."""
 
-
-class ListPage(_Page):
-    """The published list: enterprises and organisations only, newest entries first."""
-
-    items = fields.List(fields.Nested(PublishedListItem), required=True)
-
-
-class ObjectionPage(_Page):
-    """A department's objections, earliest filing day first."""
-
-    items = fields.List(fields.Nested(Objection), required=True)
+ObjectionPage = page_of(Objection)
+"""A department's objections, earliest filing day first."""

@@ -21,8 +21,7 @@ from marshmallow import (
 )
 
 from shared.config import SERVICES
-from shared.contracts.common import Page, Request, page_of
-from shared.errors import ValidationFailed
+from shared.contracts.common import Page, Request, TrimmedString, page_of
 from shared.identity import CardNumberField, CreditCodeField, ResidentIdField
 
 DEPARTMENTS: tuple[str, ...] = SERVICES
@@ -43,33 +42,6 @@ PASSWORD_MAX_LENGTH = 128
 CHINESE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*([.:][a-z0-9_*]+)*$")
 """``<area>.<permission>``, e.g. ``credit.check``, ``registry.population``."""
-
-
-def load_request(schema: type[Schema], data: Any) -> dict[str, Any]:
-    """Validate RPC input; a bad one raises ``ValidationFailed`` whose ``fields`` name the culprits.
-
-    The message lists the first problem of each field so that a log line alone is useful.
-    """
-    if not isinstance(data, dict):
-        raise ValidationFailed(
-            "request body must be an object", fields={"_schema": ["not an object"]}
-        )
-    try:
-        return schema().load(data)
-    except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        summary = "; ".join(
-            f"{field}: {problems[0] if isinstance(problems, list) else problems}"
-            for field, problems in messages.items()
-        )
-        raise ValidationFailed(f"invalid request: {summary}", fields=messages) from exc
-
-
-class TrimmedString(fields.String):
-    """A string with surrounding whitespace removed (what people type into forms)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 def _trimmed(max_length: int, min_length: int = 1) -> fields.String:

@@ -20,7 +20,6 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.contracts.common import Request
-from shared.errors import ValidationFailed
 from shared.identity import CreditCodeField
 
 MAX_RADIUS_M = 5000
@@ -32,14 +31,6 @@ DEFAULT_ARRIVALS = 10
 MAX_REALTIME_BYTES = 10 * 1024 * 1024
 """A city's full-dataset GTFS-Realtime message is a few hundred kilobytes; ten megabytes leaves
 room for a large one without letting a client tie up a worker with an endless body."""
-
-
-def load(schema: type[Schema], data: Any) -> dict[str, Any]:
-    """``schema().load(data)``, with marshmallow's error turned into ``ValidationFailed``."""
-    try:
-        return schema().load(data)
-    except ValidationError as error:
-        raise ValidationFailed("invalid input", fields=error.messages) from None
 
 
 def _latitude(**kwargs: Any) -> fields.Float:

@@ -7,8 +7,8 @@ from helpers import wait_for
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy.orm import Session
 
-from gateway.platform.service import PlatformService
 from services.credit.service import CreditService
+from services.platform.service import PlatformService
 from services.traffic import parking
 from services.traffic.service import TrafficService
 from shared.db import make_engine

@@ -1,6 +1,6 @@
 """Every service's Alembic history builds exactly its ``models.py`` (plus the shared messaging
-tables), on PostgreSQL (production) and SQLite (the laptop default); migrating twice is a
-no-op. Hand-written revisions cannot drift from the models unnoticed."""
+tables), on PostgreSQL (the one database of the suite); migrating twice is a no-op.
+Hand-written revisions cannot drift from the models unnoticed."""
 
 import pytest
 import sqlalchemy as sa
@@ -14,11 +14,9 @@ from smartcity.registry import SERVICE_CLASSES, load
 SERVICES_WITH_DATABASES = sorted(name for name in SERVICE_CLASSES if name != "gateway")
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def url_for(request, tmp_path):
-    if request.param == "postgresql":
-        return request.getfixturevalue("database_url")
-    return lambda service: f"sqlite:///{tmp_path / (service + '.db')}"
+@pytest.fixture
+def url_for(database_url):
+    return database_url
 
 
 @pytest.mark.parametrize("service", SERVICES_WITH_DATABASES)

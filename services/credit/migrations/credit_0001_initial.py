@@ -1,8 +1,7 @@
 """The credit tables: subjects, records, list entries, objections and the check log.
 
-Written by hand to match ``services/credit/models.py``; the partial unique index on standing
-list entries needs its ``WHERE`` on both SQLite and PostgreSQL, which autogenerate would not
-write for SQLite.
+Written by hand to match ``services/credit/models.py``, including the partial unique index on
+standing list entries (its ``WHERE``).
 
 Revision ID: credit_0001
 Revises:
@@ -77,7 +76,6 @@ def upgrade() -> None:
         "credit_list_entries",
         ["subject_pk", "list_kind"],
         unique=True,
-        sqlite_where=sa.text(STANDING_ONLY),
         postgresql_where=sa.text(STANDING_ONLY),
     )
     op.create_index(

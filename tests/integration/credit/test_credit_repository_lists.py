@@ -23,15 +23,14 @@ from credit_samples import (
 from sqlalchemy import event, select
 
 from services.credit.models import CreditCheck
-from services.credit.repository import (
-    add_record,
+from services.credit.reports import (
     check,
-    expire_records,
     public_summary,
     published_list,
     record_check_feedback,
     subject_report,
 )
+from services.credit.repository import add_record, expire_records
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 

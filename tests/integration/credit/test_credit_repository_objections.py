@@ -9,13 +9,9 @@ from __future__ import annotations
 import pytest
 from credit_samples import ENTERPRISE_CODE, OTHER_ENTERPRISE_CODE, TODAY, record_payload
 
-from services.credit.repository import (
-    add_record,
-    file_objection,
-    repair_record,
-    resolve_objection,
-    subject_report,
-)
+from services.credit.objections import file_objection, repair_record, resolve_objection
+from services.credit.reports import subject_report
+from services.credit.repository import add_record
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 BLACK_BASIS = (

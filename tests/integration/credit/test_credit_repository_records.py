@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from services.credit import repository
 from services.credit.models import CreditRecord, Subject
-from services.credit.repository import add_record, check, public_summary, subject_report
+from services.credit.reports import check, public_summary, subject_report
+from services.credit.repository import add_record
 from shared.errors import Conflict, ValidationFailed
 
 
@@ -60,7 +61,7 @@ def test_a_concurrent_duplicate_fails_the_flush_and_the_retry_finds_it(credit_se
     stops our insert, and the caller's retry of the unit of work returns the stored record."""
     first, _, _ = add_record(credit_session, "market_supervision", record_payload("MS-1"), TODAY)
     credit_session.commit()  # the fixture's outer transaction still rolls everything back
-    monkeypatch.setattr(repository, "_find_record", lambda *_args: None)  # looked too early
+    monkeypatch.setattr(repository, "find_record", lambda *_args: None)  # looked too early
     with pytest.raises(IntegrityError):
         add_record(credit_session, "market_supervision", record_payload("MS-1"), TODAY)
     credit_session.rollback()

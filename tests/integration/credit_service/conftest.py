@@ -16,8 +16,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.utils import get_container
 from sqlalchemy import Engine
 
-from gateway.platform.service import PlatformService
 from services.credit.service import CreditService
+from services.platform.service import PlatformService
 from shared.db import make_engine
 
 

@@ -1,7 +1,7 @@
 """The hand-written Alembic revision builds exactly the tables of ``models.py``.
 
-On PostgreSQL (what runs in production) and SQLite (the laptop default), including the
-partial unique index that allows one standing entry per subject and list.
+On PostgreSQL, including the partial unique index that allows one standing entry per
+subject and list.
 """
 
 from __future__ import annotations
@@ -22,13 +22,9 @@ def migrated_engine(url: str) -> sa.Engine:
     return engine
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def engine(request, tmp_path):
-    if request.param == "postgresql":
-        url = request.getfixturevalue("database_url")("credit")
-    else:
-        url = f"sqlite:///{tmp_path / 'credit.db'}"
-    engine = migrated_engine(url)
+@pytest.fixture
+def engine(database_url):
+    engine = migrated_engine(database_url("credit"))
     yield engine
     engine.dispose()
 

@@ -11,9 +11,9 @@ import requests
 from gateway_samples import JWT_SECRET, LI_LEI, PASSWORD
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from gateway.platform.service import PlatformService
 from gateway.service import GatewayService
 from services.credit.service import CreditService
+from services.platform.service import PlatformService
 
 
 def free_port() -> int:

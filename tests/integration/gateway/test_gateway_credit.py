@@ -3,7 +3,7 @@ residents see and contest their own file."""
 
 from datetime import date, timedelta
 
-from gateway_samples import ENTERPRISE_CODE, LI_LEI
+from gateway_samples import ENTERPRISE_CODE, HAN_MEIMEI, LI_LEI
 
 TODAY = date.today()
 
@@ -116,6 +116,16 @@ def test_resident_sees_own_report_and_objects_and_the_department_decides(stack):
     # Another department cannot review traffic's records.
     health = stack.client("department", "health", scopes=("credit.objections",))
     assert stack.call("GET", "/api/v1/credit/objections", health).json()["items"] == []
+
+
+def test_a_resident_without_records_gets_an_empty_report(stack):
+    _card, token = stack.resident(HAN_MEIMEI)
+    report = stack.call("GET", "/api/v1/credit/me/report", token)
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert (body["subject_type"], body["subject_id"]) == ("individual", HAN_MEIMEI)
+    assert body["level"] == "A"  # the level of a clean file
+    assert (body["records"], body["lists"], body["objections"]) == ([], [], [])
 
 
 def test_a_departments_credit_check_on_a_person_shows_in_their_access_log(stack):

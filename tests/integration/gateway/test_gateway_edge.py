@@ -9,9 +9,11 @@ from gateway_samples import ENTERPRISE_CODE, LI_LEI, PASSWORD
 from nameko.rpc import rpc
 from openapi_spec_validator import validate
 
-from gateway.platform.service import PlatformService
 from gateway.ratelimit import WINDOW_S
+from services.platform.service import PlatformService
 
+# A public route that needs no other service: what rate-limit tests spend their requests on.
+OPENAPI = "/api/openapi.json"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REGISTRATION = {"name": "Li Lei", "id_number": LI_LEI, "phone": "13812345678", "password": PASSWORD}
 
@@ -101,11 +103,20 @@ def away_from_a_window_boundary() -> None:
 def test_rate_limit_per_ip_gives_429_with_retry_after(stack_factory):
     stack = stack_factory(services=(PlatformService,), RATE_LIMIT_PER_IP=5)
     away_from_a_window_boundary()
-    statuses = [stack.call("GET", "/healthz").status_code for _ in range(7)]
-    assert statuses[:5] == [200] * 5
-    limited = stack.call("GET", "/healthz")
+    statuses = [stack.call("GET", OPENAPI).status_code for _ in range(5)]
+    assert statuses == [200] * 5
+    limited = stack.call("GET", OPENAPI)
     assert_error(limited, 429, "rate_limited")
     assert 0 < int(limited.headers["Retry-After"]) <= 61
+
+
+def test_probes_are_never_rate_limited(stack_factory):
+    stack = stack_factory(services=(PlatformService,), RATE_LIMIT_PER_IP=2)
+    away_from_a_window_boundary()
+    statuses = [stack.call("GET", probe).status_code for probe in ("/healthz", "/readyz") * 4]
+    assert statuses == [200] * 8
+    # The limit itself is on: the next ordinary request from the same address is over it.
+    assert [stack.call("GET", OPENAPI).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_openapi_document_is_valid_and_docs_list_every_route(stack):
@@ -143,5 +154,5 @@ def test_with_redis_the_limit_holds_across_gateway_instances(stack_factory):
     statuses = []
     for n in range(6):
         instance = first if n % 2 == 0 else second
-        statuses.append(requests.get(f"{instance.url}/healthz", timeout=5).status_code)
+        statuses.append(requests.get(f"{instance.url}{OPENAPI}", timeout=5).status_code)
     assert statuses == [200, 200, 200, 200, 429, 429]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from gateway_samples import HAN_MEIMEI, JWT_SECRET, LI_LEI, PASSWORD
 
-from gateway.platform.tokens import issue_access_token
+from shared.tokens import issue_access_token
 
 
 def test_registration_issues_a_card_with_a_check_digit(stack):

@@ -10,8 +10,8 @@ from platform_samples import JWT_SECRET
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from gateway.platform.models import Base
-from gateway.platform.service import MIGRATIONS, PlatformService
+from services.platform.models import Base
+from services.platform.service import MIGRATIONS, PlatformService
 from shared.db import UnitOfWork, make_engine, migrate
 
 

@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from gateway.platform import tokens
-from gateway.platform.models import ApiClient
+from services.platform.models import ApiClient
+from shared import tokens
 from shared.errors import NotFound, Unauthorized, ValidationFailed
 
 

@@ -18,8 +18,8 @@ from platform_samples import (
 )
 from sqlalchemy.orm import Session
 
-from gateway.platform.audit import CHAINED_FIELDS, entry_hash
-from gateway.platform.models import GENESIS_HASH, AuditChainHead, AuditEntry
+from services.platform.audit import CHAINED_FIELDS, entry_hash
+from services.platform.models import GENESIS_HASH, AuditChainHead, AuditEntry
 from shared.errors import NotFound, ValidationFailed
 
 

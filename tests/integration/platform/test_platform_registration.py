@@ -20,7 +20,7 @@ from platform_samples import (
 )
 from sqlalchemy.orm import Session
 
-from gateway.platform.models import Resident
+from services.platform.models import Resident
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.outbox import outbox_table
 from smartcity.dead_letters import list_dead_letters

@@ -1,14 +1,12 @@
 """The hand-written migration creates exactly the tables of models.py, on both databases."""
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from gateway.platform.models import GENESIS_HASH, Base
-from gateway.platform.service import MIGRATIONS
+from services.platform.models import GENESIS_HASH, Base
+from services.platform.service import MIGRATIONS
 from shared.db import make_engine, migrate
 from shared.outbox import messaging_metadata
 
@@ -28,13 +26,9 @@ def head_row(engine: sa.Engine) -> tuple:
         )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def migrated(request, tmp_path: Path) -> sa.Engine:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'platform.db'}"
-    else:
-        url = request.getfixturevalue("database_url")("platform")
-    engine = make_engine(url)
+@pytest.fixture
+def migrated(database_url) -> sa.Engine:
+    engine = make_engine(database_url("platform"))
     migrate(engine, "platform", MIGRATIONS, Base.metadata)
     yield engine
     engine.dispose()

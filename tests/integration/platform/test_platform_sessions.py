@@ -1,5 +1,5 @@
 """Login, refresh-token rotation, logout and lock-out, against the running service and, where
-the clock matters, against the domain functions on the same PostgreSQL database."""
+the clock matters, against the handlers on the same PostgreSQL database."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from platform_samples import FIRST_CARD, HAN_MEIMEI, LI_LEI, PASSWORD, registration
 from sqlalchemy.orm import Session
 
-from gateway.platform import domain, tokens
-from gateway.platform.models import LoginAttempt, RefreshToken
+from services.platform import handlers
+from services.platform.models import LoginAttempt, RefreshToken
+from shared import tokens
 from shared.errors import RateLimited, Unauthorized, ValidationFailed
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -119,18 +120,18 @@ def test_five_failures_lock_the_account_even_for_the_right_password(rpc, engine)
 
 
 def test_lock_opens_when_the_window_passes(run_domain):
-    run_domain(domain.register_resident, registration(HAN_MEIMEI), now=NOW)
+    run_domain(handlers.register_resident, registration(HAN_MEIMEI), now=NOW)
     # Failures at 12:00, 12:01, ..., 12:04 (each is recorded although the call raises).
     for minute in range(5):
         with pytest.raises(Unauthorized):
             run_domain(
-                domain.issue_token, HAN_MEIMEI, "guess", None, now=NOW + timedelta(minutes=minute)
+                handlers.issue_token, HAN_MEIMEI, "guess", None, now=NOW + timedelta(minutes=minute)
             )
 
     # At 12:14:59 the 12:00 failure is still inside the 15-minute window: 1 s to go.
     with pytest.raises(RateLimited) as locked:
         run_domain(
-            domain.issue_token,
+            handlers.issue_token,
             HAN_MEIMEI,
             PASSWORD,
             None,
@@ -140,7 +141,7 @@ def test_lock_opens_when_the_window_passes(run_domain):
 
     # At 12:15:00 only four failures remain in the window: the right password works again.
     session = run_domain(
-        domain.issue_token, HAN_MEIMEI, PASSWORD, None, now=NOW + timedelta(minutes=15)
+        handlers.issue_token, HAN_MEIMEI, PASSWORD, None, now=NOW + timedelta(minutes=15)
     )
     assert session["token_type"] == "Bearer"
 
@@ -148,24 +149,26 @@ def test_lock_opens_when_the_window_passes(run_domain):
     for minute in range(16, 20):
         with pytest.raises(Unauthorized):
             run_domain(
-                domain.issue_token, HAN_MEIMEI, "guess", None, now=NOW + timedelta(minutes=minute)
+                handlers.issue_token, HAN_MEIMEI, "guess", None, now=NOW + timedelta(minutes=minute)
             )
     # ... so the fifth attempt is checked (and fails) rather than refused.
     with pytest.raises(Unauthorized):
-        run_domain(domain.issue_token, HAN_MEIMEI, "guess", None, now=NOW + timedelta(minutes=20))
+        run_domain(handlers.issue_token, HAN_MEIMEI, "guess", None, now=NOW + timedelta(minutes=20))
     with pytest.raises(RateLimited):
-        run_domain(domain.issue_token, HAN_MEIMEI, PASSWORD, None, now=NOW + timedelta(minutes=21))
+        run_domain(
+            handlers.issue_token, HAN_MEIMEI, PASSWORD, None, now=NOW + timedelta(minutes=21)
+        )
 
 
 def test_refresh_token_expires_after_fourteen_days(run_domain):
-    run_domain(domain.register_resident, registration(), now=NOW)
-    login = run_domain(domain.issue_token, LI_LEI, PASSWORD, None, now=NOW)
+    run_domain(handlers.register_resident, registration(), now=NOW)
+    login = run_domain(handlers.issue_token, LI_LEI, PASSWORD, None, now=NOW)
 
     with pytest.raises(Unauthorized) as caught:
-        run_domain(domain.refresh_token, login["refresh_token"], now=NOW + timedelta(days=14))
+        run_domain(handlers.refresh_token, login["refresh_token"], now=NOW + timedelta(days=14))
     assert caught.value.message == "refresh token expired"
 
     rotated = run_domain(
-        domain.refresh_token, login["refresh_token"], now=NOW + timedelta(days=14, seconds=-1)
+        handlers.refresh_token, login["refresh_token"], now=NOW + timedelta(days=14, seconds=-1)
     )
     assert rotated["refresh_token"] != login["refresh_token"]

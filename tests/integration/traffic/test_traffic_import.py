@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.traffic import queries
-from services.traffic.gtfs_archive import ArchiveLimits
+from services.traffic.domain.gtfs_archive import ArchiveLimits
 from services.traffic.importer import import_feed
 from services.traffic.models import (
     Agency,

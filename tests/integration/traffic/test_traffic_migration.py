@@ -1,7 +1,6 @@
 """The hand-written Alembic revision builds exactly the tables of ``models.py``.
 
-On PostgreSQL (production) and SQLite (the laptop default, where the importer's SAVEPOINT
-relies on ``make_engine``'s pysqlite recipe to stay inside the caller's transaction).
+On PostgreSQL; the importer's SAVEPOINT stays inside the caller's transaction.
 """
 
 import io
@@ -21,13 +20,9 @@ from shared.errors import ValidationFailed
 SAMPLE_ZIP = Path(__file__).resolve().parents[2] / "data" / "gtfs" / "sample_gtfs.zip"
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def engine(request, tmp_path):
-    if request.param == "postgresql":
-        url = request.getfixturevalue("database_url")("traffic")
-    else:
-        url = f"sqlite:///{tmp_path / 'traffic.db'}"
-    engine = make_engine(url)
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url("traffic"))
     migrate(engine, "traffic", MIGRATIONS, Base.metadata)
     yield engine
     engine.dispose()
@@ -57,8 +52,6 @@ def test_a_refused_feed_leaves_nothing_behind(engine):
 
 
 def test_an_import_is_the_callers_to_commit_or_roll_back(engine):
-    # With pysqlite's own transaction handling the SAVEPOINT would begin (and its release
-    # commit) a transaction of its own: the feed would stay after this rollback.
     with Session(engine) as session:
         import_feed(session, SAMPLE_ZIP)
         session.rollback()

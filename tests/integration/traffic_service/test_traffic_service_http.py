@@ -18,8 +18,8 @@ from traffic_service_support import (
     utc_iso,
 )
 
-from gateway.platform.service import PlatformService
 from gateway.service import GatewayService
+from services.platform.service import PlatformService
 from shared.contracts import traffic as contract
 from shared.observability import REQUEST_ID_HEADER
 

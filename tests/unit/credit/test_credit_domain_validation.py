@@ -1,4 +1,7 @@
-"""Validation of department records and corrections: every error names its field."""
+"""Validation of department records and corrections: every error names its field.
+
+A record is loaded by its contract (``RecordIn``) and then held against the rule data
+(``check_record_rules``), as the credit service does where the record enters."""
 
 from __future__ import annotations
 
@@ -7,11 +10,13 @@ from datetime import date
 import pytest
 
 from services.credit.domain import (
+    RecordInput,
+    check_record_rules,
     validate_corrections,
     validate_purpose,
-    validate_record_payload,
-    validate_subject,
 )
+from shared.contracts.common import load
+from shared.contracts.credit import RecordIn, SubjectKeyIn
 from shared.errors import ValidationFailed
 
 TODAY = date(2025, 6, 15)
@@ -36,6 +41,10 @@ def payload(**overrides: object) -> dict[str, object]:
     }
     base.update(overrides)
     return base
+
+
+def validate_record_payload(data: dict[str, object], today: date) -> RecordInput:
+    return check_record_rules(load(RecordIn, data), today)
 
 
 def field_of(error: pytest.ExceptionInfo[ValidationFailed]) -> list[str]:
@@ -88,10 +97,8 @@ def test_each_bad_field_is_named(overrides, field):
 
 
 def test_an_organisation_code_is_an_organisation():
-    assert validate_subject("organisation", ORGANISATION_CODE) == (
-        "organisation",
-        ORGANISATION_CODE,
-    )
+    subject = {"subject_type": "organisation", "subject_id": ORGANISATION_CODE}
+    assert load(SubjectKeyIn, subject) == subject
 
 
 def test_corrections_are_merged_and_checked_as_a_whole():

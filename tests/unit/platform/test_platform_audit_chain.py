@@ -5,8 +5,8 @@ import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
-from gateway.platform.audit import canonical_json, entry_hash, verify_chain
-from gateway.platform.models import GENESIS_HASH
+from services.platform.audit import canonical_json, entry_hash, verify_chain
+from services.platform.models import GENESIS_HASH
 
 CARD = "2101000000000012"
 START = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
@@ -59,7 +59,7 @@ def test_entry_hash_is_sha256_of_prev_hash_then_canonical_json():
     assert entry_hash(GENESIS_HASH, fields(1)) == expected
 
 
-def test_a_time_read_back_naive_from_sqlite_hashes_like_the_aware_one():
+def test_a_naive_time_is_taken_as_utc_and_hashes_like_the_aware_one():
     naive = {**fields(1), "occurred_at": datetime(2026, 11, 28, 9, 31)}
     assert entry_hash(GENESIS_HASH, naive) == entry_hash(GENESIS_HASH, fields(1))
 

@@ -2,12 +2,12 @@
 
 import pytest
 
+from shared.contracts.common import load
 from shared.contracts.platform import (
     AppendAuditRequest,
     CreateClientRequest,
     RegisterHousingRequest,
     RegisterResidentRequest,
-    load_request,
 )
 from shared.errors import ValidationFailed
 
@@ -26,12 +26,12 @@ def registration(**overrides) -> dict:
 
 def problems(schema, data) -> dict:
     with pytest.raises(ValidationFailed) as caught:
-        load_request(schema, data)
+        load(schema, data)
     return caught.value.fields
 
 
 def test_good_registration_is_normalised():
-    loaded = load_request(
+    loaded = load(
         RegisterResidentRequest,
         registration(name="  Li Lei ", id_number=" 21010219900318123x", phone="13812345678"),
     )
@@ -68,7 +68,7 @@ def test_phone_must_be_a_mainland_mobile_number(phone):
 
 def test_password_needs_eight_characters():
     assert list(problems(RegisterResidentRequest, registration(password="1234567"))) == ["password"]
-    assert load_request(RegisterResidentRequest, registration(password="12345678"))
+    assert load(RegisterResidentRequest, registration(password="12345678"))
 
 
 def test_password_must_not_be_the_id_or_phone_number():
@@ -85,7 +85,7 @@ def test_unknown_and_missing_fields_are_named():
 
 def test_message_summarises_the_first_problem_of_each_field():
     with pytest.raises(ValidationFailed) as caught:
-        load_request(RegisterResidentRequest, registration(phone="123"))
+        load(RegisterResidentRequest, registration(phone="123"))
     assert caught.value.message == "invalid request: phone: must be an 11-digit mobile number"
 
 
@@ -111,7 +111,7 @@ def test_only_department_clients_have_a_department():
 
 
 def test_scopes_are_deduplicated_and_sorted():
-    loaded = load_request(
+    loaded = load(
         CreateClientRequest,
         {
             "name": "HIS",
@@ -146,7 +146,7 @@ def test_audit_entry_subject_must_be_a_card_number():
 
 
 def test_housing_parts_default_to_empty():
-    loaded = load_request(
+    loaded = load(
         RegisterHousingRequest,
         {"address": "1 Beiling St", "district": "Huanggu", "owner_card_number": "2101000000000012"},
     )

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from gateway.platform.domain import LOCKOUT_WINDOW, MAX_LOGIN_FAILURES, lockout_remaining
+from services.platform.domain import LOCKOUT_WINDOW, MAX_LOGIN_FAILURES, lockout_remaining
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 """Masking of the identifiers a profile or a registry lookup shows."""
 
-from gateway.platform.domain import mask_id_number, mask_phone
+from services.platform.domain import mask_id_number, mask_phone
 
 
 def test_id_number_keeps_first_four_and_last_four():

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from services.traffic.gtfs import GtfsFeed, load_feed
-from services.traffic.schedule import (
+from services.traffic.domain.gtfs import GtfsFeed, load_feed
+from services.traffic.domain.schedule import (
     FrequencyWindow,
     ScheduledStop,
     ServiceCalendar,

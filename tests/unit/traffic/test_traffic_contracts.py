@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from marshmallow import ValidationError
 
+from services.traffic.handlers import alert_event
 from services.traffic.models import ServiceAlert
-from services.traffic.service import alert_event
 from shared.contracts import traffic as contract
+from shared.contracts.common import load
 from shared.errors import ValidationFailed
 from shared.identity import credit_code_check_char
 
@@ -41,6 +42,10 @@ def test_query_strings_become_numbers_with_defaults():
         (contract.StopsNearQuery, {"lat": "0", "lon": "-180.5"}, "lon"),
         (contract.StopsNearQuery, {"lat": "nan", "lon": "0"}, "lat"),
         (contract.StopsNearQuery, {"lat": "0", "lon": "0", "radius": "0"}, "radius"),
+        (contract.StopsNearQuery, {"lat": "0", "lon": "0", "radius": 5000.5}, "radius"),
+        (contract.LotsNearQuery, {"lat": "0", "lon": "0", "radius": True}, "radius"),
+        (contract.LotsNearQuery, {"lat": 0, "lon": None}, "lon"),
+        (contract.StopsNearQuery, {"lat": "0", "lon": "0", "limit": 0}, "limit"),
         (contract.StopsNearQuery, {"lat": "0", "lon": "0", "limit": "101"}, "limit"),
         (contract.StopsNearQuery, {"lat": "0", "lon": "0", "radius_m": "5"}, "radius_m"),
         (contract.WalkQuery, {"lat": "0", "lon": "0", "stop_id": ""}, "stop_id"),
@@ -90,7 +95,7 @@ def test_a_lot_body_is_dumped_json_ready_for_rpc():
 )
 def test_bad_lot_bodies_name_the_field(overrides, field):
     with pytest.raises(ValidationFailed) as caught:
-        contract.load(contract.LotIn, _lot(**overrides))
+        load(contract.LotIn, _lot(**overrides))
     assert list(caught.value.fields) == [field]
 
 

@@ -4,8 +4,7 @@ import math
 
 import pytest
 
-from services.traffic import geo
-from shared.errors import ValidationFailed
+from services.traffic.domain import geo
 
 
 def test_one_degree_of_latitude_is_pi_r_over_180():
@@ -76,46 +75,3 @@ def test_bounding_box_takes_every_longitude_at_the_antimeridian_and_poles():
     polar = geo.bounding_box(89.995, 0, 1000)
     assert (across.min_lon, across.max_lon) == (-180, 180)
     assert (polar.min_lon, polar.max_lon, polar.max_lat) == (-180, 180, 90)
-
-
-@pytest.mark.parametrize(
-    ("lat", "lon", "field"),
-    [(91, 0, "lat"), (-90.5, 0, "lat"), (0, 180.1, "lon"), ("1", 0, "lat"), (0, None, "lon")],
-)
-def test_validate_point_names_the_bad_coordinate(lat, lon, field):
-    with pytest.raises(ValidationFailed) as caught:
-        geo.validate_point(lat, lon)
-    assert list(caught.value.fields) == [field]
-
-
-@pytest.mark.parametrize("radius", [0, -5, 5000.5, True])
-def test_validate_radius_rejects_outside_0_to_5000(radius):
-    with pytest.raises(ValidationFailed) as caught:
-        geo.validate_radius(radius)
-    assert list(caught.value.fields) == ["radius_m"]
-
-
-def test_validate_radius_accepts_5000():
-    assert geo.validate_radius(5000) == 5000.0
-
-
-def test_describe_stop_with_a_landmark_and_routes():
-    text = geo.describe_stop(
-        name="Amargosa Valley",
-        lat=36.641496,
-        lon=-116.40094,
-        route_labels=["10 (Airport - Bullfrog)", "20"],
-        nearest=geo.Landmark("Airport", 120.4, 45),
-        station="Central",
-    )
-    assert text == (
-        "Stop 'Amargosa Valley' at 36.64150, -116.40094; part of station 'Central'; "
-        "120 m north-east of 'Airport' stop; served by routes 10 (Airport - Bullfrog), 20."
-    )
-
-
-def test_describe_stop_alone_says_so():
-    text = geo.describe_stop("Lonely", 1.0, 2.0, route_labels=[], nearest=None)
-    assert text == (
-        "Stop 'Lonely' at 1.00000, 2.00000; no other stop within 1.0 km; no scheduled routes."
-    )

@@ -7,7 +7,8 @@ import zipfile
 import pytest
 from google.transit import gtfs_realtime_pb2
 
-from services.traffic.gtfs import load_feed, parse_gtfs_time, parse_realtime
+from services.traffic.domain.gtfs import load_feed, parse_gtfs_time
+from services.traffic.domain.realtime import parse_realtime
 from shared.errors import ValidationFailed
 
 

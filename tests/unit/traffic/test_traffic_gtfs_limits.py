@@ -1,4 +1,4 @@
-"""Hostile GTFS zips are refused naming the file (and line) at fault (traffic/gtfs_archive.py).
+"""Hostile GTFS zips are refused naming the file (and line) at fault (domain/gtfs_archive.py).
 
 The zips are built in memory from the sample feed and patched byte by byte where zipfile
 cannot write the hostile form itself: a compression method it does not know, the encryption
@@ -13,8 +13,8 @@ import zipfile
 
 import pytest
 
-from services.traffic.gtfs import load_feed
-from services.traffic.gtfs_archive import ArchiveError, ArchiveLimits, CappedReader
+from services.traffic.domain.gtfs import load_feed
+from services.traffic.domain.gtfs_archive import ArchiveError, ArchiveLimits, CappedReader
 from shared.errors import ValidationFailed
 
 # Offsets of fields in a local file header (signature PK\3\4) and in a central directory

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from services.traffic.parking import (
+from services.traffic.domain.parking import (
     RepeatNoShows,
     as_utc,
     count_overlapping,

@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 from google.transit import gtfs_realtime_pb2
 
-from services.traffic.gtfs import parse_realtime
-from services.traffic.schedule import (
+from services.traffic.domain.realtime import parse_realtime
+from services.traffic.domain.schedule import (
     Delay,
     ServiceCalendar,
     ServiceException,

@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from shared.errors import invalid
-
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
 METRES_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_M / 180
 
@@ -20,7 +18,6 @@ METRES_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_M / 180
 # often quoted so that older residents and crossings are not promised a bus they will miss.
 WALKING_SPEED_M_S = 1.3
 
-MAX_SEARCH_RADIUS_M = 5000
 
 _COMPASS_POINTS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 _COMPASS_WORDS = {
@@ -33,33 +30,6 @@ _COMPASS_WORDS = {
     "W": "west",
     "NW": "north-west",
 }
-
-
-def validate_point(lat: object, lon: object) -> tuple[float, float]:
-    """Return (lat, lon) as floats, or raise ``invalid`` naming the bad coordinate."""
-    return _coordinate("lat", lat, 90), _coordinate("lon", lon, 180)
-
-
-def _coordinate(field: str, value: object, limit: int) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise invalid(field, "must be a number")
-    number = float(value)
-    if not -limit <= number <= limit:  # also rejects NaN
-        raise invalid(field, f"must be between -{limit} and {limit}")
-    return number
-
-
-def validate_radius(radius_m: object, maximum: float = MAX_SEARCH_RADIUS_M) -> float:
-    """Return the search radius in metres, or raise ``invalid("radius_m", ...)``.
-
-    The cap keeps a "near me" search from scanning the whole city.
-    """
-    if isinstance(radius_m, bool) or not isinstance(radius_m, int | float):
-        raise invalid("radius_m", "must be a number")
-    radius = float(radius_m)
-    if not 0 < radius <= maximum:
-        raise invalid("radius_m", f"must be greater than 0 and at most {maximum:g}")
-    return radius
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

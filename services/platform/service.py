@@ -16,8 +16,8 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from gateway.platform import audit, domain, webhooks
-from gateway.platform.models import Base
+from services.platform import audit, handlers, registries, webhooks
+from services.platform.models import Base
 from shared.db import Database
 from shared.messaging import Event, subscribe
 from shared.service import ServiceBase
@@ -58,23 +58,23 @@ class PlatformService(ServiceBase):
 
     @rpc
     def register_resident(self, payload: dict[str, Any]) -> dict[str, Any]:
-        result = domain.register_resident(self.db, payload)
+        result = handlers.register_resident(self.db, payload)
         self.db.commit()
         return result
 
     @rpc
     def get_profile(self, card_number: str) -> dict[str, Any]:
-        result = domain.get_profile(self.db, card_number)
+        result = handlers.get_profile(self.db, card_number)
         self.db.commit()  # the audit entry of this read
         return result
 
     @rpc
     def verify_card(self, card_number: str) -> dict[str, Any]:
-        return domain.verify_card(self.db, card_number)
+        return handlers.verify_card(self.db, card_number)
 
     @subscribe("*.card_linked")
     def record_card_link(self, event: Event) -> None:
-        domain.link_card_from_event(self.db, event)
+        handlers.link_card_from_event(self.db, event)
         self.db.commit()
 
     # --- login sessions --------------------------------------------------------------------
@@ -83,19 +83,19 @@ class PlatformService(ServiceBase):
     def issue_token(
         self, username: str, password: str, client_ip: str | None = None
     ) -> dict[str, Any]:
-        result = domain.issue_token(self.db, username, password, client_ip)
+        result = handlers.issue_token(self.db, username, password, client_ip)
         self.db.commit()
         return result
 
     @rpc
     def refresh_token(self, token: str) -> dict[str, Any]:
-        result = domain.refresh_token(self.db, token)
+        result = handlers.refresh_token(self.db, token)
         self.db.commit()
         return result
 
     @rpc
     def revoke_refresh_token(self, token: str) -> dict[str, Any]:
-        result = domain.revoke_refresh_token(self.db, token)
+        result = handlers.revoke_refresh_token(self.db, token)
         self.db.commit()
         return result
 
@@ -109,21 +109,21 @@ class PlatformService(ServiceBase):
         department: str | None = None,
         scopes: list[str] | None = None,
     ) -> dict[str, Any]:
-        result = domain.create_client(self.db, name, role, department, scopes)
+        result = handlers.create_client(self.db, name, role, department, scopes)
         self.db.commit()
         return result
 
     @rpc
     def authenticate_api_key(self, api_key: str) -> dict[str, Any]:
-        return domain.authenticate_api_key(self.db, api_key)
+        return handlers.authenticate_api_key(self.db, api_key)
 
     @rpc
     def list_clients(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-        return domain.list_clients(self.db, limit, offset)
+        return handlers.list_clients(self.db, limit, offset)
 
     @rpc
     def revoke_client(self, client_id: str) -> dict[str, Any]:
-        result = domain.revoke_client(self.db, client_id)
+        result = handlers.revoke_client(self.db, client_id)
         self.db.commit()
         return result
 
@@ -158,39 +158,39 @@ class PlatformService(ServiceBase):
 
     @rpc
     def lookup_resident(self, identifier: str) -> dict[str, Any]:
-        result = domain.lookup_resident(self.db, identifier)
+        result = handlers.lookup_resident(self.db, identifier)
         self.db.commit()  # the audit entry of this read
         return result
 
     @rpc
     def resolve_card(self, card_number: str) -> dict[str, str]:
-        result = domain.resolve_card(self.db, card_number)
+        result = handlers.resolve_card(self.db, card_number)
         self.db.commit()  # the audit entry of this read
         return result
 
     @rpc
     def register_legal_entity(self, payload: dict[str, Any]) -> dict[str, Any]:
-        result = domain.register_legal_entity(self.db, payload)
+        result = registries.register_legal_entity(self.db, payload)
         self.db.commit()
         return result
 
     @rpc
     def get_legal_entity(self, credit_code: str) -> dict[str, Any]:
-        return domain.get_legal_entity(self.db, credit_code)
+        return registries.get_legal_entity(self.db, credit_code)
 
     @rpc
     def list_legal_entities(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-        return domain.list_legal_entities(self.db, limit, offset)
+        return registries.list_legal_entities(self.db, limit, offset)
 
     @rpc
     def register_housing(self, payload: dict[str, Any]) -> dict[str, Any]:
-        result = domain.register_housing(self.db, payload)
+        result = registries.register_housing(self.db, payload)
         self.db.commit()
         return result
 
     @rpc
     def get_housing(self, housing_id: str) -> dict[str, Any]:
-        result = domain.get_housing(self.db, housing_id)
+        result = registries.get_housing(self.db, housing_id)
         self.db.commit()  # the audit entry of this read
         return result
 
@@ -198,7 +198,7 @@ class PlatformService(ServiceBase):
     def housing_of_owner(
         self, card_number: str, limit: int = 50, offset: int = 0
     ) -> dict[str, Any]:
-        result = domain.housing_of_owner(self.db, card_number, limit, offset)
+        result = registries.housing_of_owner(self.db, card_number, limit, offset)
         self.db.commit()  # the audit entry of this read
         return result
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .gtfs import RealtimeDelay
+from services.traffic.domain.realtime import RealtimeDelay
 
 ADDED = 1
 REMOVED = 2

@@ -13,8 +13,7 @@ down_revision = None
 branch_labels = ("platform",)
 depends_on = None
 
-# SQLite only auto-increments INTEGER PRIMARY KEY columns.
-_Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_Id = sa.BigInteger()
 _Time = sa.DateTime(timezone=True)
 _GENESIS_HASH = "0" * 64
 

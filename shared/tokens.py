@@ -5,7 +5,7 @@ round trip, so both must use the same secret: ``JWT_SECRET``, or else a random s
 once in ``var_dir()/jwt-secret`` (mode 0600) that every process of one machine shares. A
 deployment on several hosts must set ``JWT_SECRET`` (at least 32 characters) on all of them.
 
-Nothing here imports nameko: the gateway imports this module directly.
+Pure (no database, no nameko): the gateway verifies tokens with it, the platform issues them.
 """
 
 from __future__ import annotations

@@ -15,14 +15,16 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from gateway.platform.models import ApiClient, Webhook, WebhookDelivery
+from services.platform.models import ApiClient, Webhook, WebhookDelivery
+from shared.clock import utcnow
 from shared.contracts.catalogue import spec_for
+from shared.contracts.common import load
 from shared.contracts.platform import (
     CreateWebhookRequest,
     CreateWebhookResponse,
@@ -31,7 +33,6 @@ from shared.contracts.platform import (
     WebhookDeliveryPage,
     WebhookIdRequest,
     WebhookPage,
-    load_request,
 )
 from shared.errors import Conflict, Forbidden, NotFound, invalid
 
@@ -130,10 +131,6 @@ def body_of(envelope: dict[str, Any]) -> bytes:
 # --- webhooks of a client ---------------------------------------------------------------------
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _client_id(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
@@ -143,7 +140,7 @@ def _client_id(value: str) -> uuid.UUID:
 
 def _own_webhook(uow: UnitOfWork, client_id: str, webhook_id: str) -> Webhook:
     """The client's webhook; another client's is as absent as an unknown one."""
-    request = load_request(WebhookIdRequest, {"webhook_id": webhook_id})
+    request = load(WebhookIdRequest, {"webhook_id": webhook_id})
     webhook = uow.session.get(Webhook, request["webhook_id"])
     if webhook is None or webhook.client_id != _client_id(client_id):
         raise NotFound("no such webhook")
@@ -154,7 +151,7 @@ def create_webhook(
     uow: UnitOfWork, client: str, url: str, patterns: list[str], now: datetime | None = None
 ) -> dict[str, Any]:
     """Register a webhook of API client ``client``; the response holds the secret, once."""
-    request = load_request(CreateWebhookRequest, {"url": url, "patterns": patterns})
+    request = load(CreateWebhookRequest, {"url": url, "patterns": patterns})
     check_url(request["url"])
     owner = uow.session.get(ApiClient, _client_id(client))
     if owner is None or owner.revoked_at is not None:
@@ -172,7 +169,7 @@ def create_webhook(
         url=request["url"],
         patterns=request["patterns"],
         secret=secrets.token_urlsafe(32),
-        created_at=now or _utcnow(),
+        created_at=now or utcnow(),
     )
     uow.session.add(webhook)
     uow.session.flush()
@@ -181,7 +178,7 @@ def create_webhook(
 
 def list_webhooks(uow: UnitOfWork, client: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """The client's own webhooks, oldest first (without their secrets)."""
-    page = load_request(Page, {"limit": limit, "offset": offset})
+    page = load(Page, {"limit": limit, "offset": offset})
     condition = Webhook.client_id == _client_id(client)
     total = uow.session.scalar(select(func.count()).select_from(Webhook).where(condition))
     items = uow.session.scalars(
@@ -212,7 +209,7 @@ def list_deliveries(
 ) -> dict[str, Any]:
     """Deliveries of the client's webhook, newest first: what arrived, what is retried."""
     webhook = _own_webhook(uow, client, webhook_id)
-    page = load_request(Page, {"limit": limit, "offset": offset})
+    page = load(Page, {"limit": limit, "offset": offset})
     condition = WebhookDelivery.webhook_id == webhook.webhook_id
     total = uow.session.scalar(select(func.count()).select_from(WebhookDelivery).where(condition))
     items = uow.session.scalars(
@@ -236,7 +233,7 @@ def enqueue_deliveries(
     Owners are live API clients; integrators receive ``public`` events, departments ``public``
     and ``restricted`` ones. A webhook that already has this event is skipped.
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     event_type = envelope["type"]
     classification = spec_for(event_type).classification
     event_id = uuid.UUID(str(envelope["event_id"]))
@@ -307,11 +304,11 @@ def due_deliveries(
 ) -> list[Outgoing]:
     """Take up to ``limit`` pending deliveries that are due, oldest first, and lease them.
 
-    The rows are locked with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite serialises
-    writers), so concurrent senders take different rows; the lease (``next_attempt_at`` pushed
-    by ``lease``) keeps them taken once the caller commits, until ``record_attempt``.
+    The rows are locked with ``FOR UPDATE SKIP LOCKED``, so concurrent senders take different rows;
+    the lease (``next_attempt_at`` pushed by ``lease``) keeps them taken once the caller commits,
+    until ``record_attempt``.
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     rows = uow.session.execute(
         select(WebhookDelivery, Webhook)
         .join(Webhook, Webhook.webhook_id == WebhookDelivery.webhook_id)
@@ -350,7 +347,7 @@ def record_attempt(
 
     ``None`` when the delivery is gone (its webhook was deleted meanwhile).
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     delivery = uow.session.get(WebhookDelivery, uuid.UUID(str(delivery_id)), with_for_update=True)
     if delivery is None or delivery.status != "pending":
         return delivery

@@ -2,7 +2,7 @@
 
 No other service reads these tables; they reach the data through the platform's RPC methods.
 Every time is stored in UTC (``UTCDateTime``) so that the audit hash chain, which hashes
-times as text, computes the same digest on PostgreSQL and on SQLite.
+times as text, computes the same digest whatever the session's time zone.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# SQLite only auto-increments INTEGER PRIMARY KEY columns.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+BigId = BigInteger()
 
 GENESIS_HASH = "0" * 64
 """``prev_hash`` of the first audit entry."""
@@ -36,8 +35,8 @@ GENESIS_HASH = "0" * 64
 class UTCDateTime(TypeDecorator):
     """An aware datetime, stored and returned in UTC whatever the database does with zones.
 
-    PostgreSQL keeps the instant and returns it in the session's zone; SQLite keeps naive
-    text. Both come back as the same aware UTC value.
+    PostgreSQL keeps the instant and returns it in the session's zone; it comes back as the
+    same aware UTC value.
     """
 
     impl = DateTime(timezone=True)
@@ -53,8 +52,6 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
 
@@ -177,7 +174,7 @@ class ApiClient(Base):
 class AuditEntry(Base):
     """One access to a resident's personal data: append-only, hash-chained by ``seq``.
 
-    ``hash = sha256(prev_hash + canonical JSON of the entry)`` (see ``gateway.platform.audit``).
+    ``hash = sha256(prev_hash + canonical JSON of the entry)`` (see ``services.platform.audit``).
     """
 
     __tablename__ = "audit_entries"

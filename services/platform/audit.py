@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from gateway.platform.models import CHAIN_HEAD_ID, GENESIS_HASH, AuditChainHead, AuditEntry
+from services.platform.models import CHAIN_HEAD_ID, GENESIS_HASH, AuditChainHead, AuditEntry
+from shared.contracts.common import load
 from shared.contracts.platform import (
     AccessLogPage,
     AccessLogRequest,
@@ -35,7 +36,6 @@ from shared.contracts.platform import (
     AuditChainReport,
     AuditEntryPage,
     DepartmentAccessLogRequest,
-    load_request,
 )
 
 if TYPE_CHECKING:
@@ -159,8 +159,7 @@ def verify_chain(
 
 
 def _lock_head(uow: UnitOfWork) -> AuditChainHead:
-    """The chain head, locked until the transaction ends (no-op lock on SQLite, which
-    serialises writers anyway)."""
+    """The chain head, locked until the transaction ends."""
     return uow.session.execute(
         select(AuditChainHead)
         .where(AuditChainHead.id == CHAIN_HEAD_ID)
@@ -222,7 +221,7 @@ def append_requested(
     Without ``occurred_at`` the entry is dated now; without ``event_id`` it gets a new one
     (and a retried call then logs twice: callers that retry should send one).
     """
-    request = load_request(AppendAuditRequest, payload)
+    request = load(AppendAuditRequest, payload)
     entry = append_entry(
         uow,
         {
@@ -297,9 +296,7 @@ def _page(uow: UnitOfWork, condition: Any, limit: int, offset: int) -> dict[str,
 
 def access_log(uow: UnitOfWork, card_number: str, limit: int, offset: int) -> dict[str, Any]:
     """A resident's data tracker: accesses to their data, newest first (by time of access)."""
-    request = load_request(
-        AccessLogRequest, {"card_number": card_number, "limit": limit, "offset": offset}
-    )
+    request = load(AccessLogRequest, {"card_number": card_number, "limit": limit, "offset": offset})
     condition = AuditEntry.subject == request["card_number"]
     return AccessLogPage().dump(_page(uow, condition, request["limit"], request["offset"]))
 
@@ -308,7 +305,7 @@ def department_access_log(
     uow: UnitOfWork, department: str, limit: int, offset: int
 ) -> dict[str, Any]:
     """The accesses one department made, newest first (for its own data-protection officer)."""
-    request = load_request(
+    request = load(
         DepartmentAccessLogRequest, {"department": department, "limit": limit, "offset": offset}
     )
     condition = AuditEntry.department == request["department"]

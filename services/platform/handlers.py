@@ -1,8 +1,9 @@
-"""The platform's operations: registration, login sessions, API clients, base registries.
+"""The platform's use cases: registration, citizen cards, login sessions, API clients.
 
 Each RPC-facing function takes the worker's ``UnitOfWork`` (``uow``), validates its raw input
 with the schemas of ``shared.contracts.platform`` and returns the JSON-ready response; the
-service commits. The few operations that must persist something *and* fail (a failed login
+service commits. The base registries are in ``registries.py``, the rules in ``domain.py``.
+The few operations that must persist something *and* fail (a failed login
 is recorded, a reused refresh token revokes its family) commit before raising.
 Functions take an optional ``now`` so tests can fix the clock.
 """
@@ -14,26 +15,39 @@ import math
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from functools import cache
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gateway.platform import audit, tokens
-from gateway.platform.models import (
+from services.platform import audit
+from services.platform.domain import (
+    API_KEY_PREFIX,
+    BAD_CREDENTIALS,
+    LOCKOUT_WINDOW,
+    MAX_LOGIN_FAILURES,
+    RESIDENT_ROLE,
+    RESIDENT_SCOPES,
+    hash_password,
+    lockout_remaining,
+    mask_id_number,
+    mask_phone,
+    password_matches,
+    password_needs_rehash,
+    unknown_user_hash,
+)
+from services.platform.models import (
     ApiClient,
     CitizenCard,
-    Housing,
-    LegalEntity,
     LinkedCard,
     LoginAttempt,
     RefreshToken,
     Resident,
 )
+from shared import tokens
+from shared.clock import utcnow
+from shared.contracts.common import load
 from shared.contracts.platform import (
     ApiKeyRequest,
     CardNumberRequest,
@@ -42,33 +56,21 @@ from shared.contracts.platform import (
     ClientSchema,
     CreateClientRequest,
     CreateClientResponse,
-    CreditCodeRequest,
-    HousingIdRequest,
-    HousingOfOwnerRequest,
-    HousingPage,
-    HousingSchema,
     IssueTokenRequest,
-    LegalEntityPage,
-    LegalEntitySchema,
     LookupResidentRequest,
     Page,
     PrincipalSchema,
     ProfileResponse,
     RefreshTokenRequest,
-    RegisterHousingRequest,
-    RegisterLegalEntityRequest,
     RegisterResidentRequest,
     RegisterResidentResponse,
     ResidentRecordResponse,
     RevokeTokenResponse,
     TokenResponse,
     VerifyCardResponse,
-    load_request,
 )
 from shared.errors import Conflict, NotFound, RateLimited, Unauthorized, invalid
 from shared.identity import (
-    REGISTRATION_AUTHORITIES,
-    credit_code_subject_type,
     identify,
     make_card_number,
     resident_birth_date,
@@ -79,78 +81,10 @@ if TYPE_CHECKING:
     from shared.db import UnitOfWork
     from shared.messaging import Event
 
-RESIDENT_ROLE = "resident"
-RESIDENT_SCOPES: tuple[str, ...] = ("self:read", "self:write")
-"""A resident acts on their own data only; the gateway checks ``sub`` against the resource."""
-
-MAX_LOGIN_FAILURES = 5
-LOCKOUT_WINDOW = timedelta(minutes=15)
-BAD_CREDENTIALS = "wrong username or password"
-"""One message for an unknown user and a wrong password: no account enumeration."""
-
 CARD_LINK_CONSUMER = "platform.record_card_link"
-API_KEY_PREFIX = "sc"
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-# --- pure helpers ---------------------------------------------------------------------------
-
-
-def mask_id_number(id_number: str) -> str:
-    """All but the first 4 and last 4 characters hidden: ``2101**********123X``."""
-    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
-
-
-def mask_phone(phone: str) -> str:
-    """The middle four digits of a mobile number hidden: ``138****5678``."""
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-
-
-# argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 40 ms here. The
-# hash runs on the worker's green thread and holds the whole process for that long, so the
-# library's heavier RFC 9106 default (64 MiB, 3 passes, ~160 ms) would stall every other
-# request; ``check_needs_rehash`` upgrades stored hashes if these parameters are raised.
-_password_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash (random salt and parameters included in the string)."""
-    return _password_hasher.hash(password)
-
-
-def password_matches(password_hash: str, password: str) -> bool:
-    try:
-        return _password_hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-@cache
-def _unknown_user_hash() -> str:
-    """A hash nobody knows the password of: checking it makes an unknown username cost as
-    much time as a wrong password, so response times do not reveal which accounts exist."""
-    return hash_password(secrets.token_urlsafe(32))
-
-
-def lockout_remaining(failures: Sequence[datetime], now: datetime) -> float | None:
-    """Seconds until a login may be tried again, or None when it is not locked.
-
-    ``failures`` are the times of failed attempts since the last success. The account is
-    locked while ``MAX_LOGIN_FAILURES`` of them lie within ``LOCKOUT_WINDOW`` before ``now``;
-    it opens when the oldest of those leaves the window.
-    """
-    window_start = now - LOCKOUT_WINDOW
-    recent = sorted((at for at in failures if at > window_start), reverse=True)
-    if len(recent) < MAX_LOGIN_FAILURES:
-        return None
-    opens_at = recent[MAX_LOGIN_FAILURES - 1] + LOCKOUT_WINDOW
-    return (opens_at - now).total_seconds()
-
-
-def _page(items: Sequence[Any], total: int, limit: int, offset: int) -> dict[str, Any]:
+def page(items: Sequence[Any], total: int, limit: int, offset: int) -> dict[str, Any]:
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -166,7 +100,7 @@ def register_resident(
 ) -> dict[str, Any]:
     """Real-name registration: a resident record and their citizen card, announced by
     ``platform.citizen_card_issued`` in the same transaction. One card per ID number."""
-    request = load_request(RegisterResidentRequest, payload)
+    request = load(RegisterResidentRequest, payload)
     now = now or utcnow()
     session = uow.session
     taken = session.scalar(
@@ -231,14 +165,14 @@ def _resident_by_id_number(uow: UnitOfWork, id_number: str) -> tuple[Resident, C
     return (row[0], row[1]) if row else None
 
 
-def _card_exists(uow: UnitOfWork, card_number: str) -> bool:
+def card_exists(uow: UnitOfWork, card_number: str) -> bool:
     serial = select(CitizenCard.serial).where(CitizenCard.card_number == card_number)
     return uow.session.scalar(serial) is not None
 
 
 def get_profile(uow: UnitOfWork, card_number: str) -> dict[str, Any]:
     """The resident's own account: masked identifiers and the sector cards linked to it."""
-    request = load_request(CardNumberRequest, {"card_number": card_number})
+    request = load(CardNumberRequest, {"card_number": card_number})
     found = _resident_by_card(uow, request["card_number"])
     if found is None:
         raise NotFound("citizen card not found")
@@ -264,7 +198,7 @@ def get_profile(uow: UnitOfWork, card_number: str) -> dict[str, Any]:
 
 def verify_card(uow: UnitOfWork, card_number: str) -> dict[str, Any]:
     """Whether a well-formed card number belongs to a registered resident (for services)."""
-    request = load_request(CardNumberRequest, {"card_number": card_number})
+    request = load(CardNumberRequest, {"card_number": card_number})
     found = _resident_by_card(uow, request["card_number"])
     if found is None:
         return VerifyCardResponse().dump({"valid": False, "resident_id": None, "name": None})
@@ -284,7 +218,7 @@ def link_card_from_event(uow: UnitOfWork, event: Event) -> LinkedCard | None:
     if not uow.claim(event.event_id, CARD_LINK_CONSUMER):
         return None
     card_number = event.data["card_number"]
-    if not _card_exists(uow, card_number):
+    if not card_exists(uow, card_number):
         raise NotFound(f"card_linked names unknown citizen card {card_number}")
     link = uow.session.scalars(
         select(LinkedCard).where(
@@ -314,7 +248,7 @@ def lookup_resident(
 ) -> dict[str, Any]:
     """A department looks a resident up by card number or ID number; the read is audited in
     the same transaction, on behalf of the caller named in the nameko context."""
-    request = load_request(LookupResidentRequest, {"identifier": identifier})
+    request = load(LookupResidentRequest, {"identifier": identifier})
     kind, value = identify(request["identifier"], "identifier")
     if kind == "credit_code":
         raise invalid("identifier", "must be a citizen card number or a resident ID number")
@@ -422,7 +356,7 @@ def issue_token(
     with ``RateLimited`` (``extra.retry_after`` in seconds) without checking the password,
     until the window passes. Every attempt is recorded, and committed even when refused.
     """
-    request = load_request(
+    request = load(
         IssueTokenRequest, {"username": username, "password": password, "client_ip": client_ip}
     )
     now = now or utcnow()
@@ -443,7 +377,7 @@ def issue_token(
             extra={"retry_after": math.ceil(retry_after)},
         )
     if found is None:
-        password_matches(_unknown_user_hash(), request["password"])
+        password_matches(unknown_user_hash(), request["password"])
         authenticated = False
     else:
         authenticated = password_matches(found[0].password_hash, request["password"])
@@ -453,7 +387,7 @@ def issue_token(
         raise Unauthorized(BAD_CREDENTIALS)
 
     resident, card = found
-    if _password_hasher.check_needs_rehash(resident.password_hash):
+    if password_needs_rehash(resident.password_hash):
         resident.password_hash = hash_password(request["password"])
     _record_attempt(uow, login_key, "success", request["client_ip"], now)
     return _new_session(uow, card.card_number, uuid.uuid4(), now)
@@ -461,7 +395,7 @@ def issue_token(
 
 def _refresh_row(uow: UnitOfWork, token: str) -> RefreshToken | None:
     """The stored refresh token, locked: two rotations of one token take turns."""
-    request = load_request(RefreshTokenRequest, {"refresh_token": token})
+    request = load(RefreshTokenRequest, {"refresh_token": token})
     return uow.session.scalars(
         select(RefreshToken)
         .where(RefreshToken.token_hash == tokens.token_digest(request["refresh_token"]))
@@ -523,7 +457,7 @@ def create_client(
     The key is ``sc_<12 hex of the client id>_<256 random bits>``: the prefix finds the row,
     the SHA-256 of the whole key authenticates it.
     """
-    request = load_request(
+    request = load(
         CreateClientRequest,
         {"name": name, "role": role, "department": department, "scopes": list(scopes or [])},
     )
@@ -549,7 +483,7 @@ def create_client(
 
 def authenticate_api_key(uow: UnitOfWork, api_key: str) -> dict[str, Any]:
     """The principal an API key belongs to, or ``Unauthorized``."""
-    request = load_request(ApiKeyRequest, {"api_key": api_key})
+    request = load(ApiKeyRequest, {"api_key": api_key})
     marker, _, rest = request["api_key"].partition("_")
     fragment, _, secret = rest.partition("_")
     if marker != API_KEY_PREFIX or not fragment or not secret:
@@ -568,7 +502,7 @@ def authenticate_api_key(uow: UnitOfWork, api_key: str) -> dict[str, Any]:
 
 def list_clients(uow: UnitOfWork, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """API clients, oldest first, revoked ones included (marked by ``revoked_at``)."""
-    request = load_request(Page, {"limit": limit, "offset": offset})
+    request = load(Page, {"limit": limit, "offset": offset})
     total = uow.session.scalar(select(func.count()).select_from(ApiClient))
     clients = uow.session.scalars(
         select(ApiClient)
@@ -576,148 +510,15 @@ def list_clients(uow: UnitOfWork, limit: int = 50, offset: int = 0) -> dict[str,
         .limit(request["limit"])
         .offset(request["offset"])
     ).all()
-    return ClientPage().dump(_page(clients, total, request["limit"], request["offset"]))
+    return ClientPage().dump(page(clients, total, request["limit"], request["offset"]))
 
 
 def revoke_client(uow: UnitOfWork, client_id: str, now: datetime | None = None) -> dict[str, Any]:
     """Revoke a client's key for good; revoking twice keeps the first ``revoked_at``."""
-    request = load_request(ClientIdRequest, {"client_id": client_id})
+    request = load(ClientIdRequest, {"client_id": client_id})
     client = uow.session.get(ApiClient, request["client_id"])
     if client is None:
         raise NotFound("API client not found")
     if client.revoked_at is None:
         client.revoked_at = now or utcnow()
     return ClientSchema().dump(client)
-
-
-# --- legal entities -------------------------------------------------------------------------
-
-
-def _entity_taken() -> Conflict:
-    return Conflict("already registered", fields={"credit_code": ["already registered"]})
-
-
-def register_legal_entity(
-    uow: UnitOfWork, payload: dict[str, Any], now: datetime | None = None
-) -> dict[str, Any]:
-    """Add an enterprise or organisation to the legal-entity registry.
-
-    ``kind`` must agree with the registration authority encoded in the credit code's first
-    character (only ``9``, industry and commerce, registers enterprises).
-    """
-    request = load_request(RegisterLegalEntityRequest, payload)
-    code = request["credit_code"]
-    implied_kind = credit_code_subject_type(code)
-    if request["kind"] not in (None, implied_kind):
-        authority = REGISTRATION_AUTHORITIES.get(code[0], "an unknown authority")
-        raise invalid("kind", f"credit code is issued by {authority}: must be {implied_kind}")
-    if request["established_on"] > (now or utcnow()).date():
-        raise invalid("established_on", "is in the future")
-    if uow.session.get(LegalEntity, code) is not None:
-        raise _entity_taken()
-    entity = LegalEntity(
-        credit_code=code,
-        name=request["name"],
-        kind=implied_kind,
-        legal_representative=request["legal_representative"],
-        registered_address=request["registered_address"],
-        established_on=request["established_on"],
-        registered_at=now or utcnow(),
-    )
-    uow.session.add(entity)
-    try:
-        uow.session.flush()
-    except IntegrityError:
-        raise _entity_taken() from None
-    uow.publish(
-        "platform.legal_entity_registered",
-        {
-            "credit_code": code,
-            "name": entity.name,
-            "kind": entity.kind,
-            "established_on": entity.established_on.isoformat(),
-        },
-        subject=code,
-    )
-    return LegalEntitySchema().dump(entity)
-
-
-def get_legal_entity(uow: UnitOfWork, credit_code: str) -> dict[str, Any]:
-    request = load_request(CreditCodeRequest, {"credit_code": credit_code})
-    entity = uow.session.get(LegalEntity, request["credit_code"])
-    if entity is None:
-        raise NotFound("legal entity not found")
-    return LegalEntitySchema().dump(entity)
-
-
-def list_legal_entities(uow: UnitOfWork, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    """Legal entities in credit-code order."""
-    request = load_request(Page, {"limit": limit, "offset": offset})
-    total = uow.session.scalar(select(func.count()).select_from(LegalEntity))
-    entities = uow.session.scalars(
-        select(LegalEntity)
-        .order_by(LegalEntity.credit_code)
-        .limit(request["limit"])
-        .offset(request["offset"])
-    ).all()
-    return LegalEntityPage().dump(_page(entities, total, request["limit"], request["offset"]))
-
-
-# --- housing --------------------------------------------------------------------------------
-
-
-def _dwelling_taken() -> Conflict:
-    return Conflict("dwelling already registered", fields={"address": ["already registered"]})
-
-
-def register_housing(
-    uow: UnitOfWork, payload: dict[str, Any], now: datetime | None = None
-) -> dict[str, Any]:
-    """Add a dwelling to the housing registry; its owner must hold a citizen card."""
-    request = load_request(RegisterHousingRequest, payload)
-    owner = request["owner_card_number"]
-    if not _card_exists(uow, owner):
-        raise invalid("owner_card_number", "is not a registered citizen card")
-    dwelling = {name: request[name] for name in ("district", "address", "building", "unit", "room")}
-    duplicate = uow.session.scalar(select(Housing.housing_id).filter_by(**dwelling))
-    if duplicate is not None:
-        raise _dwelling_taken()
-    housing = Housing(
-        housing_id=uuid.uuid4(), owner_card_number=owner, registered_at=now or utcnow(), **dwelling
-    )
-    uow.session.add(housing)
-    try:
-        uow.session.flush()
-    except IntegrityError:
-        raise _dwelling_taken() from None
-    audit.record_access(uow, owner, "write", "housing.dwelling", now)
-    return HousingSchema().dump(housing)
-
-
-def get_housing(uow: UnitOfWork, housing_id: str) -> dict[str, Any]:
-    request = load_request(HousingIdRequest, {"housing_id": housing_id})
-    housing = uow.session.get(Housing, request["housing_id"])
-    if housing is None:
-        raise NotFound("housing not found")
-    audit.record_access(uow, housing.owner_card_number, "read", "housing.dwelling")
-    return HousingSchema().dump(housing)
-
-
-def housing_of_owner(
-    uow: UnitOfWork, card_number: str, limit: int = 50, offset: int = 0
-) -> dict[str, Any]:
-    """The dwellings a resident owns, in order of registration."""
-    request = load_request(
-        HousingOfOwnerRequest, {"card_number": card_number, "limit": limit, "offset": offset}
-    )
-    audit.record_access(uow, request["card_number"], "read", "housing.dwelling")
-    condition = Housing.owner_card_number == request["card_number"]
-    total = uow.session.scalar(select(func.count()).select_from(Housing).where(condition))
-    homes = uow.session.scalars(
-        select(Housing)
-        .where(condition)
-        .order_by(Housing.registered_at, Housing.housing_id)
-        .limit(request["limit"])
-        .offset(request["offset"])
-    ).all()
-    return HousingPage().dump(_page(homes, total, request["limit"], request["offset"]))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from gateway.platform import tokens
+from shared import tokens
 from shared.errors import Unauthorized
 
 SECRET = "s" * 32

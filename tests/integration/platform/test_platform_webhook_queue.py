@@ -1,0 +1,138 @@
+"""The webhook queue's life cycle (queue → take → record) on a PostgreSQL platform database,
+migrated, without a broker."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from services.platform import handlers, webhooks
+from services.platform.models import Base
+from services.platform.service import MIGRATIONS
+from shared.db import UnitOfWork, make_engine, migrate
+from shared.errors import Forbidden, NotFound, ValidationFailed
+
+T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def uow(database_url):
+    engine = make_engine(database_url("platform"))
+    migrate(engine, "platform", MIGRATIONS, Base.metadata)
+    unit = UnitOfWork(sessionmaker(engine, expire_on_commit=False), "platform")
+    yield unit
+    unit.close()
+    engine.dispose()
+
+
+def envelope(event_type: str, data: dict) -> dict:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": event_type,
+        "version": 1,
+        "occurred_at": T0.isoformat(),
+        "source": event_type.split(".")[0],
+        "subject": None,
+        "request_id": None,
+        "data": data,
+    }
+
+
+FEED_DATA = {
+    "feed_id": "city-bus",
+    "agency": "City Bus",
+    "timezone": "Asia/Shanghai",
+    "counts": {"stops": 2, "routes": 1},
+}
+LIST_CHANGED_DATA = {
+    "subject_type": "organisation",
+    "subject_id": "91310000MA1FL4CT3X",
+    "list": "red",
+    "change": "added",
+    "basis": "tax arrears",
+}
+FEED = envelope("traffic.feed_imported", FEED_DATA)
+LIST_CHANGED = envelope("credit.list_changed", LIST_CHANGED_DATA)
+
+
+def test_only_matching_visible_webhooks_get_a_delivery_and_only_once(uow):
+    integrator = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    department = handlers.create_client(uow, "health", "department", "health", [])["client_id"]
+    public_hook = webhooks.create_webhook(uow, integrator, "https://maps.example/h", ["#"])
+    restricted_hook = webhooks.create_webhook(uow, department, "https://h.example/h", ["#"])
+    webhooks.create_webhook(uow, department, "https://h.example/t", ["education.*"])
+
+    # traffic.feed_imported is public: both '#' webhooks; the education.* one does not match.
+    queued = webhooks.enqueue_deliveries(uow, FEED, now=T0)
+    assert {str(d.webhook_id) for d in queued} == {
+        public_hook["webhook_id"],
+        restricted_hook["webhook_id"],
+    }
+    # credit.list_changed is restricted: the department only.
+    queued = webhooks.enqueue_deliveries(uow, LIST_CHANGED, now=T0)
+    assert [str(d.webhook_id) for d in queued] == [restricted_hook["webhook_id"]]
+    # The same event again queues nothing.
+    assert webhooks.enqueue_deliveries(uow, FEED, now=T0) == []
+
+
+def test_a_failing_receiver_is_retried_with_backoff_then_given_up(uow):
+    integrator = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    hook = webhooks.create_webhook(uow, integrator, "https://maps.example/h", ["traffic.#"])
+    webhooks.enqueue_deliveries(uow, FEED, now=T0)
+
+    [outgoing] = webhooks.due_deliveries(uow, now=T0)
+    assert outgoing.url == "https://maps.example/h"
+    assert outgoing.signature == webhooks.sign(hook["secret"], outgoing.body)
+    assert outgoing.headers()["X-Smartcity-Event"] == "traffic.feed_imported"
+    # Leased for 60 s: not due again meanwhile.
+    assert webhooks.due_deliveries(uow, now=T0 + timedelta(seconds=59)) == []
+
+    now = T0
+    for attempt in range(1, webhooks.MAX_ATTEMPTS):
+        delivery = webhooks.record_attempt(uow, outgoing.delivery_id, 500, "HTTP 500", now=now)
+        # after attempt n the wait is 2 * 2**(n-1) s: 2, 4, 8 … 128 (all under the 300 s cap)
+        assert delivery.status == "pending" and delivery.attempts == attempt
+        assert delivery.next_attempt_at == now + timedelta(seconds=2 * 2 ** (attempt - 1))
+        now = delivery.next_attempt_at
+    delivery = webhooks.record_attempt(uow, outgoing.delivery_id, None, "ConnectTimeout", now=now)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        "failed",
+        8,
+        "ConnectTimeout",
+    )
+    assert webhooks.due_deliveries(uow, now=now + timedelta(days=1)) == []
+
+
+def test_a_2xx_delivers(uow):
+    integrator = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    webhooks.create_webhook(uow, integrator, "https://maps.example/h", ["traffic.#"])
+    webhooks.enqueue_deliveries(uow, FEED, now=T0)
+    [outgoing] = webhooks.due_deliveries(uow, now=T0)
+    delivery = webhooks.record_attempt(uow, outgoing.delivery_id, 204, now=T0)
+    assert (delivery.status, delivery.attempts, delivery.delivered_at) == ("delivered", 1, T0)
+
+
+def test_clients_manage_only_their_own_webhooks(uow):
+    maps = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    other = handlers.create_client(uow, "other", "integrator", None, [])["client_id"]
+    operator = handlers.create_client(uow, "ops", "operator", None, [])["client_id"]
+    hook = webhooks.create_webhook(uow, maps, "https://maps.example/h", ["traffic.#", "traffic.#"])
+    assert hook["patterns"] == ["traffic.#"]  # duplicates collapse
+    assert len(hook["secret"]) == 43  # 32 random bytes, urlsafe base64 without padding
+
+    listed = webhooks.list_webhooks(uow, maps)
+    assert listed["total"] == 1 and "secret" not in listed["items"][0]
+    assert webhooks.list_webhooks(uow, other)["total"] == 0
+    with pytest.raises(NotFound):
+        webhooks.delete_webhook(uow, other, hook["webhook_id"])
+    with pytest.raises(NotFound):
+        webhooks.list_deliveries(uow, other, hook["webhook_id"])
+    with pytest.raises(Forbidden):
+        webhooks.create_webhook(uow, operator, "https://ops.example/h", ["#"])
+    with pytest.raises(ValidationFailed) as raised:
+        webhooks.create_webhook(uow, maps, "https://maps.example/h", ["traffic..x"])
+    assert "patterns" in raised.value.fields
+
+    assert webhooks.delete_webhook(uow, maps, hook["webhook_id"])["deleted"] is True
+    assert webhooks.list_webhooks(uow, maps)["total"] == 0
