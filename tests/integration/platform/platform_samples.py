@@ -61,10 +61,10 @@ def access_envelope(
 
 
 def card_linked_envelope(card_number: str, kind: str, linked_number: str) -> dict:
-    # The catalogue knows this event as platform.card_linked (see the report): publishing it
-    # under that type is what any sector service can route to the platform today.
+    # Each sector service announces its own links (education.card_linked): an event may only
+    # name its own source.
     return new_envelope(
-        "platform.card_linked",
+        "education.card_linked",
         {"card_number": card_number, "kind": kind, "linked_number": linked_number},
         source="education",
         version=1,
