@@ -43,6 +43,16 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 JSON = "application/json"
 
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+"""On every response: no MIME sniffing, no framing (clickjacking), no referrer."""
+PRIVATE_PREFIX = "/api/v1/"
+"""Answers under it may hold tokens or personal data: never stored by a cache."""
+
 
 @dataclass(frozen=True)
 class RouteSpec:
@@ -127,9 +137,13 @@ class JsonErrorsWsgiApp(WsgiApp):
                 "request_id": request.headers.get(REQUEST_ID_HEADER),
             }
             response = json_response(body, exc.code or 400)
+            response.headers.update(SECURITY_HEADERS)
             return response(environ, start_response)
         request.path_values = values
         response = provider.handle_request(request)
+        response.headers.update(SECURITY_HEADERS)
+        if request.path.startswith(PRIVATE_PREFIX):
+            response.headers["Cache-Control"] = "no-store"
         return response(environ, start_response)
 
 
@@ -194,11 +208,26 @@ def _parse_body(request: Request, spec: RouteSpec) -> tuple[Any, Any, bytes]:
         raise ValidationFailed(
             f"malformed JSON: {exc}", fields={"body": ["malformed JSON"]}
         ) from None
+    except RecursionError:
+        raise ValidationFailed(
+            "JSON nested too deep", fields={"body": ["nested too deep"]}
+        ) from None
     if spec.body is None:
         return data, data, raw
     if not isinstance(data, dict):
         raise ValidationFailed("body must be a JSON object", fields={"body": ["not an object"]})
     return _load(spec.body, data, "body"), data, raw
+
+
+def _refuse_hostile_path(path: dict[str, Any]) -> None:
+    """Path values reach services as they are: no control characters (a NUL breaks SQL)."""
+    bad = {
+        name: ["must not contain control characters"]
+        for name, value in path.items()
+        if isinstance(value, str) and any(ord(char) < 32 or ord(char) == 127 for char in value)
+    }
+    if bad:
+        raise ValidationFailed("invalid path", fields=bad)
 
 
 def api(
@@ -256,6 +285,7 @@ def api(
                 self.services.context["purpose"] = (
                     request.headers.get("X-Purpose") or spec.purpose
                 )[:100]
+                _refuse_hostile_path(path)
                 payload, sent, raw = (None, None, b"")
                 if method in ("POST", "PUT", "PATCH"):
                     payload, sent, raw = _parse_body(request, spec)

@@ -19,6 +19,9 @@ class ErrorBody(Schema):
     message = fields.String(required=True)
     fields_ = fields.Dict(data_key="fields", metadata={"description": "field → problems"})
     request_id = fields.String(allow_none=True)
+    details = fields.Dict(
+        metadata={"description": "what the error is about (a lot id, a service, retry_after)"}
+    )
 
 
 _ERRORS = {

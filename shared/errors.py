@@ -31,8 +31,11 @@ class SmartCityError(Exception):
         self.extra = extra or {}
 
     def to_dict(self) -> dict[str, Any]:
+        """The error body; ``extra`` (which lot, which service, when to retry) goes under
+        ``details``, so the body's own keys stay the four the API spec declares."""
         body: dict[str, Any] = {"error": self.code, "message": self.message, "fields": self.fields}
-        body.update(self.extra)
+        if self.extra:
+            body["details"] = self.extra
         return body
 
     # nameko serialises an exception for RPC by ``str(exc)``; keep it the message.

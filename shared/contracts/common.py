@@ -1,15 +1,28 @@
-"""Shapes every contract shares: strict requests and pages of lists."""
+"""Shapes every contract shares: strict, bounded requests and pages of lists.
+
+Every request value is bounded where it enters, so that nothing a client sends can overflow a
+database column or a date conversion deeper down (a 500): numbers have a range, text a length,
+times a span of years, and no text holds a NUL character (PostgreSQL cannot store one). A test
+(tests/unit/shared/test_contract_bounds.py) holds every request contract to this.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from shared.errors import ValidationFailed
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+MAX_OFFSET = 1_000_000
+MAX_INTEGER = 2**31 - 1
+"""PostgreSQL's ``integer``: the widest count any request may carry."""
+MAX_NESTING = 32
+"""How deep a request's JSON may nest (arrays and objects)."""
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
 
 
 def load(schema: type[Schema], data: Any) -> dict[str, Any]:
@@ -41,11 +54,75 @@ class TrimmedString(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
+class _YearBounded:
+    """Times between 1900 and 2199 that convert to UTC without overflowing."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
+        try:
+            utc = moment.astimezone(UTC) if moment.tzinfo else moment
+        except OverflowError:
+            raise ValidationError("out of range") from None
+        if not EARLIEST_YEAR <= utc.year <= LATEST_YEAR:
+            raise ValidationError(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        return moment
+
+
+class BoundedDateTime(_YearBounded, fields.DateTime):
+    """An ISO 8601 time between 1900 and 2199 (UTC), offset or not."""
+
+
+class BoundedAwareDateTime(_YearBounded, fields.AwareDateTime):
+    """An ISO 8601 time with an offset, between 1900 and 2199 (UTC)."""
+
+
+class BoundedDate(fields.Date):
+    """An ISO 8601 date between 1900 and 2199."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            raise ValidationError(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        return day
+
+
 class Request(Schema):
-    """Base of request schemas: an unknown field or parameter is an error, not ignored."""
+    """Base of request schemas: an unknown field or parameter is an error, not ignored; no
+    value nests deeper than ``MAX_NESTING`` or holds a NUL character."""
 
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _refuse_hostile_values(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, dict):
+            problems = {
+                str(key): [problem]
+                for key, value in data.items()
+                if (problem := hostile_value_problem(value))
+            }
+            if problems:
+                raise ValidationError(problems)
+        return data
+
+
+def hostile_value_problem(value: Any, depth: int = 0) -> str | None:
+    """Why a JSON value may not enter (too deep, a NUL character), or None."""
+    if depth > MAX_NESTING:
+        return f"nested deeper than {MAX_NESTING} levels"
+    if isinstance(value, str):
+        return "must not contain NUL characters" if "\x00" in value else None
+    children = (
+        value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    )
+    keys = value.keys() if isinstance(value, dict) else ()
+    if any("\x00" in str(key) for key in keys):
+        return "must not contain NUL characters"
+    for child in children:
+        problem = hostile_value_problem(child, depth + 1)
+        if problem:
+            return problem
+    return None
 
 
 class Page(Request):
@@ -54,7 +131,7 @@ class Page(Request):
     limit = fields.Integer(
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
     )
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
 
 
 def page_of(item_schema: type[Schema], name: str | None = None) -> type[Schema]:

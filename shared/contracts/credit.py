@@ -26,7 +26,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from shared.contracts.common import Page, Request, TrimmedString, page_of
+from shared.contracts.common import BoundedDate, Page, Request, TrimmedString, page_of
 from shared.contracts.event_payloads import SUBJECT_TYPES
 from shared.errors import ValidationFailed
 from shared.identity import (
@@ -108,6 +108,7 @@ class SubjectKeyIn(Request):
     subject_type = fields.String(required=True, validate=validate.OneOf(SUBJECT_TYPES))
     subject_id = fields.String(
         required=True,
+        validate=validate.Length(max=MAX_CODE_LENGTH),
         metadata={"description": "credit code (enterprise, organisation) or resident ID number"},
     )
     accepts_card_number = False
@@ -133,6 +134,7 @@ class RecordIn(SubjectKeyIn):
     accepts_card_number = True
     subject_id = fields.String(
         required=True,
+        validate=validate.Length(max=MAX_CODE_LENGTH),
         metadata={
             "description": "credit code (enterprise, organisation); resident ID number or "
             "citizen card number (individual)"
@@ -146,8 +148,8 @@ class RecordIn(SubjectKeyIn):
     severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
     basis = _text(MAX_BASIS_LENGTH, metadata={"description": "legal document reference"})
     summary = _optional_text(MAX_NOTE_LENGTH)
-    decided_on = fields.Date(required=True)
-    valid_until = fields.Date(required=True, metadata={"description": "last day it counts"})
+    decided_on = BoundedDate(required=True)
+    valid_until = BoundedDate(required=True, metadata={"description": "last day it counts"})
 
     @validates_schema(skip_on_field_errors=True)
     def _dates_in_order(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -262,6 +264,7 @@ class ObjectionDecisionIn(Request):
     corrections = fields.Dict(
         keys=fields.String(validate=validate.OneOf(CORRECTABLE_FIELDS)),
         allow_none=True,
+        validate=validate.Length(max=len(CORRECTABLE_FIELDS)),
         metadata={"description": "new values of the record's fields, e.g. {severity: minor}"},
     )
 

@@ -21,7 +21,14 @@ from marshmallow import (
 )
 
 from shared.config import SERVICES
-from shared.contracts.common import Page, Request, TrimmedString, page_of
+from shared.contracts.common import (
+    BoundedAwareDateTime,
+    BoundedDate,
+    Page,
+    Request,
+    TrimmedString,
+    page_of,
+)
 from shared.identity import CardNumberField, CreditCodeField, ResidentIdField
 
 DEPARTMENTS: tuple[str, ...] = SERVICES
@@ -116,7 +123,9 @@ class VerifyCardResponse(Schema):
 
 class LookupResidentRequest(Request):
     identifier = fields.String(
-        required=True, metadata={"description": "citizen card number or resident ID number"}
+        required=True,
+        validate=validate.Length(max=32),
+        metadata={"description": "citizen card number or resident ID number"},
     )
 
 
@@ -138,6 +147,7 @@ class LoginRequest(Request):
 
     username = fields.String(
         required=True,
+        validate=validate.Length(max=32),
         metadata={"description": "citizen card number or resident ID number"},
     )
     password = fields.String(
@@ -245,7 +255,7 @@ class AppendAuditRequest(Request):
     action = fields.String(required=True, validate=validate.OneOf(ACCESS_ACTIONS))
     resource = _trimmed(200)
     purpose = _trimmed(200)
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True, format="iso")
+    occurred_at = BoundedAwareDateTime(load_default=None, allow_none=True, format="iso")
     request_id = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=100)
     )
@@ -325,7 +335,7 @@ class RegisterLegalEntityRequest(Request):
     )
     legal_representative = _trimmed(50)
     registered_address = _trimmed(300)
-    established_on = fields.Date(required=True)
+    established_on = BoundedDate(required=True)
 
 
 class LegalEntitySchema(Schema):

@@ -19,7 +19,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared.contracts.common import Request
+from shared.contracts.common import MAX_INTEGER, BoundedDateTime, Request
 from shared.identity import CreditCodeField
 
 MAX_RADIUS_M = 5000
@@ -29,6 +29,8 @@ MAX_ITEMS = 100
 DEFAULT_STOPS = 20
 DEFAULT_ARRIVALS = 10
 MAX_REALTIME_BYTES = 10 * 1024 * 1024
+MAX_LOT_CAPACITY = 100_000  # the largest car parks hold a few thousand spaces
+MAX_PRICE_PER_HOUR = Decimal("10000.00")
 """A city's full-dataset GTFS-Realtime message is a few hundred kilobytes; ten megabytes leaves
 room for a large one without letting a client tie up a worker with an endless body."""
 
@@ -81,7 +83,7 @@ class StopsNearQuery(Request):
 class ArrivalsQuery(Request):
     """``GET /api/v1/traffic/stops/<stop_id>/arrivals?at=&limit=``."""
 
-    at = fields.DateTime(
+    at = BoundedDateTime(
         format="iso",
         load_default=None,
         metadata={
@@ -118,11 +120,13 @@ class LotIn(Request):
     name = _id(200, required=True)
     lat = _latitude(required=True)
     lon = _longitude(required=True)
-    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    capacity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=MAX_LOT_CAPACITY)
+    )
     price_per_hour = fields.Decimal(
         required=True,
         as_string=True,
-        validate=_two_decimals,
+        validate=[_two_decimals, validate.Range(min=0, max=MAX_PRICE_PER_HOUR)],
         metadata={"description": 'yuan, at most 2 decimals ("3.50")'},
     )
     operator_credit_code = CreditCodeField(
@@ -136,7 +140,7 @@ class OccupancyIn(Request):
     occupied = fields.Integer(
         required=True,
         strict=True,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_INTEGER),
         metadata={"description": "occupied spaces, 0 to the lot's capacity"},
     )
 
@@ -145,12 +149,12 @@ class ReservationIn(Request):
     """``POST /api/v1/traffic/parking/reservations``: the calling resident reserves a space."""
 
     lot_id = _id(64, required=True)
-    starts_at = fields.DateTime(
+    starts_at = BoundedDateTime(
         required=True,
         format="iso",
         metadata={"description": "ISO 8601; without an offset it is UTC"},
     )
-    ends_at = fields.DateTime(
+    ends_at = BoundedDateTime(
         required=True,
         format="iso",
         metadata={"description": "after starts_at, at most 24 hours later"},

@@ -73,7 +73,7 @@ def test_a_sector_service_that_is_not_running_gives_503(stack_factory):
     stack = stack_factory(services=(PlatformService,))  # credit is not running
     response = stack.call("GET", f"/api/v1/credit/subjects/{ENTERPRISE_CODE}/public")
     body = assert_error(response, 503, "service_unavailable")
-    assert body["service"] == "credit"
+    assert body["details"]["service"] == "credit"
 
 
 class SlowCredit:

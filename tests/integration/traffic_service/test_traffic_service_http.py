@@ -192,7 +192,7 @@ def test_bad_input_is_a_400_naming_the_parameter_and_unknown_is_a_404(
 
 def test_503_with_the_error_body_when_the_traffic_service_is_not_running(gateway):
     body = error(gateway("GET", "/api/v1/traffic/routes"), 503, "service_unavailable")
-    assert body["service"] == "traffic"
+    assert body["details"]["service"] == "traffic"
 
 
 @pytest.fixture
@@ -323,7 +323,7 @@ def test_departments_manage_lots_and_live_data_and_residents_their_reservations(
     full = error(
         gateway("POST", RESERVATIONS, han, json={"lot_id": "P1", **window}), 409, "conflict"
     )
-    assert (full["message"], full["lot_id"]) == ("no_free_space", "P1")
+    assert (full["message"], full["details"]["lot_id"]) == ("no_free_space", "P1")
 
     assert ok(gateway("GET", RESERVATIONS, li), contract.ReservationsPage) == {"items": [booked]}
     assert ok(gateway("GET", RESERVATIONS, han), contract.ReservationsPage) == {"items": []}

@@ -20,5 +20,5 @@ def test_validation_error_keeps_its_fields_across_rpc_serialisation():
 
 def test_extra_details_travel_too():
     rebuilt = deserialize(serialize(Conflict("no free space", extra={"lot_id": "L1"})))
-    assert rebuilt.to_dict()["lot_id"] == "L1"
+    assert rebuilt.to_dict()["details"]["lot_id"] == "L1"
     assert rebuilt.status == 409
