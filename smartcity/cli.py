@@ -296,6 +296,15 @@ def broker_setup(as_json: bool) -> None:
     click.echo(f"AMQP URIs written to {broker.credentials_file(settings.amqp_uri())}")
 
 
+@broker_group.command("passwords")
+def broker_passwords() -> None:
+    """Print a new .env for docker compose: a password per broker user, the administrator's
+    and PostgreSQL's (`smartcity broker passwords > .env`)."""
+    from smartcity import broker
+
+    click.echo("\n".join(broker.env_file_lines()))
+
+
 @broker_group.command("teardown")
 def broker_teardown() -> None:
     """Delete the users that `broker setup` made on AMQP_URI's vhost."""

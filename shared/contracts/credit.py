@@ -68,10 +68,16 @@ def _text(max_length: int, **kwargs: Any) -> fields.String:
 
 
 class _OptionalText(TrimmedString):
-    """Trimmed text; blank text is ``None``, as if it were absent."""
+    """Trimmed text; blank text is ``None``, as if it were absent.
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        return super()._deserialize(value, attr, data, **kwargs) or None
+    Blank becomes ``None`` after the validators ran on the text (a length check of ``None``
+    would raise ``TypeError``, a 500).
+    """
+
+    def deserialize(
+        self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any
+    ) -> Any:
+        return super().deserialize(value, attr, data, **kwargs) or None
 
 
 def _optional_text(max_length: int, **kwargs: Any) -> fields.String:

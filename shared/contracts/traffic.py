@@ -30,7 +30,7 @@ DEFAULT_STOPS = 20
 DEFAULT_ARRIVALS = 10
 MAX_REALTIME_BYTES = 10 * 1024 * 1024
 MAX_LOT_CAPACITY = 100_000  # the largest car parks hold a few thousand spaces
-MAX_PRICE_PER_HOUR = Decimal("10000.00")
+MAX_PRICE_PER_HOUR = 10_000  # yuan
 """A city's full-dataset GTFS-Realtime message is a few hundred kilobytes; ten megabytes leaves
 room for a large one without letting a client tie up a worker with an endless body."""
 
@@ -63,9 +63,12 @@ def _id(max_length: int = 255, **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
-def _two_decimals(value: Decimal) -> None:
-    if value < 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValidationError("must be an amount of at least 0 with at most 2 decimals")
+def _price(value: Decimal) -> None:
+    # Not a Range validator: the spec shows this field as a string, where a range is invalid.
+    if not 0 <= value <= MAX_PRICE_PER_HOUR or value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValidationError(
+            f"must be an amount from 0 to {MAX_PRICE_PER_HOUR} with at most 2 decimals"
+        )
 
 
 # --- query strings ----------------------------------------------------------------------------
@@ -126,8 +129,8 @@ class LotIn(Request):
     price_per_hour = fields.Decimal(
         required=True,
         as_string=True,
-        validate=[_two_decimals, validate.Range(min=0, max=MAX_PRICE_PER_HOUR)],
-        metadata={"description": 'yuan, at most 2 decimals ("3.50")'},
+        validate=_price,
+        metadata={"description": f'yuan, 0 to {MAX_PRICE_PER_HOUR}, at most 2 decimals ("3.50")'},
     )
     operator_credit_code = CreditCodeField(
         required=True, metadata={"description": "unified social credit code of the operator"}

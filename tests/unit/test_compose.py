@@ -8,6 +8,7 @@ each service reads from its environment, and the databases the PostgreSQL init s
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -18,11 +19,15 @@ import pytest
 import yaml
 
 from shared import config
+from shared.broker_rights import ACCESS_RIGHTS
+from smartcity import broker
 from smartcity.registry import PROCESSES
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 BACKING_SERVICES = ("rabbitmq", "postgres")
+TOOLS = ("broker-setup", "operator")
+"""One-shot and on-demand containers of the operator's CLI (not ``smartcity run``)."""
 INIT_SCRIPT_DIR = "/docker-entrypoint-initdb.d/"
 
 
@@ -33,10 +38,17 @@ def compose() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def app_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The services built from this repository (everything but RabbitMQ and PostgreSQL)."""
+    """The suite's long-running processes (not RabbitMQ, PostgreSQL or the operator's tools)."""
     return {
-        name: spec for name, spec in compose["services"].items() if name not in BACKING_SERVICES
+        name: spec
+        for name, spec in compose["services"].items()
+        if name not in (*BACKING_SERVICES, *TOOLS)
     }
+
+
+def interpolated(value: object) -> str:
+    """A value as compose hands it to the container (``${VARIABLE…}`` filled in)."""
+    return re.sub(r"\$\{[^}]*\}", "secret", str(value))
 
 
 def process_of(spec: dict[str, Any]) -> str:
@@ -97,10 +109,46 @@ def test_every_compose_command_is_a_known_process(
     assert {name: p for name, p in processes.items() if p not in PROCESSES} == {}
 
 
-def test_only_the_gateway_publishes_ports(app_services: dict[str, dict[str, Any]]) -> None:
-    publishing = sorted(name for name, spec in app_services.items() if spec.get("ports"))
+def test_only_the_gateway_publishes_ports(compose: dict[str, Any]) -> None:
+    # Not the broker, not the database: they are reached inside the compose network only.
+    publishing = sorted(name for name, spec in compose["services"].items() if spec.get("ports"))
     assert publishing == ["gateway"]
-    assert "8000:8000" in app_services["gateway"]["ports"]
+    assert "8000:8000" in compose["services"]["gateway"]["ports"]
+
+
+def test_no_guest_user_and_no_default_password_ship(compose: dict[str, Any]) -> None:
+    assert "guest:" not in COMPOSE_FILE.read_text()
+    rabbit = compose["services"]["rabbitmq"]["environment"]
+    assert rabbit["RABBITMQ_DEFAULT_PASS"].startswith("${RABBITMQ_ADMIN_PASSWORD:?")
+    postgres = compose["services"]["postgres"]["environment"]
+    assert postgres["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+
+
+def broker_user(uri: str) -> str:
+    return uri.split("://", 1)[1].split(":", 1)[0]
+
+
+def test_every_process_connects_as_its_own_broker_user(
+    app_services: dict[str, dict[str, Any]],
+) -> None:
+    for name, spec in app_services.items():
+        for service in PROCESSES[process_of(spec)]:
+            env = spec["environment"]
+            uri = env.get(f"{service.upper()}_AMQP_URI") or env["AMQP_URI"]
+            assert broker_user(uri) == f"smartcity-{service}", (name, service)
+
+
+def test_broker_setup_gets_every_users_password_and_the_rest_only_their_own(
+    compose: dict[str, Any], app_services: dict[str, dict[str, Any]]
+) -> None:
+    setup = compose["services"]["broker-setup"]
+    assert setup["command"] == ["broker", "setup"]
+    expected = {f"{row.name.upper()}_AMQP_PASSWORD" for row in ACCESS_RIGHTS}
+    assert expected <= set(setup["environment"])
+    for name, spec in app_services.items():
+        mentioned = set(re.findall(r"\$\{(\w+_AMQP_PASSWORD)", json.dumps(spec["environment"])))
+        own = {f"{service.upper()}_AMQP_PASSWORD" for service in PROCESSES[process_of(spec)]}
+        assert mentioned == own, name
 
 
 @pytest.mark.parametrize("service", config.SERVICES)
@@ -117,6 +165,10 @@ def test_app_services_wait_for_healthy_backing_services(
     for name, spec in app_services.items():
         for backing in BACKING_SERVICES:
             assert spec["depends_on"][backing] == {"condition": "service_healthy"}, name
+        # Their broker users exist before they connect.
+        assert spec["depends_on"]["broker-setup"] == {
+            "condition": "service_completed_successfully"
+        }, name
 
 
 def test_backing_services_have_health_checks(compose: dict[str, Any]) -> None:
@@ -152,7 +204,7 @@ def test_each_process_binds_distinct_metrics_ports(
                 env.delenv(f"{service.upper()}_METRICS_PORT", raising=False)
             env.delenv("METRICS_PORT", raising=False)
             for variable, value in spec["environment"].items():
-                env.setenv(variable, str(value))
+                env.setenv(variable, interpolated(value))
             ports = [config.metrics_port(service) for service in PROCESSES[process_of(spec)]]
         assert len(set(ports)) == len(ports), (name, ports)
         ports_by_process[name] = ports
@@ -171,7 +223,7 @@ def test_the_init_script_creates_every_database_the_services_read(
     for name, spec in app_services.items():
         with monkeypatch.context() as env:
             for variable, value in spec["environment"].items():
-                env.setenv(variable, str(value))
+                env.setenv(variable, interpolated(value))
             for service in PROCESSES[process_of(spec)]:
                 if service == config.GATEWAY:  # the HTTP edge keeps no database of its own
                     continue
@@ -192,15 +244,28 @@ def compose_command() -> list[str] | None:
     return None
 
 
-def test_compose_itself_accepts_the_file() -> None:
+def test_compose_accepts_the_file_with_a_generated_env_and_refuses_it_without(
+    tmp_path: Path,
+) -> None:
     command = compose_command()
     if command is None:
         pytest.skip("neither docker-compose nor the docker compose plugin is installed")
-    result = subprocess.run(
-        [*command, "-f", str(COMPOSE_FILE), "config", "-q"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    env_file = tmp_path / ".env"
+    env_file.write_text("\n".join(broker.env_file_lines()) + "\n")
+    clean_env = {key: value for key, value in os.environ.items() if "PASSWORD" not in key}
+
+    def config_check(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*command, "-f", str(COMPOSE_FILE), *args, "config", "-q"],
+            cwd=tmp_path,
+            env=clean_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    accepted = config_check("--env-file", str(env_file))
+    assert accepted.returncode == 0, accepted.stderr
+    refused = config_check()
+    assert refused.returncode != 0
+    assert "smartcity broker passwords" in refused.stderr
