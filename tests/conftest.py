@@ -33,6 +33,8 @@ import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from helpers import POSTGRES_ADMIN_URL, EventTap  # noqa: E402
 
+from smartcity import broker  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -89,8 +91,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> objec
 
 
 @pytest.fixture(scope="session")
-def docker_compose_file() -> str:
-    return str(ROOT / "docker-compose.yml")
+def docker_compose_file() -> list[str]:
+    # The ports file publishes RabbitMQ and PostgreSQL on loopback, where the tests look.
+    return [str(ROOT / "docker-compose.yml"), str(ROOT / "docker-compose.ports.yml")]
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +107,13 @@ def backing_services(request: pytest.FixtureRequest) -> None:
     """RabbitMQ and PostgreSQL from compose when Docker answers, else the local ones."""
     if not docker_engine_available():
         return
+    # A private test broker and database: the credentials the tests use by default, and
+    # throw-away passwords for the users compose declares (it refuses to start without them).
+    os.environ.setdefault("RABBITMQ_ADMIN_USER", "guest")
+    os.environ.setdefault("RABBITMQ_ADMIN_PASSWORD", "guest")
+    os.environ.setdefault("POSTGRES_PASSWORD", "postgres")
+    for line in broker.env_file_lines()[3:]:
+        os.environ.setdefault(*line.split("=", 1))
     docker_services = request.getfixturevalue("docker_services")
     docker_services.wait_until_responsive(
         timeout=90, pause=1, check=lambda: _port_open("127.0.0.1", 5672)

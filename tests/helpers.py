@@ -84,3 +84,29 @@ class EventTap:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def calls_handled(runner, service_cls: type, entrypoint: str) -> int:
+    """How many calls of ``entrypoint`` the service has finished (its own metrics): the positive
+    signal that a redelivered duplicate was handled, and so was not applied."""
+    from nameko.testing.utils import get_container
+
+    from shared.observability import ContainerMetrics
+
+    container = get_container(runner, service_cls)
+    metrics = next(ext for ext in container.extensions if isinstance(ext, ContainerMetrics))
+    labels = {"service": container.service_name, "entrypoint": entrypoint, "outcome": "ok"}
+    return int(metrics.registry.get_sample_value("smartcity_entrypoint_calls_total", labels) or 0)
+
+
+def lock_waiters(engine) -> int:
+    """Sessions of ``engine``'s database that wait for a lock (PostgreSQL)."""
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        ).scalar_one()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import eventlet
 from credit_service_support import TODAY, days_ago, record_payload
+from helpers import lock_waiters, wait_for
 from sqlalchemy.orm import Session
 
 from services.credit import repository
@@ -33,7 +34,7 @@ def test_concurrent_records_of_one_subject_are_counted_together(database_url):
     assert first_changes == []  # it sees records 1 and 2 only
     # The second transaction waits for the first at the subject's lock ...
     racing = eventlet.spawn(repository.add_record, second, "market_supervision", penalty(3), TODAY)
-    eventlet.sleep(0.3)
+    wait_for(lambda: lock_waiters(engine) == 1)
     assert not racing.dead
     first.commit()
     # ... and then counts the first one's record as well: 3 negatives, black list.

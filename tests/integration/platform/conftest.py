@@ -28,9 +28,15 @@ def platform_config(service_config: Callable[..., dict]) -> dict:
 
 
 @pytest.fixture
-def platform(platform_config: dict, runner_factory) -> dict:
+def platform_runner(platform_config: dict, runner_factory):
+    runner = runner_factory(platform_config, PlatformService)
+    runner.start()
+    return runner
+
+
+@pytest.fixture
+def platform(platform_config: dict, platform_runner) -> dict:
     """The platform service running; returns its config."""
-    runner_factory(platform_config, PlatformService).start()
     return platform_config
 
 

@@ -2,9 +2,9 @@
 
 import datetime as dt
 import threading
-import time
 
 import pytest
+from helpers import lock_waiters, wait_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -224,7 +224,7 @@ def test_sweeps_take_turns(traffic_engine, session):
         waiting.start()
         # Without the turn-taking the second sweep would skip the rows the first has locked
         # and be done at once, finding nothing and so never the crossing.
-        time.sleep(0.3)
+        wait_for(lambda: lock_waiters(traffic_engine) == 1)
         assert second_result == []
         first.commit()
     waiting.join(timeout=10)
@@ -242,7 +242,8 @@ def test_last_space_goes_to_exactly_one_of_two_concurrent_requests(traffic_engin
             barrier.wait()
             try:
                 parking.reserve(own, "LAST", card, NOW + HOUR, NOW + 2 * HOUR, NOW)
-                time.sleep(0.3)  # hold the lock while the other request arrives
+                # Hold the lock until the other request waits for it.
+                wait_for(lambda: lock_waiters(traffic_engine) == 1)
                 own.commit()
                 outcomes.append("reserved")
             except Conflict as error:
