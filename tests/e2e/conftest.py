@@ -4,6 +4,7 @@ Each run gets its own RabbitMQ vhost, its own var dir (logs, the embedded Postgr
 PostgreSQL databases, and free ports, so it never meets a suite a developer left running.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -46,6 +47,20 @@ class RunningSuite:
     def log(self, name: str) -> str:
         path = self.log_dir / f"{name}.log"
         return path.read_text() if path.exists() else ""
+
+    def broker_uri(self, name: str) -> str:
+        """The AMQP URI of a process's own broker user, as `smartcity up` made it."""
+        vhost = self.amqp_uri.rsplit("/", 1)[1]
+        users = json.loads((self.log_dir.parent / "broker" / f"{vhost}.json").read_text())
+        return users[name]
+
+    @property
+    def operator_uri(self) -> str:
+        return self.broker_uri("operator")
+
+    @property
+    def traffic_uri(self) -> str:
+        return self.broker_uri("traffic")
 
 
 SUITE_PATHS = ("embedded-default", "postgresql")
@@ -113,7 +128,6 @@ def suite(request, backing_services):
             databases.drop()
         remove_broker_users(env)
         manager.delete_vhost(vhost)
-        shutil.rmtree(var_dir, ignore_errors=True)
     output = "".join(running.output[-20:])
     assert process.returncode == 0, output
     assert left_running == [], f"still running after smartcity up stopped: {left_running}"
@@ -122,6 +136,7 @@ def suite(request, backing_services):
     assert stopping, output
     after_stop = running.output[stopping[0] :]
     assert not any("restarting it" in line for line in after_stop), output
+    shutil.rmtree(var_dir, ignore_errors=True)  # kept when something failed, for its logs
 
 
 class ServerDatabases:

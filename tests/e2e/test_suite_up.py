@@ -7,7 +7,7 @@ from shared.config import PLATFORM, SERVICES
 
 
 def test_every_service_reports_healthy(suite):
-    with ClusterRpcProxy({"AMQP_URI": suite.amqp_uri}, timeout=10) as cluster:
+    with ClusterRpcProxy({"AMQP_URI": suite.operator_uri}, timeout=10) as cluster:
         for service in (*SERVICES, PLATFORM):
             health = getattr(cluster, service).health()
             assert health["service"] == service
@@ -23,7 +23,7 @@ def test_gateway_is_alive_and_ready(suite):
 
 
 def test_each_metrics_port_shows_per_entrypoint_series(suite):
-    with ClusterRpcProxy({"AMQP_URI": suite.amqp_uri}, timeout=10) as cluster:
+    with ClusterRpcProxy({"AMQP_URI": suite.operator_uri}, timeout=10) as cluster:
         for service in SERVICES:
             getattr(cluster, service).health()  # make sure each has served one call
     requests.get(f"{suite.gateway_url}/healthz", timeout=5)
