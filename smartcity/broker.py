@@ -170,7 +170,8 @@ def password_variable(name: str) -> str:
 
 
 def new_password() -> str:
-    return secrets.token_urlsafe(24)
+    # Hex: no leading "-" that rabbitmqctl would read as an option.
+    return secrets.token_hex(20)
 
 
 def env_file_lines() -> list[str]:

@@ -90,6 +90,9 @@ def suite(request, backing_services):
         # The API fuzzer sends thousands of requests from one address.
         RATE_LIMIT_PER_IP="1000000",
         RATE_LIMIT_PER_CLIENT="1000000",
+        AUTH_FAILURES_PER_IP="1000000",
+        LOGIN_FAILURES_PER_IP="1000000",
+        REGISTRATIONS_PER_IP="1000000",
         **{f"{name.upper()}_METRICS_PORT": str(port) for name, port in metrics_ports.items()},
     )
     databases = ServerDatabases() if request.param == "postgresql" else None
