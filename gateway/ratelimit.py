@@ -84,9 +84,7 @@ class _MemoryCounter:
         now = time.time()
         if len(self._counts) > _MEMORY_KEYS_BEFORE_PRUNING:
             self._counts = {
-                slot: count
-                for slot, count in self._counts.items()
-                if (slot[2] + 1) * slot[1] > now
+                slot: count for slot, count in self._counts.items() if (slot[2] + 1) * slot[1] > now
             }
         slot = (key, window_s, int(now // window_s))
         self._counts[slot] = self._counts.get(slot, 0) + amount
@@ -115,6 +113,11 @@ class _RedisCounter:
         return int(count)
 
 
+def _setting(config: dict[str, Any], name: str, default: int) -> int:
+    """A limit: the nameko config key, else the environment variable, else ``default``."""
+    return int(config.get(name, env(name, str(default))))
+
+
 def _retry_after(window_s: int) -> int:
     return int(window_s - time.time() % window_s) + 1
 
@@ -124,14 +127,10 @@ class SourceCounters(SharedExtension):
 
     def setup(self) -> None:
         config = self.container.config
-        self.config = config
         self.behind_proxy = env("BEHIND_PROXY", "0") == "1"
         redis_url = config.get("REDIS_URL", env("REDIS_URL", ""))
         prefix = config.get("RATE_LIMIT_PREFIX", env("RATE_LIMIT_PREFIX", "smartcity"))
         self.counter = _RedisCounter(redis_url, prefix) if redis_url else _MemoryCounter()
-
-    def setting(self, name: str, default: int) -> int:
-        return int(self.config.get(name, env(name, str(default))))
 
     def client_ip(self, request: Request) -> str:
         # Behind a load balancer the client address is the first X-Forwarded-For hop; trust
@@ -140,9 +139,8 @@ class SourceCounters(SharedExtension):
 
     def refuse_if_spent(self, budget: Budget, ip: str) -> None:
         """``RateLimited`` when ``ip`` has used up ``budget`` in this window (spends nothing)."""
-        if self.counter.hit(f"{budget.name}:{ip}", budget.window_s, 0) >= self.setting(
-            budget.setting, budget.default
-        ):
+        limit = _setting(self.container.config, budget.setting, budget.default)
+        if self.counter.hit(f"{budget.name}:{ip}", budget.window_s, 0) >= limit:
             retry_after = _retry_after(budget.window_s)
             raise RateLimited(
                 f"{budget.refusal}; retry in {retry_after} s", extra={"retry_after": retry_after}
@@ -156,8 +154,8 @@ class RateLimiter(DependencyProvider):
     counters = SourceCounters()
 
     def setup(self) -> None:
-        self.per_client = self.counters.setting("RATE_LIMIT_PER_CLIENT", 600)
-        self.per_ip = self.counters.setting("RATE_LIMIT_PER_IP", 1200)
+        self.per_client = _setting(self.container.config, "RATE_LIMIT_PER_CLIENT", 600)
+        self.per_ip = _setting(self.container.config, "RATE_LIMIT_PER_IP", 1200)
 
     def get_dependency(self, worker_ctx: Any) -> RateLimiter:
         return self
