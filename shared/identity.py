@@ -11,6 +11,7 @@ stable message that clients can match on.
 from __future__ import annotations
 
 import datetime
+import secrets
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -187,6 +188,13 @@ def make_card_number(serial: int) -> str:
         raise invalid("serial", f"must be between 0 and {MAX_CARD_SERIAL}")
     payload = f"{CARD_PREFIX}{serial:0{CARD_SERIAL_DIGITS}d}"
     return payload + luhn.calc_check_digit(payload)
+
+
+def random_card_number() -> str:
+    """A new citizen card number with a serial drawn by ``secrets``: knowing one card says
+    nothing about any other (sequential serials made a known card's neighbours real ones).
+    Unique only with high probability; the issuer retries on the rare collision."""
+    return make_card_number(1 + secrets.randbelow(MAX_CARD_SERIAL))
 
 
 def validate_card_number(value: object, field: str = "card_number") -> str:

@@ -34,7 +34,7 @@ MIN_SECRET_LENGTH = 32
 # A verifier whose clock runs a little behind the issuer's must still accept a fresh token.
 CLOCK_SKEW_S = 30
 SECRET_FILE_NAME = "jwt-secret"  # noqa: S105 - a file name, not a secret
-REQUIRED_CLAIMS = ("sub", "role", "scopes", "exp", "iat", "jti", "iss")
+REQUIRED_CLAIMS = ("sub", "role", "scopes", "exp", "iat", "jti", "iss", "sid")
 
 _file_secrets: dict[Path, str] = {}
 
@@ -94,6 +94,7 @@ def issue_access_token(
     role: str,
     scopes: Sequence[str],
     *,
+    session_id: str,
     now: datetime | None = None,
     ttl_seconds: int | None = None,
     secret: str | None = None,
@@ -101,7 +102,8 @@ def issue_access_token(
     """A signed access token for ``subject`` (a citizen card number).
 
     Claims: ``sub``, ``role``, ``scopes``, ``iat``, ``exp`` (``iat`` + TTL), ``jti`` (unique,
-    for log correlation and deny lists) and ``iss``.
+    for log correlation and deny lists), ``iss`` and ``sid``: the login (refresh-token
+    family) it belongs to, which the gateway checks so that logging out ends it at once.
     """
     issued_at = int((now or datetime.now(UTC)).timestamp())
     claims = {
@@ -112,6 +114,7 @@ def issue_access_token(
         "exp": issued_at + (access_token_ttl() if ttl_seconds is None else ttl_seconds),
         "jti": uuid.uuid4().hex,
         "iss": ISSUER,
+        "sid": session_id,
     }
     return jwt.encode(claims, secret or jwt_secret(), algorithm=ALGORITHM)
 
@@ -123,6 +126,8 @@ def verify_access_token(
 
     Only HS256 is accepted (never ``none`` or an algorithm named by the token). The time
     checks are done here against ``now`` rather than by PyJWT, so tests can fix the clock.
+    A token may not live longer than ``access_token_ttl()`` (``exp - iat``) nor be issued in
+    the future beyond ``CLOCK_SKEW_S``: a correctly signed 10-year token is still refused.
     """
     if not isinstance(token, str) or not token:
         raise Unauthorized("access token missing")
@@ -154,6 +159,10 @@ def verify_access_token(
         raise Unauthorized("access token expired")
     if claims["iat"] > current + CLOCK_SKEW_S:
         raise Unauthorized("access token invalid: issued in the future")
+    if claims["exp"] - claims["iat"] > access_token_ttl():
+        raise Unauthorized("access token invalid: lifetime longer than allowed")
+    if not isinstance(claims["sid"], str) or not claims["sid"]:
+        raise Unauthorized("access token invalid: sid must be a session id")
     return claims
 
 

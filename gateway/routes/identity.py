@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from gateway.access import OPERATOR, PUBLIC, RESIDENT, Department
 from gateway.http import Call, api
+from gateway.ratelimit import LOGIN_FAILURES, REGISTRATIONS
 from shared.contracts import platform as contract
+from shared.errors import Conflict, RateLimited, Unauthorized
+
+REGISTRATION_ACCEPTED = {
+    "status": "accepted",
+    "message": (
+        "If this ID number had no citizen card yet, it has one now: log in with your ID number "
+        "and password, and see your card number at /api/v1/me. If it already had one, nothing "
+        "changed and its holder has been told."
+    ),
+}
+"""One answer for a new and a known ID number, so registering reveals nobody's registration."""
 
 
 class IdentityRoutes:
@@ -14,14 +27,20 @@ class IdentityRoutes:
         "POST",
         "/api/v1/residents",
         access=PUBLIC,
-        status=201,
+        status=202,
         tags=("identity",),
-        summary="Real-name registration; issues a citizen card",
+        summary="Real-name registration; issues a citizen card (same answer for a known ID)",
         body=contract.RegisterResidentRequest,
-        response=contract.RegisterResidentResponse,
+        response=contract.RegistrationAccepted,
     )
     def register_resident(self, call: Call) -> dict[str, Any]:
-        return self.services.platform.register_resident(call.json)
+        self.rate_limiter.refuse_if_spent(REGISTRATIONS, call.request)
+        self.rate_limiter.spend(REGISTRATIONS, call.request)
+        # A known ID number is a Conflict: the platform told its holder; the caller learns
+        # nothing from the answer, nor from its timing (the password is hashed either way).
+        with contextlib.suppress(Conflict):
+            self.services.platform.register_resident(call.json)
+        return REGISTRATION_ACCEPTED
 
     @api(
         "POST",
@@ -33,9 +52,18 @@ class IdentityRoutes:
         response=contract.TokenResponse,
     )
     def issue_token(self, call: Call) -> dict[str, Any]:
-        return self.services.platform.issue_token(
-            call.body["username"], call.body["password"], call.request.remote_addr
-        )
+        # Spraying many accounts from one address is stopped here, before the platform is
+        # asked; the platform slows each (account, address) pair down on its own.
+        self.rate_limiter.refuse_if_spent(LOGIN_FAILURES, call.request)
+        try:
+            return self.services.platform.issue_token(
+                call.body["username"],
+                call.body["password"],
+                self.rate_limiter.client_ip(call.request),
+            )
+        except (Unauthorized, RateLimited):
+            self.rate_limiter.spend(LOGIN_FAILURES, call.request)
+            raise
 
     @api(
         "POST",

@@ -11,16 +11,18 @@ from shared.contracts import platform as contract
 
 class RegistryRoutes:
     @api(
-        "GET",
-        "/api/v1/registry/residents/<identifier>",
+        "POST",
+        "/api/v1/registry/residents/lookup",
         personal_data=True,
         access=Department("registry.population"),
         tags=("registry",),
-        summary="Look up and verify a resident by card or ID number (audited)",
+        summary="Look up and verify a resident by card or ID number (audited; in the body, "
+        "so no ID number reaches a URL or an access log)",
+        body=contract.LookupResidentRequest,
         response=contract.ResidentRecordResponse,
     )
     def lookup_resident(self, call: Call) -> dict[str, Any]:
-        return self.services.platform.lookup_resident(call.path["identifier"])
+        return self.services.platform.lookup_resident(call.body["identifier"])
 
     @api(
         "POST",

@@ -1,10 +1,9 @@
-"""The platform's pure rules: masking, password hashing, login lockout. No database, no
+"""The platform's pure rules: masking, password hashing, login backoff. No database, no
 messaging (an import-linter contract holds it to that); ``handlers.py`` applies them."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -15,8 +14,12 @@ RESIDENT_ROLE = "resident"
 RESIDENT_SCOPES: tuple[str, ...] = ("self:read", "self:write")
 """A resident acts on their own data only; the gateway checks ``sub`` against the resource."""
 
-MAX_LOGIN_FAILURES = 5
-LOCKOUT_WINDOW = timedelta(minutes=15)
+FREE_LOGIN_FAILURES = 5
+"""Failures of one account from one address before that address has to wait."""
+BACKOFF_BASE = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(minutes=15)
+FAILURE_MEMORY = timedelta(hours=24)
+"""Failures older than this are forgotten (so is everything before a success)."""
 BAD_CREDENTIALS = "wrong username or password"
 """One message for an unknown user and a wrong password: no account enumeration."""
 
@@ -64,16 +67,18 @@ def unknown_user_hash() -> str:
     return hash_password(secrets.token_urlsafe(32))
 
 
-def lockout_remaining(failures: Sequence[datetime], now: datetime) -> float | None:
-    """Seconds until a login may be tried again, or None when it is not locked.
+def login_backoff(failures: int, last_failure: datetime | None, now: datetime) -> float | None:
+    """Seconds until one address may try one account again, or None when it may now.
 
-    ``failures`` are the times of failed attempts since the last success. The account is
-    locked while ``MAX_LOGIN_FAILURES`` of them lie within ``LOCKOUT_WINDOW`` before ``now``;
-    it opens when the oldest of those leaves the window.
+    ``failures`` counts the failed attempts of this (account, address) pair since its last
+    success (within ``FAILURE_MEMORY``); ``last_failure`` is the newest of them. The first
+    ``FREE_LOGIN_FAILURES`` cost nothing; from then on each further try waits
+    ``BACKOFF_BASE`` doubled per failure beyond that, up to ``MAX_BACKOFF``, after the last one.
+    Only this pair waits: the owner logging in from another address is never locked out.
     """
-    window_start = now - LOCKOUT_WINDOW
-    recent = sorted((at for at in failures if at > window_start), reverse=True)
-    if len(recent) < MAX_LOGIN_FAILURES:
+    if failures < FREE_LOGIN_FAILURES or last_failure is None:
         return None
-    opens_at = recent[MAX_LOGIN_FAILURES - 1] + LOCKOUT_WINDOW
-    return (opens_at - now).total_seconds()
+    doublings = min(failures - FREE_LOGIN_FAILURES, 16)  # 30 s * 2**16 is far past the cap
+    delay = min(BACKOFF_BASE * 2**doublings, MAX_BACKOFF)
+    remaining = (last_failure + delay - now).total_seconds()
+    return remaining if remaining > 0 else None

@@ -25,12 +25,11 @@ from services.platform import audit
 from services.platform.domain import (
     API_KEY_PREFIX,
     BAD_CREDENTIALS,
-    LOCKOUT_WINDOW,
-    MAX_LOGIN_FAILURES,
+    FAILURE_MEMORY,
     RESIDENT_ROLE,
     RESIDENT_SCOPES,
     hash_password,
-    lockout_remaining,
+    login_backoff,
     mask_id_number,
     mask_phone,
     password_matches,
@@ -66,13 +65,15 @@ from shared.contracts.platform import (
     RegisterResidentResponse,
     ResidentRecordResponse,
     RevokeTokenResponse,
+    SessionRequest,
+    SessionStatus,
     TokenResponse,
     VerifyCardResponse,
 )
 from shared.errors import Conflict, NotFound, RateLimited, Unauthorized, invalid
 from shared.identity import (
     identify,
-    make_card_number,
+    random_card_number,
     resident_birth_date,
     validate_card_number,
 )
@@ -82,6 +83,8 @@ if TYPE_CHECKING:
     from shared.messaging import Event
 
 CARD_LINK_CONSUMER = "platform.record_card_link"
+CARD_NUMBER_ATTEMPTS = 5
+"""Random card numbers tried before giving up (a collision among 10^11 is already rare)."""
 
 
 def page(items: Sequence[Any], total: int, limit: int, offset: int) -> dict[str, Any]:
@@ -99,14 +102,21 @@ def register_resident(
     uow: UnitOfWork, payload: dict[str, Any], now: datetime | None = None
 ) -> dict[str, Any]:
     """Real-name registration: a resident record and their citizen card, announced by
-    ``platform.citizen_card_issued`` in the same transaction. One card per ID number."""
+    ``platform.citizen_card_issued`` in the same transaction. One card per ID number.
+
+    An ID number that already holds a card changes nothing: ``platform.registration_repeated``
+    (for an SMS to the holder) is committed and ``Conflict`` raised, for trusted RPC callers.
+    The gateway answers both cases alike; the password is hashed in both, so they also take
+    about the same time. The card number is random (``random_card_number``), retried on a
+    collision.
+    """
     request = load(RegisterResidentRequest, payload)
     now = now or utcnow()
     session = uow.session
-    taken = session.scalar(
-        select(Resident.resident_id).where(Resident.id_number == request["id_number"])
-    )
-    if taken is not None:
+    password_hash = hash_password(request["password"])
+    known = _resident_by_id_number(uow, request["id_number"])
+    if known is not None:
+        _notify_holder(uow, known[0], known[1], now)
         raise _already_registered()
     resident = Resident(
         resident_id=uuid.uuid4(),
@@ -114,7 +124,7 @@ def register_resident(
         id_number=request["id_number"],
         birth_date=resident_birth_date(request["id_number"]),
         phone=request["phone"],
-        password_hash=hash_password(request["password"]),
+        password_hash=password_hash,
         registered_at=now,
     )
     session.add(resident)
@@ -122,11 +132,7 @@ def register_resident(
         session.flush()  # a concurrent registration of the same number loses here
     except IntegrityError:
         raise _already_registered() from None
-    card = CitizenCard(resident_id=resident.resident_id, issued_at=now)
-    session.add(card)
-    session.flush()  # assigns the serial
-    card.card_number = make_card_number(card.serial)
-    session.flush()
+    card = _issue_card(uow, resident.resident_id, now)
     uow.publish(
         "platform.citizen_card_issued",
         {
@@ -145,6 +151,31 @@ def register_resident(
             "issued_at": now,
         }
     )
+
+
+def _issue_card(uow: UnitOfWork, resident_id: uuid.UUID, now: datetime) -> CitizenCard:
+    """A card with a random number; a number already taken is drawn again (in a savepoint,
+    so the registration's transaction survives the collision)."""
+    for _attempt in range(CARD_NUMBER_ATTEMPTS):
+        card = CitizenCard(resident_id=resident_id, card_number=random_card_number(), issued_at=now)
+        try:
+            with uow.session.begin_nested():
+                uow.session.add(card)
+        except IntegrityError:
+            continue
+        return card
+    raise RuntimeError(f"no free card number after {CARD_NUMBER_ATTEMPTS} random draws")
+
+
+def _notify_holder(uow: UnitOfWork, resident: Resident, card: CitizenCard, now: datetime) -> None:
+    """Tell the holder of a known ID number that someone tried to register it (committed,
+    although the call then fails)."""
+    uow.publish(
+        "platform.registration_repeated",
+        {"card_number": card.card_number, "phone": resident.phone, "attempted_at": now.isoformat()},
+        subject=card.card_number,
+    )
+    uow.commit()
 
 
 def _resident_by_card(uow: UnitOfWork, card_number: str) -> tuple[Resident, CitizenCard] | None:
@@ -284,28 +315,28 @@ def resolve_card(uow: UnitOfWork, card_number: str, now: datetime | None = None)
 # --- login sessions -------------------------------------------------------------------------
 
 
-def _failures_since_last_success(uow: UnitOfWork, login_key: str, now: datetime) -> list[datetime]:
-    window_start = now - LOCKOUT_WINDOW
+def _failures_of_pair(
+    uow: UnitOfWork, login_key: str, client_ip: str | None, now: datetime
+) -> tuple[int, datetime | None]:
+    """How often this address failed on this account since its last success there (within
+    ``FAILURE_MEMORY``), and when it last did. Other addresses' failures do not count."""
+    same_address = (
+        LoginAttempt.client_ip == client_ip if client_ip else LoginAttempt.client_ip.is_(None)
+    )
+    of_pair = (LoginAttempt.username == login_key, same_address)
+    since = now - FAILURE_MEMORY
     last_success = uow.session.scalar(
         select(func.max(LoginAttempt.attempted_at)).where(
-            LoginAttempt.username == login_key,
-            LoginAttempt.outcome == "success",
-            LoginAttempt.attempted_at > window_start,
+            *of_pair, LoginAttempt.outcome == "success", LoginAttempt.attempted_at > since
         )
     )
-    since = max(window_start, last_success) if last_success else window_start
-    return list(
-        uow.session.scalars(
-            select(LoginAttempt.attempted_at)
-            .where(
-                LoginAttempt.username == login_key,
-                LoginAttempt.outcome == "failure",
-                LoginAttempt.attempted_at > since,
-            )
-            .order_by(LoginAttempt.attempted_at.desc())
-            .limit(MAX_LOGIN_FAILURES)
+    since = max(since, last_success) if last_success else since
+    count, last_failure = uow.session.execute(
+        select(func.count(), func.max(LoginAttempt.attempted_at)).where(
+            *of_pair, LoginAttempt.outcome == "failure", LoginAttempt.attempted_at > since
         )
-    )
+    ).one()
+    return count, last_failure
 
 
 def _record_attempt(
@@ -319,7 +350,8 @@ def _record_attempt(
 def _new_session(
     uow: UnitOfWork, card_number: str, family_id: uuid.UUID, now: datetime
 ) -> dict[str, Any]:
-    """An access token and a new refresh token of ``family_id``."""
+    """An access token and a new refresh token of ``family_id``; the access token names the
+    family as its ``sid``, so revoking the family ends the access token too."""
     refresh = tokens.new_opaque_token()
     uow.session.add(
         RefreshToken(
@@ -334,7 +366,7 @@ def _new_session(
     return TokenResponse().dump(
         {
             "access_token": tokens.issue_access_token(
-                card_number, RESIDENT_ROLE, RESIDENT_SCOPES, now=now
+                card_number, RESIDENT_ROLE, RESIDENT_SCOPES, session_id=str(family_id), now=now
             ),
             "refresh_token": refresh,
             "token_type": tokens.TOKEN_TYPE,
@@ -352,9 +384,11 @@ def issue_token(
 ) -> dict[str, Any]:
     """Log a resident in with card number or ID number and password.
 
-    After ``MAX_LOGIN_FAILURES`` failures within ``LOCKOUT_WINDOW`` the account is refused
-    with ``RateLimited`` (``extra.retry_after`` in seconds) without checking the password,
-    until the window passes. Every attempt is recorded, and committed even when refused.
+    Failures are counted per (account, client address): after ``FREE_LOGIN_FAILURES`` the
+    address is refused with ``RateLimited`` (``extra.retry_after`` in seconds) without the
+    password being checked, for a wait that doubles with each further failure
+    (``login_backoff``). The account stays open to every other address, so failed guesses
+    cannot lock its owner out. Every attempt is recorded, and committed even when refused.
     """
     request = load(
         IssueTokenRequest, {"username": username, "password": password, "client_ip": client_ip}
@@ -368,7 +402,8 @@ def issue_token(
         found = _resident_by_id_number(uow, value)
     login_key = found[1].card_number if found else value
 
-    retry_after = lockout_remaining(_failures_since_last_success(uow, login_key, now), now)
+    failures, last_failure = _failures_of_pair(uow, login_key, request["client_ip"], now)
+    retry_after = login_backoff(failures, last_failure, now)
     if retry_after is not None:
         _record_attempt(uow, login_key, "locked", request["client_ip"], now)
         uow.commit()
@@ -430,6 +465,22 @@ def refresh_token(uow: UnitOfWork, token: str, now: datetime | None = None) -> d
         raise Unauthorized("refresh token expired")
     row.revoked_at = now
     return _new_session(uow, row.card_number, row.family_id, now)
+
+
+def session_active(uow: UnitOfWork, session_id: str, now: datetime | None = None) -> dict[str, Any]:
+    """Whether a login (refresh-token family, an access token's ``sid``) still holds a live
+    refresh token: false once it was logged out, revoked for reuse, or ran out."""
+    request = load(SessionRequest, {"session_id": session_id})
+    live = uow.session.scalar(
+        select(RefreshToken.token_id)
+        .where(
+            RefreshToken.family_id == request["session_id"],
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > (now or utcnow()),
+        )
+        .limit(1)
+    )
+    return SessionStatus().dump({"active": live is not None})
 
 
 def revoke_refresh_token(

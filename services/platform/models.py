@@ -79,9 +79,10 @@ class Resident(Base):
 class CitizenCard(Base):
     """The resident's virtual citizen card; at most one per resident.
 
-    ``serial`` is the row's auto-increment key, so concurrent registrations never share one;
-    ``card_number`` is derived from it (``make_card_number``) in the same transaction, right
-    after the insert, which is why the column is nullable.
+    ``serial`` is only the row's key. ``card_number`` is drawn at random
+    (``shared.identity.random_card_number``) so that no card number tells another; its
+    unique constraint turns a collision into a retry. (The column is nullable because card
+    numbers used to be filled in after the insert; every row has one.)
     """
 
     __tablename__ = "citizen_cards"

@@ -94,6 +94,10 @@ class PlatformService(ServiceBase):
         return result
 
     @rpc
+    def session_active(self, session_id: str) -> dict[str, Any]:
+        return handlers.session_active(self.db, session_id)
+
+    @rpc
     def revoke_refresh_token(self, token: str) -> dict[str, Any]:
         result = handlers.revoke_refresh_token(self.db, token)
         self.db.commit()

@@ -77,6 +77,14 @@ CATALOGUE: dict[str, EventSpec] = _specs(
         "A resident registered under their real name and got a citizen card.",
     ),
     EventSpec(
+        "platform.registration_repeated",
+        1,
+        p.RegistrationRepeated,
+        "restricted",
+        "Someone registered an ID number that already holds a card; nothing changed. "
+        "For the SMS channel: tell the holder (the phone on record).",
+    ),
+    EventSpec(
         "*.card_linked",
         1,
         p.CardLinked,

@@ -47,6 +47,15 @@ class CitizenCardIssued(Payload):
     issued_at = fields.AwareDateTime(required=True, format="iso")
 
 
+class RegistrationRepeated(Payload):
+    """Someone tried to register an ID number that already holds a card: the holder is told
+    (by SMS) instead of the caller, so registration reveals nothing."""
+
+    card_number = fields.String(required=True)
+    phone = fields.String(required=True)
+    attempted_at = fields.AwareDateTime(required=True, format="iso")
+
+
 class LegalEntityRegistered(Payload):
     """Public register data of an enterprise or organisation (no personal data)."""
 

@@ -30,6 +30,9 @@ from shared.contracts.common import (
     page_of,
 )
 from shared.identity import CardNumberField, CreditCodeField, ResidentIdField
+from shared.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
+from shared.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
+from shared.passwords import password_problem
 
 DEPARTMENTS: tuple[str, ...] = SERVICES
 """Departments that can hold API clients: one per sector service."""
@@ -41,10 +44,6 @@ interfaces; ``operator``: the city's platform operations staff."""
 ACCESS_ACTIONS: tuple[str, ...] = ("read", "write")
 LINKED_CARD_KINDS: tuple[str, ...] = ("student_id", "tourist_card")
 LEGAL_ENTITY_KINDS: tuple[str, ...] = ("enterprise", "organisation")
-
-PASSWORD_MIN_LENGTH = 8
-# argon2 hashes any length, but an unbounded password is a cheap way to burn our CPU.
-PASSWORD_MAX_LENGTH = 128
 
 CHINESE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*([.:][a-z0-9_*]+)*$")
@@ -71,24 +70,43 @@ class RegisterResidentRequest(Request):
     password = fields.String(
         required=True,
         load_only=True,
-        validate=validate.Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH),
+        # The length is checked here too, so it is reported together with the other fields;
+        # the rest of the policy needs them (name, ID and phone) and runs once they pass.
+        validate=validate.Length(
+            min=PASSWORD_MIN_LENGTH,
+            max=PASSWORD_MAX_LENGTH,
+            error=f"must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters",
+        ),
+        metadata={"description": "hard to guess, and nothing from your own name or numbers"},
     )
 
     @validates_schema(skip_on_field_errors=True)
-    def _password_is_not_an_identifier(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        # The ID number and the phone number are printed on documents and forms: guessable.
-        password = data["password"]
-        if password.upper() == data["id_number"] or password == data["phone"]:
-            raise ValidationError(
-                "must not be your ID number or phone number", field_name="password"
-            )
+    def _password_meets_the_policy(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        # Length, zxcvbn's breached and common lists, nothing from the person's own data:
+        # the ID number (birth date included), the phone and the name are easy to find.
+        problem = password_problem(
+            data["password"], id_number=data["id_number"], name=data["name"], phone=data["phone"]
+        )
+        if problem:
+            raise ValidationError(problem, field_name="password")
 
 
 class RegisterResidentResponse(Schema):
+    """What the ``register_resident`` RPC tells a trusted caller; never shown over HTTP."""
+
     resident_id = fields.UUID(required=True)
     card_number = fields.String(required=True)
     name = fields.String(required=True)
     issued_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class RegistrationAccepted(Schema):
+    """``POST /api/v1/residents`` answers this whether the ID number was new or known, so it
+    reveals nobody's registration. The card number is shown at ``/api/v1/me`` after logging
+    in with the ID number."""
+
+    status = fields.String(required=True, metadata={"example": "accepted"})
+    message = fields.String(required=True)
 
 
 class LinkedCardSchema(Schema):
@@ -122,9 +140,12 @@ class VerifyCardResponse(Schema):
 
 
 class LookupResidentRequest(Request):
-    identifier = fields.String(
+    """Also the body of ``POST /api/v1/registry/residents/lookup``: the identifier travels in
+    the body, never in the URL, so access logs and proxies do not record ID numbers."""
+
+    identifier = TrimmedString(
         required=True,
-        validate=validate.Length(max=32),
+        validate=validate.Length(min=1, max=32),
         metadata={"description": "citizen card number or resident ID number"},
     )
 
@@ -170,6 +191,16 @@ class TokenResponse(Schema):
     refresh_token = fields.String(required=True)
     token_type = fields.String(required=True, metadata={"example": "Bearer"})
     expires_in = fields.Integer(required=True, metadata={"description": "access token lifetime, s"})
+
+
+class SessionRequest(Request):
+    session_id = fields.UUID(required=True, metadata={"description": "the token's ``sid``"})
+
+
+class SessionStatus(Schema):
+    active = fields.Boolean(
+        required=True, metadata={"description": "false once the login is logged out or revoked"}
+    )
 
 
 class RevokeTokenResponse(Schema):

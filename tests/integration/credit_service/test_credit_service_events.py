@@ -10,7 +10,6 @@ import uuid
 
 import sqlalchemy as sa
 from credit_service_support import (
-    CARD_NUMBER,
     ENTERPRISE_CODE,
     RESIDENT_ID,
     UNKNOWN_CARD_NUMBER,
@@ -99,7 +98,7 @@ def test_a_penalty_on_a_citizen_card_is_resolved_through_the_platform(
         "health.administrative_penalty_issued",
         "HE-17",
         subject_type="individual",
-        subject_id=CARD_NUMBER,
+        subject_id=credit.card_number,
         severity="minor",
     )
 
@@ -111,10 +110,10 @@ def test_a_penalty_on_a_citizen_card_is_resolved_through_the_platform(
         assert (subject.subject_type, subject.subject_id, subject.card_number) == (
             "individual",
             RESIDENT_ID,
-            CARD_NUMBER,
+            credit.card_number,
         )
     # The resident reads their own file: the read is audited under their card number.
-    resident_context = {"actor": CARD_NUMBER, "actor_role": "resident", "request_id": "r-1"}
+    resident_context = {"actor": credit.card_number, "actor_role": "resident", "request_id": "r-1"}
     with ClusterRpcProxy(credit.config, context_data=resident_context) as as_resident:
         report = as_resident.credit.subject_report("individual", RESIDENT_ID)
     assert [(r["department"], r["subject_id"]) for r in report["records"]] == [
@@ -122,13 +121,13 @@ def test_a_penalty_on_a_citizen_card_is_resolved_through_the_platform(
     ]
     assert report["score"] == 94.0  # 100 - 6 (minor)
     accessed = audit.next()
-    assert accessed["subject"] == CARD_NUMBER
+    assert accessed["subject"] == credit.card_number
     assert accessed["request_id"] == "r-1"
     assert accessed["data"] == {
-        "actor": CARD_NUMBER,
+        "actor": credit.card_number,
         "actor_role": "resident",
         "department": None,
-        "subject": CARD_NUMBER,
+        "subject": credit.card_number,
         "action": "read",
         "resource": "credit_report",
         "purpose": "service",

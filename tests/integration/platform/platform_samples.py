@@ -14,9 +14,11 @@ ZHAO_QIANG = "21010419721224005X"  # born 1972-12-24
 PASSWORD = "correct horse battery"
 JWT_SECRET = "platform-integration-tests-secret-0123456789"
 
-# Card numbers of the first serials: "2101" + 11-digit serial + Luhn check digit. Payload
-# 210100000000001, from the right: 1 doubled = 2, the zeros, then 1, 0 doubled, 1, 2 doubled =
-# 4: sum 2 + 1 + 1 + 4 = 8, check (10 - 8) % 10 = 2. Serial 2: 4 + 1 + 1 + 4 = 10, check 0.
+# Well-formed card numbers: "2101" + 11-digit serial + Luhn check digit (serials 1 and 2).
+# Payload 210100000000001, from the right: 1 doubled = 2, the zeros, then 1, 0 doubled, 1, 2
+# doubled = 4: sum 2 + 1 + 1 + 4 = 8, check (10 - 8) % 10 = 2. Serial 2: 4 + 1 + 1 + 4 = 10,
+# check 0. The platform draws card serials at random, so these are subjects of events and
+# cards nobody holds; a registered resident's card is read from the registration.
 FIRST_CARD = "2101000000000012"
 SECOND_CARD = "2101000000000020"
 

@@ -128,7 +128,7 @@ def test_append_audit_is_idempotent_with_an_event_id(rpc):
 
 
 def test_lookup_resident_is_audited_with_the_callers_context(rpc, platform):
-    rpc.register_resident(registration())
+    card = rpc.register_resident(registration())["card_number"]
     context = {
         "actor": "client-health-1",
         "actor_role": "department",
@@ -137,7 +137,7 @@ def test_lookup_resident_is_audited_with_the_callers_context(rpc, platform):
         "request_id": "req-lookup",
     }
     with ClusterRpcProxy(platform, context_data=context) as cluster:
-        by_card = cluster.platform.lookup_resident(FIRST_CARD)
+        by_card = cluster.platform.lookup_resident(card)
         by_id = cluster.platform.lookup_resident(LI_LEI)
         with pytest.raises(NotFound):
             cluster.platform.lookup_resident("2101000000000020")
@@ -149,7 +149,7 @@ def test_lookup_resident_is_audited_with_the_callers_context(rpc, platform):
     assert by_card == by_id
     assert {k: by_card[k] for k in ("name", "card_number", "birth_date", "id_number_masked")} == {
         "name": "Li Lei",
-        "card_number": FIRST_CARD,
+        "card_number": card,
         "birth_date": "1990-03-07",
         "id_number_masked": "2101**********1233",
     }

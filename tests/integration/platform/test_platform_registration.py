@@ -19,9 +19,11 @@ from platform_samples import (
 )
 from sqlalchemy.orm import Session
 
-from services.platform.models import Resident
+from services.platform import handlers
+from services.platform.models import CitizenCard, Resident
 from services.platform.service import PlatformService
 from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.identity import is_valid_card_number
 from shared.outbox import outbox_table
 from smartcity.dead_letters import list_dead_letters
 
@@ -30,7 +32,8 @@ def test_registration_issues_a_card_and_announces_it(rpc, engine):
     before = datetime.now(UTC)
     result = rpc.register_resident(registration(name=" Li Lei "))
 
-    assert result["card_number"] == FIRST_CARD  # serial 1
+    card = result["card_number"]
+    assert is_valid_card_number(card)
     assert result["name"] == "Li Lei"
     issued_at = datetime.fromisoformat(result["issued_at"])
     assert before <= issued_at <= datetime.now(UTC)
@@ -44,10 +47,10 @@ def test_registration_issues_a_card_and_announces_it(rpc, engine):
     assert resident.password_hash.startswith("$argon2id$")
     assert "correct horse" not in resident.password_hash
     assert outbox.type == "platform.citizen_card_issued"
-    assert outbox.envelope["subject"] == FIRST_CARD
+    assert outbox.envelope["subject"] == card
     assert outbox.envelope["data"] == {
         "resident_id": str(resident_id),
-        "card_number": FIRST_CARD,
+        "card_number": card,
         "issued_at": issued_at.isoformat(),
     }
 
@@ -59,22 +62,35 @@ def test_registration_issues_a_card_and_announces_it(rpc, engine):
     wait_for(published)
 
 
-def test_second_resident_gets_the_next_serial(rpc):
-    rpc.register_resident(registration())
-    assert rpc.register_resident(registration(HAN_MEIMEI))["card_number"] == SECOND_CARD
+def test_card_numbers_are_random_not_sequential(rpc):
+    cards = [rpc.register_resident(registration(n))["card_number"] for n in (LI_LEI, HAN_MEIMEI)]
+    serials = [int(card[4:15]) for card in cards]
+    # Sequential serials made a known card's neighbour a real resident; random ones are far
+    # apart (two random 11-digit serials within 1000 of each other: a 2e-8 chance).
+    assert all(is_valid_card_number(card) for card in cards)
+    assert abs(serials[0] - serials[1]) > 1000
+    assert FIRST_CARD not in cards
+
+
+def test_a_card_number_collision_is_drawn_again(run_domain, monkeypatch, engine):
+    taken = run_domain(handlers.register_resident, registration())["card_number"]
+    fresh = "2101000123456786"
+    draws = iter([taken, taken, fresh])
+    monkeypatch.setattr(handlers, "random_card_number", lambda: next(draws))
+
+    second = run_domain(handlers.register_resident, registration(HAN_MEIMEI))
+
+    assert second["card_number"] == fresh
+    with Session(engine) as session:
+        assert sorted(session.scalars(sa.select(CitizenCard.card_number))) == sorted([taken, fresh])
 
 
 def test_concurrent_registrations_get_distinct_cards(platform):
     numbers = [LI_LEI, HAN_MEIMEI, WANG_FANG, ZHAO_QIANG]
     with ClusterRpcProxy(platform) as cluster:
         replies = [cluster.platform.register_resident.call_async(registration(n)) for n in numbers]
-        cards = sorted(reply.result()["card_number"] for reply in replies)
-    assert cards == [
-        "2101000000000012",
-        "2101000000000020",
-        "2101000000000038",
-        "2101000000000046",
-    ]  # serials 1-4 (Luhn digits 2, 0, 8, 6)
+        cards = {reply.result()["card_number"] for reply in replies}
+    assert len(cards) == 4 and all(is_valid_card_number(card) for card in cards)
 
 
 @pytest.mark.parametrize(
@@ -97,22 +113,57 @@ def test_bad_phone_and_short_password_are_named_together(rpc):
     assert set(caught.value.fields) == {"phone", "password"}
 
 
-def test_repeat_registration_conflicts_on_id_number(rpc):
-    rpc.register_resident(registration(HAN_MEIMEI))
+@pytest.mark.parametrize(
+    "password",
+    [
+        "12345678",
+        "password",
+        " " * 10,
+        "password123",
+        "19900307li",  # the birth date in the ID number
+        "lilei13812345678",  # name and phone
+        "qwertyuiop",
+    ],
+)
+def test_weak_and_personal_passwords_are_refused_naming_the_field(rpc, password):
+    with pytest.raises(ValidationFailed) as caught:
+        rpc.register_resident(registration(password=password))
+    assert list(caught.value.fields) == ["password"]
+
+
+def test_repeat_registration_changes_nothing_and_tells_the_holder(rpc, engine):
+    first = rpc.register_resident(registration(HAN_MEIMEI))
     with pytest.raises(Conflict) as caught:
         # Same number typed with a lower-case x and spaces, another phone: same person.
-        rpc.register_resident(registration(" 21010219900318123x ", phone="13900000000"))
+        rpc.register_resident(
+            registration(" 21010219900318123x ", phone="13900000000", password="another fine one!")
+        )
     assert caught.value.message == "already registered"
     assert caught.value.fields == {"id_number": ["already registered"]}
+
+    with Session(engine) as session:
+        resident = session.scalars(sa.select(Resident)).one()
+        events = session.execute(
+            sa.select(outbox_table.c.type, outbox_table.c.envelope).order_by(outbox_table.c.id)
+        ).all()
+    assert resident.phone == "13812345678"  # nothing changed
+    assert [event.type for event in events] == [
+        "platform.citizen_card_issued",
+        "platform.registration_repeated",
+    ]
+    notice = events[-1].envelope
+    assert notice["subject"] == first["card_number"]
+    assert notice["data"]["card_number"] == first["card_number"]
+    assert notice["data"]["phone"] == "13812345678"  # the holder's, not the caller's
 
 
 def test_profile_masks_identifiers(rpc):
     registered = rpc.register_resident(registration(HAN_MEIMEI, phone="13812345678"))
-    profile = rpc.get_profile(FIRST_CARD)
+    profile = rpc.get_profile(registered["card_number"])
     assert profile == {
         "resident_id": registered["resident_id"],
         "name": "Li Lei",
-        "card_number": FIRST_CARD,
+        "card_number": registered["card_number"],
         "id_number_masked": "2101**********123X",
         "phone_masked": "138****5678",
         "registered_at": registered["issued_at"],
@@ -127,7 +178,7 @@ def test_profile_masks_identifiers(rpc):
 
 def test_verify_card(rpc):
     registered = rpc.register_resident(registration())
-    assert rpc.verify_card(FIRST_CARD) == {
+    assert rpc.verify_card(registered["card_number"]) == {
         "valid": True,
         "resident_id": registered["resident_id"],
         "name": "Li Lei",
@@ -136,9 +187,9 @@ def test_verify_card(rpc):
 
 
 def test_linked_cards_show_in_the_profile_once(rpc, platform, platform_runner):
-    rpc.register_resident(registration())
-    student = card_linked_envelope(FIRST_CARD, "student_id", "S-2026-0042")
-    tourist = card_linked_envelope(FIRST_CARD, "tourist_card", "T-88")
+    card = rpc.register_resident(registration())["card_number"]
+    student = card_linked_envelope(card, "student_id", "S-2026-0042")
+    tourist = card_linked_envelope(card, "tourist_card", "T-88")
     tourist["occurred_at"] = (
         datetime.fromisoformat(student["occurred_at"]) + timedelta(seconds=1)
     ).isoformat()
@@ -147,7 +198,7 @@ def test_linked_cards_show_in_the_profile_once(rpc, platform, platform_runner):
 
     # All three deliveries handled (one of them the duplicate, skipped).
     wait_for(lambda: calls_handled(platform_runner, PlatformService, "record_card_link") == 3)
-    linked = rpc.get_profile(FIRST_CARD)["linked_cards"]
+    linked = rpc.get_profile(card)["linked_cards"]
     assert linked == [
         {"kind": "student_id", "number": "S-2026-0042", "linked_at": student["occurred_at"]},
         {"kind": "tourist_card", "number": "T-88", "linked_at": tourist["occurred_at"]},

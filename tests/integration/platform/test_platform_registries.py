@@ -81,8 +81,8 @@ def test_legal_entity_errors_name_their_field(rpc):
 
 
 def test_register_and_read_housing(rpc):
-    rpc.register_resident(registration())
-    home = rpc.register_housing(dwelling())
+    card = rpc.register_resident(registration())["card_number"]
+    home = rpc.register_housing(dwelling(owner_card_number=card))
     uuid.UUID(home["housing_id"])
     assert {
         k: home[k] for k in ("address", "district", "building", "unit", "room", "owner_card_number")
@@ -92,14 +92,14 @@ def test_register_and_read_housing(rpc):
         "building": "3",
         "unit": "2",
         "room": "501",
-        "owner_card_number": FIRST_CARD,
+        "owner_card_number": card,
     }
-    detached = {"address": "8 Qingnian St", "district": "Shenhe", "owner_card_number": FIRST_CARD}
+    detached = {"address": "8 Qingnian St", "district": "Shenhe", "owner_card_number": card}
     house = rpc.register_housing(detached)  # no building, unit or room
     assert (house["building"], house["unit"], house["room"]) == ("", "", "")
 
     assert rpc.get_housing(home["housing_id"]) == home
-    owned = rpc.housing_of_owner(FIRST_CARD)
+    owned = rpc.housing_of_owner(card)
     assert [item["housing_id"] for item in owned["items"]] == [
         home["housing_id"],
         house["housing_id"],
@@ -113,10 +113,11 @@ def test_housing_errors(rpc):
         rpc.register_housing(dwelling())  # nobody holds FIRST_CARD yet
     assert caught.value.fields == {"owner_card_number": ["is not a registered citizen card"]}
 
-    rpc.register_resident(registration())
-    rpc.register_housing(dwelling())
+    card = rpc.register_resident(registration())["card_number"]
+    rpc.register_housing(dwelling(owner_card_number=card))
     with pytest.raises(Conflict) as caught:
-        rpc.register_housing(dwelling(address=" 16 Beiling St "))  # same flat, other spacing
+        # The same flat, other spacing.
+        rpc.register_housing(dwelling(address=" 16 Beiling St ", owner_card_number=card))
     assert caught.value.fields == {"address": ["already registered"]}
 
     with pytest.raises(NotFound):

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from platform_samples import FIRST_CARD, HAN_MEIMEI, LI_LEI, PASSWORD, registration
+from platform_samples import HAN_MEIMEI, LI_LEI, PASSWORD, registration
 from sqlalchemy.orm import Session
 
 from services.platform import handlers
@@ -17,21 +17,22 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def test_login_with_card_number_or_id_number(rpc):
-    rpc.register_resident(registration())
-    for username in (FIRST_CARD, LI_LEI):
+    card = rpc.register_resident(registration())["card_number"]
+    for username in (card, LI_LEI):
         session = rpc.issue_token(username, PASSWORD, "10.0.0.7")
         assert session["token_type"] == "Bearer"
         assert session["expires_in"] == 900
         claims = tokens.verify_access_token(session["access_token"])
-        assert (claims["sub"], claims["role"]) == (FIRST_CARD, "resident")
+        assert (claims["sub"], claims["role"]) == (card, "resident")
+        assert rpc.session_active(claims["sid"]) == {"active": True}
         assert claims["exp"] - claims["iat"] == 900
         assert claims["scopes"] == ["self:read", "self:write"]
 
 
 def test_wrong_password_and_unknown_user_look_the_same(rpc, engine):
-    rpc.register_resident(registration())
+    card = rpc.register_resident(registration())["card_number"]
     with pytest.raises(Unauthorized) as wrong_password:
-        rpc.issue_token(FIRST_CARD, "not the password", "10.0.0.7")
+        rpc.issue_token(card, "not the password", "10.0.0.7")
     with pytest.raises(Unauthorized) as unknown_user:
         rpc.issue_token(HAN_MEIMEI, PASSWORD, "10.0.0.8")
     assert wrong_password.value.message == unknown_user.value.message
@@ -43,7 +44,7 @@ def test_wrong_password_and_unknown_user_look_the_same(rpc, engine):
                 LoginAttempt.id
             )
         ).all()
-    assert attempts == [(FIRST_CARD, "failure", "10.0.0.7"), (HAN_MEIMEI, "failure", "10.0.0.8")]
+    assert attempts == [(card, "failure", "10.0.0.7"), (HAN_MEIMEI, "failure", "10.0.0.8")]
 
 
 def test_username_that_is_no_identifier_is_a_validation_error(rpc):
@@ -53,12 +54,15 @@ def test_username_that_is_no_identifier_is_a_validation_error(rpc):
 
 
 def test_refresh_rotates_and_reuse_revokes_the_whole_login(rpc, engine):
-    rpc.register_resident(registration())
-    first = rpc.issue_token(FIRST_CARD, PASSWORD)
+    card = rpc.register_resident(registration())["card_number"]
+    first = rpc.issue_token(card, PASSWORD)
 
     second = rpc.refresh_token(first["refresh_token"])
     assert second["refresh_token"] != first["refresh_token"]
-    assert tokens.verify_access_token(second["access_token"])["sub"] == FIRST_CARD
+    claims = tokens.verify_access_token(second["access_token"])
+    assert claims["sub"] == card
+    # One login, one session id, whatever the rotation.
+    assert claims["sid"] == tokens.verify_access_token(first["access_token"])["sid"]
     third = rpc.refresh_token(second["refresh_token"])
 
     # An attacker replays the first token: refused, and the holder's newest token dies too.
@@ -67,6 +71,7 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_login(rpc, engine):
     assert reuse.value.message == "refresh token already used; the session has been revoked"
     with pytest.raises(Unauthorized):
         rpc.refresh_token(third["refresh_token"])
+    assert rpc.session_active(claims["sid"]) == {"active": False}  # its access tokens end too
 
     with Session(engine) as session:
         rows = session.scalars(sa.select(RefreshToken)).all()
@@ -78,11 +83,13 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_login(rpc, engine):
 
 
 def test_logout_revokes_the_refresh_token(rpc):
-    rpc.register_resident(registration())
-    session = rpc.issue_token(FIRST_CARD, PASSWORD)
+    card = rpc.register_resident(registration())["card_number"]
+    session = rpc.issue_token(card, PASSWORD)
     other_login = rpc.issue_token(LI_LEI, PASSWORD)
+    sid = tokens.verify_access_token(session["access_token"])["sid"]
 
     assert rpc.revoke_refresh_token(session["refresh_token"]) == {"revoked": True}
+    assert rpc.session_active(sid) == {"active": False}
     assert rpc.revoke_refresh_token(session["refresh_token"]) == {"revoked": False}
     with pytest.raises(Unauthorized):
         rpc.refresh_token(session["refresh_token"])
@@ -96,68 +103,87 @@ def test_unknown_refresh_token_is_unauthorized(rpc):
     assert caught.value.message == "refresh token invalid"
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password(rpc, engine):
-    rpc.register_resident(registration())
+def test_session_of_an_unknown_or_malformed_id(rpc):
+    assert rpc.session_active("6f1c7e1a-3f0e-4a53-9b0e-8f3c2a1d4b5e") == {"active": False}
+    with pytest.raises(ValidationFailed) as caught:
+        rpc.session_active("not-a-uuid")
+    assert list(caught.value.fields) == ["session_id"]
+
+
+def test_failures_slow_the_guessing_address_not_the_owner(rpc, engine):
+    card = rpc.register_resident(registration())["card_number"]
     for attempt in range(5):
         # Alternating card and ID number: the count is per account, not per spelling.
-        username = FIRST_CARD if attempt % 2 else LI_LEI
+        username = card if attempt % 2 else LI_LEI
         with pytest.raises(Unauthorized):
             rpc.issue_token(username, f"guess {attempt}", "10.0.0.9")
 
-    with pytest.raises(RateLimited) as locked:
-        rpc.issue_token(FIRST_CARD, PASSWORD, "10.0.0.9")
-    # Locked until the first failure is 15 min old: a moment ago, so almost 900 s remain.
+    # The guessing address now waits 30 s, even with the right password...
     # (nameko turns every non-string in an exception's args into a string on the way.)
-    assert 890 <= int(locked.value.extra["retry_after"]) <= 900
+    with pytest.raises(RateLimited) as refused:
+        rpc.issue_token(card, PASSWORD, "10.0.0.9")
+    assert 25 <= int(refused.value.extra["retry_after"]) <= 30
+    # ... while the owner, from their own address, is not locked out.
+    assert rpc.issue_token(LI_LEI, PASSWORD, "192.0.2.1")["token_type"] == "Bearer"
 
     with Session(engine) as session:
-        outcomes = session.scalars(
-            sa.select(LoginAttempt.outcome)
-            .where(LoginAttempt.username == FIRST_CARD)
+        attempts = session.execute(
+            sa.select(LoginAttempt.outcome, LoginAttempt.client_ip)
+            .where(LoginAttempt.username == card)
             .order_by(LoginAttempt.id)
         ).all()
-    assert outcomes == ["failure"] * 5 + ["locked"]
+    assert attempts == [("failure", "10.0.0.9")] * 5 + [
+        ("locked", "10.0.0.9"),
+        ("success", "192.0.2.1"),
+    ]
 
 
-def test_lock_opens_when_the_window_passes(run_domain):
+def test_the_wait_doubles_with_each_failure_and_a_success_resets_it(run_domain):
     run_domain(handlers.register_resident, registration(HAN_MEIMEI), now=NOW)
-    # Failures at 12:00, 12:01, ..., 12:04 (each is recorded although the call raises).
-    for minute in range(5):
+    ip = "10.0.0.9"
+
+    def login(password: str, at: timedelta) -> dict:
+        return run_domain(handlers.issue_token, HAN_MEIMEI, password, ip, now=NOW + at)
+
+    for second in range(5):  # failures at 12:00:00 ... 12:00:04, each recorded
         with pytest.raises(Unauthorized):
-            run_domain(
-                handlers.issue_token, HAN_MEIMEI, "guess", None, now=NOW + timedelta(minutes=minute)
-            )
-
-    # At 12:14:59 the 12:00 failure is still inside the 15-minute window: 1 s to go.
-    with pytest.raises(RateLimited) as locked:
-        run_domain(
-            handlers.issue_token,
-            HAN_MEIMEI,
-            PASSWORD,
-            None,
-            now=NOW + timedelta(minutes=14, seconds=59),
-        )
-    assert locked.value.extra == {"retry_after": 1}
-
-    # At 12:15:00 only four failures remain in the window: the right password works again.
-    session = run_domain(
-        handlers.issue_token, HAN_MEIMEI, PASSWORD, None, now=NOW + timedelta(minutes=15)
-    )
-    assert session["token_type"] == "Bearer"
-
-    # The success resets the count: four failures after it do not lock...
-    for minute in range(16, 20):
-        with pytest.raises(Unauthorized):
-            run_domain(
-                handlers.issue_token, HAN_MEIMEI, "guess", None, now=NOW + timedelta(minutes=minute)
-            )
-    # ... so the fifth attempt is checked (and fails) rather than refused.
+            login("guess", timedelta(seconds=second))
+    # 30 s after the fifth failure (12:00:34) the address may try again; a second before, not.
+    with pytest.raises(RateLimited) as refused:
+        login(PASSWORD, timedelta(seconds=33))
+    assert refused.value.extra == {"retry_after": 1}
     with pytest.raises(Unauthorized):
-        run_domain(handlers.issue_token, HAN_MEIMEI, "guess", None, now=NOW + timedelta(minutes=20))
-    with pytest.raises(RateLimited):
-        run_domain(
-            handlers.issue_token, HAN_MEIMEI, PASSWORD, None, now=NOW + timedelta(minutes=21)
-        )
+        login("guess", timedelta(seconds=34))  # the sixth failure: now 60 s
+    with pytest.raises(RateLimited) as refused:
+        login(PASSWORD, timedelta(seconds=93))
+    assert refused.value.extra == {"retry_after": 1}
+
+    assert login(PASSWORD, timedelta(seconds=94))["token_type"] == "Bearer"
+    # The success resets this address's count: four failures after it cost nothing...
+    for second in range(95, 99):
+        with pytest.raises(Unauthorized):
+            login("guess", timedelta(seconds=second))
+    assert login(PASSWORD, timedelta(seconds=99))["token_type"] == "Bearer"
+
+
+def test_the_wait_is_capped_at_fifteen_minutes_and_failures_are_forgotten_after_a_day(run_domain):
+    run_domain(handlers.register_resident, registration(HAN_MEIMEI), now=NOW)
+
+    def login(password: str, at: timedelta) -> dict:
+        return run_domain(handlers.issue_token, HAN_MEIMEI, password, None, now=NOW + at)
+
+    for attempt in range(12):  # 15 minutes apart: each one after the wait, however long
+        with pytest.raises(Unauthorized):
+            login("guess", timedelta(minutes=15 * attempt))
+    last = timedelta(minutes=15 * 11)
+    with pytest.raises(RateLimited) as refused:
+        login(PASSWORD, last + timedelta(minutes=10))
+    assert refused.value.extra == {"retry_after": 300}  # 15 minutes at most, not 30 s * 2^7
+
+    # A day later the twelve are forgotten: two failures in a row cost nothing.
+    for second in (0, 1):
+        with pytest.raises(Unauthorized):
+            login("guess", last + timedelta(days=1, seconds=second))
 
 
 def test_refresh_token_expires_after_fourteen_days(run_domain):

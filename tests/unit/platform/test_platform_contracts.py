@@ -19,7 +19,7 @@ def registration(**overrides) -> dict:
         "name": "Li Lei",
         "id_number": ID_NUMBER,
         "phone": "13812345678",
-        "password": "correct horse",
+        "password": "correct horse battery",
         **overrides,
     }
 
@@ -39,7 +39,7 @@ def test_good_registration_is_normalised():
         "name": "Li Lei",
         "id_number": "21010219900318123X",
         "phone": "13812345678",
-        "password": "correct horse",
+        "password": "correct horse battery",
     }
 
 
@@ -66,15 +66,23 @@ def test_phone_must_be_a_mainland_mobile_number(phone):
     }
 
 
-def test_password_needs_eight_characters():
-    assert list(problems(RegisterResidentRequest, registration(password="1234567"))) == ["password"]
-    assert load(RegisterResidentRequest, registration(password="12345678"))
+def test_password_needs_ten_characters():
+    assert problems(RegisterResidentRequest, registration(password="123456789")) == {
+        "password": ["must be 10 to 128 characters"]
+    }
+    assert load(RegisterResidentRequest, registration(password="ten chars!"))
 
 
-def test_password_must_not_be_the_id_or_phone_number():
-    for guessable in (ID_NUMBER, "13812345678"):
+@pytest.mark.parametrize("common", ["1234567890", "password12", "qwertyuiop", " " * 12])
+def test_common_passwords_are_refused(common):
+    assert list(problems(RegisterResidentRequest, registration(password=common))) == ["password"]
+
+
+def test_password_must_not_hold_the_id_birth_date_phone_or_name():
+    personal = "must not contain your name, ID number, birth date or phone number"
+    for guessable in (ID_NUMBER, "13812345678", "born19900318!", "Li Lei is great"):
         assert problems(RegisterResidentRequest, registration(password=guessable)) == {
-            "password": ["must not be your ID number or phone number"]
+            "password": [personal]
         }
 
 

@@ -26,6 +26,7 @@ from shared.identity import (
     is_valid_credit_code,
     is_valid_resident_id,
     make_card_number,
+    random_card_number,
     resident_birth_date,
     resident_birth_place,
     validate_card_number,
@@ -452,6 +453,16 @@ def test_make_card_number_round_trips(serial):
     assert int(number[4:15]) == serial
     assert reference_luhn_ok(number)
     assert validate_card_number(number) == number
+
+
+def test_random_card_numbers_are_valid_and_spread_over_the_serials():
+    numbers = [random_card_number() for _ in range(200)]
+    assert all(validate_card_number(number) == number for number in numbers)
+    serials = sorted(int(number[4:15]) for number in numbers)
+    assert len(set(serials)) == 200
+    # Sequential issuing would put them all next to each other; random ones span the range.
+    # (All 200 in one tenth of it: a 10^-198 chance.)
+    assert serials[-1] - serials[0] > MAX_CARD_SERIAL // 10
 
 
 @given(serial=st.integers(max_value=-1) | st.integers(min_value=MAX_CARD_SERIAL + 1))

@@ -15,10 +15,17 @@ from shared.errors import Unauthorized
 SECRET = "s" * 32
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 CARD = "2101000000000012"
+SESSION = "6f1c7e1a-3f0e-4a53-9b0e-8f3c2a1d4b5e"
 
 
 def issue(**overrides) -> str:
-    arguments = {"now": NOW, "ttl_seconds": 900, "secret": SECRET, **overrides}
+    arguments = {
+        "now": NOW,
+        "ttl_seconds": 900,
+        "secret": SECRET,
+        "session_id": SESSION,
+        **overrides,
+    }
     return tokens.issue_access_token(CARD, "resident", ["self:read"], **arguments)
 
 
@@ -30,6 +37,7 @@ def test_claims_of_an_issued_token():
     assert (claims["sub"], claims["role"], claims["scopes"]) == (CARD, "resident", ["self:read"])
     assert claims["iss"] == "smartcity-platform"
     assert len(claims["jti"]) == 32
+    assert claims["sid"] == SESSION
 
 
 def test_every_token_has_its_own_jti():
@@ -47,7 +55,9 @@ def test_token_is_valid_until_one_second_before_exp():
 
 def test_ttl_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("ACCESS_TOKEN_TTL", "60")
-    token = tokens.issue_access_token(CARD, "resident", [], now=NOW, secret=SECRET)
+    token = tokens.issue_access_token(
+        CARD, "resident", [], session_id=SESSION, now=NOW, secret=SECRET
+    )
     assert tokens.verify_access_token(token, now=NOW, secret=SECRET)["exp"] == 1_795_867_200 + 60
 
 
@@ -89,6 +99,27 @@ def test_token_without_required_claim_is_invalid():
     token = jwt.encode(claims, SECRET, algorithm="HS256")
     with pytest.raises(Unauthorized, match=r"^access token invalid: missing claim jti$"):
         tokens.verify_access_token(token, now=NOW, secret=SECRET)
+
+
+def test_token_without_a_session_is_invalid():
+    claims = tokens.verify_access_token(issue(), now=NOW, secret=SECRET)
+    del claims["sid"]
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    with pytest.raises(Unauthorized, match=r"^access token invalid: missing claim sid$"):
+        tokens.verify_access_token(token, now=NOW, secret=SECRET)
+
+
+def test_a_correctly_signed_ten_year_token_is_refused():
+    ten_years = 10 * 365 * 24 * 3600
+    with pytest.raises(Unauthorized, match=r"^access token invalid: lifetime longer than allowed$"):
+        tokens.verify_access_token(issue(ttl_seconds=ten_years), now=NOW, secret=SECRET)
+
+
+def test_the_lifetime_cap_follows_the_configured_ttl(monkeypatch):
+    monkeypatch.setenv("ACCESS_TOKEN_TTL", "60")
+    with pytest.raises(Unauthorized, match="lifetime longer than allowed"):
+        tokens.verify_access_token(issue(ttl_seconds=61), now=NOW, secret=SECRET)
+    assert tokens.verify_access_token(issue(ttl_seconds=60), now=NOW, secret=SECRET)
 
 
 def test_token_issued_in_the_future_is_invalid():
