@@ -72,7 +72,7 @@ def test_legal_entity_errors_name_their_field(rpc):
 
     with pytest.raises(ValidationFailed) as caught:
         rpc.register_legal_entity(
-            entity(credit_code=ORGANISATION_CODE, established_on="2999-01-01")
+            entity(credit_code=ORGANISATION_CODE, established_on="2150-01-01")
         )
     assert caught.value.fields == {"established_on": ["is in the future"]}
 
