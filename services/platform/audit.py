@@ -273,19 +273,44 @@ def record_access(
     in the nameko context of every call; a call without them is logged as ``system``.
     """
     context = uow.context
+    return record_access_by(
+        uow,
+        {
+            "actor": context.get("actor") or "system",
+            "actor_role": context.get("actor_role") or "system",
+            "department": context.get("department"),
+            "purpose": context.get("purpose") or "unspecified",
+            "request_id": context.get("request_id"),
+        },
+        subject,
+        action,
+        resource,
+        now,
+    )
+
+
+def record_access_by(
+    uow: UnitOfWork,
+    accessor: Mapping[str, str | None],
+    subject: str,
+    action: str,
+    resource: str,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Log an access by ``accessor`` (``actor``, ``actor_role``, ``department``, ``purpose``,
+    ``request_id``): one the platform makes on someone's behalf outside a call from them, such
+    as a webhook delivery to a department."""
     return append_entry(
         uow,
         {
             "event_id": uuid.uuid4(),
             "occurred_at": now or datetime.now(UTC),
-            "actor": context.get("actor") or "system",
-            "actor_role": context.get("actor_role") or "system",
-            "department": context.get("department"),
+            **{name: accessor.get(name) for name in ("actor", "actor_role", "department")},
+            "purpose": accessor.get("purpose") or "unspecified",
+            "request_id": accessor.get("request_id"),
             "subject": subject,
             "action": action,
             "resource": resource,
-            "purpose": context.get("purpose") or "unspecified",
-            "request_id": context.get("request_id"),
         },
     )
 
