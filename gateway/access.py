@@ -3,6 +3,10 @@
 Principals come from a resident's access token (role ``resident``) or an API client's key
 (roles ``department``, ``integrator``, ``operator``). A department client carries the name of
 its department and the scopes the operator granted it.
+
+A route touches personal data when it says so (``@api(..., personal_data=True)``) or when its
+access rule admits residents or a scope in ``PERSONAL_DATA_SCOPES`` (``touches_personal_data``
+in ``gateway/openapi.py``; the spec's ``x-personal-data``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,22 @@ from typing import Any
 from shared.errors import Forbidden, Unauthorized
 
 ROLES = ("resident", "department", "integrator", "operator")
+
+PERSONAL_DATA_SCOPES = frozenset(
+    {
+        "registry.population",
+        "registry.housing",
+        "registry.housing.write",
+        "credit.records",
+        "credit.check",
+        "credit.objections",
+        "audit.read",
+    }
+)
+"""Department scopes that open residents' personal data: a route any of them admits touches
+personal data, as does every route a resident calls. Such a route must audit each access in
+the resident's access log (``tests/integration/gateway/test_gateway_access_log_complete.py``
+walks them all); a new scope that opens personal data belongs here."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +61,11 @@ class Access:
 
     @property
     def public(self) -> bool:
+        return False
+
+    @property
+    def opens_personal_data(self) -> bool:
+        """Whether a caller this rule admits gets at residents' personal data."""
         return False
 
     def check(self, principal: Principal | None) -> None:
@@ -76,6 +101,10 @@ class Role(Access):
     def describe(self) -> str:
         return f"{self.role}"
 
+    @property
+    def opens_personal_data(self) -> bool:
+        return self.role == "resident"
+
 
 @dataclass(frozen=True)
 class Department(Access):
@@ -96,6 +125,10 @@ class Department(Access):
         who = f"department:{self.name}" if self.name else "department"
         return f"{who} with scope {self.scope}"
 
+    @property
+    def opens_personal_data(self) -> bool:
+        return self.scope in PERSONAL_DATA_SCOPES
+
 
 @dataclass(frozen=True)
 class AnyOf(Access):
@@ -106,6 +139,10 @@ class AnyOf(Access):
 
     def describe(self) -> str:
         return " or ".join(rule.describe() for rule in self.rules)
+
+    @property
+    def opens_personal_data(self) -> bool:
+        return any(rule.opens_personal_data for rule in self.rules)
 
 
 PUBLIC = _Public()

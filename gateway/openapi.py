@@ -30,12 +30,19 @@ _ERRORS = {
     403: "the caller's role or scope does not allow this",
     404: "not found",
     409: "conflict",
+    422: "contradicts the registries (the fields say which)",
     413: "body too large",
     415: "wrong Content-Type",
     429: "rate limited (see Retry-After)",
     503: "a service behind the gateway is down",
     504: "a service behind the gateway did not answer in time",
 }
+
+
+def touches_personal_data(route: RouteSpec) -> bool:
+    """Declared (``personal_data=True``) or implied by who may call it (residents, a scope in
+    ``gateway.access.PERSONAL_DATA_SCOPES``): every access through it must be audited."""
+    return route.personal_data or route.access.opens_personal_data
 
 
 def route_specs(service_cls: type) -> list[tuple[str, RouteSpec]]:
@@ -75,7 +82,7 @@ def openapi_document(service_cls: type, server_url: str = "/") -> dict[str, Any]
             "summary": route.summary,
             "tags": list(route.tags),
             "x-access": route.access.describe(),
-            "x-personal-data": route.personal_data,
+            "x-personal-data": touches_personal_data(route),
             "responses": {str(route.status): _success(route)},
         }
         parameters = [

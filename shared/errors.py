@@ -68,6 +68,13 @@ class Conflict(SmartCityError):
     code = "conflict"
 
 
+class Unprocessable(SmartCityError):
+    """Well-formed input that contradicts what the suite knows (e.g. the registries)."""
+
+    status = 422
+    code = "unprocessable"
+
+
 class PayloadTooLarge(SmartCityError):
     status = 413
     code = "payload_too_large"
@@ -105,6 +112,7 @@ ERRORS: tuple[type[SmartCityError], ...] = (
     Forbidden,
     NotFound,
     Conflict,
+    Unprocessable,
     PayloadTooLarge,
     UnsupportedMediaType,
     RateLimited,

@@ -20,7 +20,8 @@ class CreditRoutes:
         body=contract.RecordIn,
         response=contract.Record,
         summary="Report a decision about a subject (201; 200 with the stored record on a "
-        "repeated source_record_id)",
+        "repeated source_record_id; 403 for a person without a granted purpose, 422 when it "
+        "contradicts the population registry)",
     )
     def add_credit_record(self, call: Call) -> tuple[int, dict[str, Any]]:
         result = self.services.credit.add_record(call.principal.department, call.json)
@@ -120,7 +121,7 @@ class CreditRoutes:
     )
     def my_credit_report(self, call: Call) -> dict[str, Any]:
         id_number = self._my_id_number(call)
-        return self.services.credit.subject_report("individual", id_number, call.principal.id)
+        return self.services.credit.subject_report("individual", id_number)
 
     @api(
         "POST",

@@ -3,8 +3,10 @@ free spaces, reservations). Each route checks its input with ``shared.contracts.
 makes one RPC to the traffic service.
 
 Timetable and lot searches are public. Live transit data is pushed by the traffic department
-(scope ``traffic.realtime``), lots and their sensor counts are managed by it (scope
-``traffic.parking``), and a resident reserves, lists, cancels and checks in only their own
+(scope ``traffic.realtime``), which also registers lots (scope ``traffic.parking``). A lot
+belongs to the department that registered it, and only that department sends its sensor
+counts: to any other, even one holding ``traffic.parking``, the lot does not exist (404, so as
+not to reveal it). A resident reserves, lists, cancels and checks in only their own
 reservations: the card number is the caller's, never taken from the request.
 """
 
@@ -160,10 +162,10 @@ class TrafficRoutes:
         access=Department(scope=PARKING_SCOPE, name=TRAFFIC_DEPARTMENT),
         body=LotIn,
         response=Lot,
-        summary="Register a parking lot",
+        summary="Register a parking lot; it is ours: only we may update it",
     )
     def traffic_add_lot(self, call: Call) -> dict[str, Any]:
-        return self.services.traffic.add_lot(LotIn().dump(call.body))
+        return self.services.traffic.add_lot(call.principal.department, LotIn().dump(call.body))
 
     @api(
         "PUT",
@@ -172,10 +174,13 @@ class TrafficRoutes:
         access=Department(scope=PARKING_SCOPE),
         body=OccupancyIn,
         response=LotStatus,
-        summary="A lot's sensor count of occupied spaces, observed now",
+        summary="A sensor count of occupied spaces of our lot, observed now (another "
+        "department's lot is 404)",
     )
     def traffic_record_occupancy(self, call: Call) -> dict[str, Any]:
-        return self.services.traffic.record_occupancy(call.path["lot_id"], call.body["occupied"])
+        return self.services.traffic.record_occupancy(
+            call.principal.department, call.path["lot_id"], call.body["occupied"]
+        )
 
     # --- park easy: the calling resident's reservations --------------------------------------
 

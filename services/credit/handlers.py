@@ -21,8 +21,12 @@ def store_record(
     uow: UnitOfWork, department: str, payload: Any, today: date
 ) -> tuple[dict[str, Any], bool]:
     """Store a department's record: ``(record, created)``; a new one is announced as
-    ``credit.record_added``, with the list changes it causes."""
+    ``credit.record_added``, with the list changes it causes. Writing a record about a person
+    (or reading it back on a repeat) is audited, with the record's category as purpose."""
     record, created, changes = repository.add_record(uow.session, department, payload, today)
+    if record["subject_type"] == "individual":
+        action = "write" if created else "read"
+        uow.record_access(record["subject_id"], action, "credit_record", record["category"])
     if created:
         uow.publish(
             "credit.record_added",
@@ -78,13 +82,23 @@ def check(
     return result
 
 
+def record_check_feedback(
+    uow: UnitOfWork, check_id: str, department: str, action_taken: str, note: str | None
+) -> dict[str, Any]:
+    """The checking department's feedback; on a check of a person it is audited as a write."""
+    feedback = reports.record_check_feedback(uow.session, check_id, department, action_taken, note)
+    subject_type, subject_id = reports.checked_subject(uow.session, feedback["check_id"])
+    if subject_type == "individual":
+        uow.record_access(subject_id, "write", "credit_check_feedback")
+    return feedback
+
+
 def subject_report(
     uow: UnitOfWork,
     subject_type: str,
     subject_id: str,
     today: date,
     reader_card: str | None,
-    card_number: str | None,
 ) -> dict[str, Any]:
     """A subject's whole credit file; reading a person's is audited.
 
@@ -95,9 +109,7 @@ def subject_report(
         uow.session, subject_type, subject_id, today, empty_if_unknown=reader_card is not None
     )
     if report["subject_type"] == "individual":
-        audit_individual_read(
-            uow, report["subject_id"], "credit_report", reader_card, card=card_number
-        )
+        audit_individual_read(uow, report["subject_id"], "credit_report", reader_card)
     return report
 
 
@@ -107,18 +119,50 @@ def audit_individual_read(
     resource: str,
     reader_card: str | None,
     purpose: str | None = None,
-    card: str | None = None,
 ) -> None:
-    """Audit a read of a person's credit data, naming them by citizen card when known (the
-    reading resident's own, the one given, the one on file), else by ID number: a person
-    without a card has no access log to show it in, but the audit chain still holds it."""
-    subject = (
-        reader_card
-        or card
-        or reports.subject_card_number(uow.session, "individual", id_number)
-        or id_number
+    """Audit a read of a person's credit data: by the reading resident's own card, else by the
+    ID number, which the platform's audit log files under the card the population registry
+    gives that person. Never by a card stored here: a department's record once could set it."""
+    uow.record_access(reader_card or id_number, "read", resource, purpose)
+
+
+def file_objection(
+    uow: UnitOfWork,
+    record_id: str,
+    subject_id: str,
+    reason: str,
+    today: date,
+    reader_card: str | None,
+) -> dict[str, Any]:
+    """The subject disputes one of their records (audited as a write of their file)."""
+    objection = objections.file_objection(uow.session, record_id, subject_id, reason, today=today)
+    uow.record_access(reader_card or objection["record"]["subject_id"], "write", "credit_objection")
+    return objection
+
+
+def objections_for_department(
+    uow: UnitOfWork,
+    department: str,
+    status: str | None,
+    limit: int,
+    offset: int,
+    today: date,
+) -> dict[str, Any]:
+    """A page of the department's review queue; each person on it has the read audited."""
+    page = objections.objections_for_department(
+        uow.session, department, status, limit, offset, today=today
     )
-    uow.record_access(subject, "read", resource, purpose)
+    audit_people(uow, [item["record"] for item in page["items"]], "read", "credit_objections")
+    return page
+
+
+def audit_people(
+    uow: UnitOfWork, records: list[dict[str, Any]], action: str, resource: str
+) -> None:
+    """One audit entry per person among ``records`` (a person with two records: one entry)."""
+    people = {r["subject_id"] for r in records if r["subject_type"] == "individual"}
+    for id_number in sorted(people):
+        uow.record_access(id_number, action, resource)
 
 
 def resolve_objection(
@@ -145,17 +189,19 @@ def resolve_objection(
         subject=objection["record"]["subject_id"],
     )
     publish_list_changes(uow, changes)
+    audit_people(uow, [objection["record"]], "write", "credit_objection_decision")
     return objection
 
 
 def repair_record(
     uow: UnitOfWork, record_id: str, department: str, note: str, today: date
 ) -> dict[str, Any]:
-    """A confirmed credit repair; the lists follow."""
+    """A confirmed credit repair; the lists follow. Repairing a person's record is audited."""
     record, changes = objections.repair_record(
         uow.session, record_id, department, note, today=today
     )
     publish_list_changes(uow, changes)
+    audit_people(uow, [record], "write", "credit_record_repair")
     return record
 
 

@@ -217,13 +217,12 @@ def _report(
     }
 
 
-def subject_card_number(session: Session, subject_type: str, subject_id: str) -> str | None:
-    """The citizen card number stored on a subject, if any: whom to name in an access audit."""
-    return session.scalar(
-        select(Subject.card_number).where(
-            Subject.subject_type == subject_type, Subject.subject_id == subject_id
-        )
-    )
+def checked_subject(session: Session, check_id: str) -> tuple[str, str]:
+    """``(subject_type, subject_id)`` of a logged check: whose data its feedback is about."""
+    log = session.get(CreditCheck, parse_uuid(check_id, "check_id"))
+    if log is None:
+        raise NotFound("no such credit check")
+    return log.subject_type, log.subject_id
 
 
 def public_summary(

@@ -205,14 +205,17 @@ def standing_entries(session: Session, subject: Subject, today: date) -> list[Li
 
 
 def get_or_create_subject(session: Session, data: RecordInput) -> Subject:
-    """The subject a record is about, created on its first record; name and card kept current."""
+    """The subject a record is about, created on its first record.
+
+    Identity comes from the registries only: the name from ``platform.legal_entity_registered``
+    (``name_subject``), an individual's card from the platform's answer to ``resolve_card``
+    (the service puts it in ``card_number``). A department's own ``subject_name`` is ignored.
+    """
     subject = find_subject(session, data.subject_type, data.subject_id)
     if subject is None:
         subject = Subject(subject_type=data.subject_type, subject_id=data.subject_id)
         session.add(subject)
         session.flush()
-    if data.subject_name is not None:
-        subject.name = data.subject_name
     if data.card_number is not None:
         subject.card_number = data.card_number
     return subject

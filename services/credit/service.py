@@ -23,12 +23,17 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from services.credit import handlers, objections, reports
+from services.credit import handlers, reports
+from services.credit.domain import (
+    check_individual_purpose,
+    department_view,
+    objection_department_view,
+)
 from services.credit.models import Base
 from shared.clock import city_today
 from shared.config import PLATFORM
 from shared.db import Database
-from shared.errors import invalid
+from shared.errors import NotFound, Unprocessable, invalid
 from shared.identity import is_valid_card_number, validate_card_number
 from shared.messaging import Event, subscribe
 from shared.rpc import call_with_deadline, consumer_rpc_timeout
@@ -56,13 +61,14 @@ class CreditService(ServiceBase):
         """Store a department's record: ``{"record": ..., "created": bool}``.
 
         A record sent again (same department and ``source_record_id``) comes back with
-        ``created: false`` and publishes nothing.
+        ``created: false`` and publishes nothing. The answer goes to the department: an
+        individual's ID number in it is masked.
         """
-        payload = self._with_resident_id(payload)
+        payload = self._prepared(department, payload)
         record, created = self.db.commit_retrying(
             lambda: handlers.store_record(self.db, department, payload, city_today())
         )
-        return {"record": record, "created": created}
+        return {"record": department_view(record), "created": created}
 
     @subscribe("*.administrative_penalty_issued")
     def on_penalty_issued(self, event: Event) -> None:
@@ -82,38 +88,60 @@ class CreditService(ServiceBase):
 
     def _record_decision(self, event: Event, polarity: str, consumer: str) -> None:
         # The event's data has the record's fields; the event type gives the polarity. A bad
-        # payload raises ValidationFailed: the subscriber retries it and then parks it in
-        # credit.dead_letters with the error.
-        payload = self._with_resident_id({**event.data, "polarity": polarity})
+        # payload (or a purpose the source is not granted) raises: the subscriber retries it
+        # and then parks it in credit.dead_letters with the error.
+        payload = self._prepared(event.source, {**event.data, "polarity": polarity})
         self.db.commit_retrying(
             lambda: handlers.record_decision(self.db, event, consumer, payload, city_today())
         )
 
-    def _with_resident_id(self, payload: Any) -> Any:
-        """The payload with an individual's citizen card number resolved to their ID number.
+    def _prepared(self, department: str, payload: Any) -> Any:
+        """The payload held to the department's purposes, its identity taken from the registry.
 
-        Credit files of individuals are keyed by the resident ID number; a department that
-        knows only the card sends that instead, and the platform (which issued the card)
-        says whose it is. The card number is kept on the subject.
+        A department's ``subject_name`` is dropped (names come from the registries). For an
+        individual the department must be granted the record's category; a citizen card given
+        as ``subject_id`` is resolved to the ID number by the platform (which issued the card),
+        and a ``card_number`` sent beside an ID number must be that person's card (else 422
+        naming ``card_number``). Only the registry's card is kept on the subject.
         """
-        if not isinstance(payload, Mapping) or payload.get("subject_type") != "individual":
+        if not isinstance(payload, Mapping):
             return payload
-        if not is_valid_card_number(payload.get("subject_id")):
+        payload = {name: value for name, value in payload.items() if name != "subject_name"}
+        if payload.get("subject_type") != "individual":
             return payload
-        card_number = validate_card_number(payload["subject_id"], "subject_id")
-        if payload.get("card_number") not in (None, card_number):
-            raise invalid("card_number", "differs from the card number given as subject_id")
-        resident = self._lookup_resident(card_number)
-        return {**payload, "subject_id": resident["id_number"], "card_number": card_number}
+        check_individual_purpose(department, "individual", payload.get("category"))
+        subject_id, sent_card = payload.get("subject_id"), payload.get("card_number")
+        if is_valid_card_number(subject_id):
+            card_number = validate_card_number(subject_id, "subject_id")
+            if sent_card not in (None, card_number):
+                raise invalid("card_number", "differs from the card number given as subject_id")
+            resident = self._registered_holder(card_number, "subject_id")
+            return {**payload, "subject_id": resident["id_number"], "card_number": card_number}
+        if sent_card is None:
+            return payload
+        card_number = validate_card_number(sent_card, "card_number")
+        resident = self._registered_holder(card_number, "card_number")
+        if resident["id_number"] != str(subject_id).strip().upper():
+            raise Unprocessable(
+                "card_number belongs to another resident in the population registry",
+                fields={"card_number": ["not the card of the resident named by subject_id"]},
+            )
+        return {**payload, "card_number": card_number}
 
-    def _lookup_resident(self, card_number: str) -> dict[str, Any]:
+    def _registered_holder(self, card_number: str, field: str) -> dict[str, Any]:
         # A dead platform must hold a worker briefly: well inside the gateway's own deadline.
-        return call_with_deadline(
-            self.platform.resolve_card,
-            card_number,
-            timeout=consumer_rpc_timeout(self.config),
-            service=PLATFORM,
-        )
+        try:
+            return call_with_deadline(
+                self.platform.resolve_card,
+                card_number,
+                timeout=consumer_rpc_timeout(self.config),
+                service=PLATFORM,
+            )
+        except NotFound:
+            raise Unprocessable(
+                f"{field}: no resident holds this citizen card",
+                fields={field: ["no resident holds this citizen card"]},
+            ) from None
 
     # --- joint rewards and punishment -----------------------------------------------------------
 
@@ -142,33 +170,25 @@ class CreditService(ServiceBase):
     def record_check_feedback(
         self, check_id: str, department: str, action_taken: str, note: str | None = None
     ) -> dict[str, Any]:
-        """What the checking department did after the check (once, by that department only)."""
-        feedback = reports.record_check_feedback(
-            self.db.session, check_id, department, action_taken, note
-        )
+        """What the checking department did after the check (once, by that department only);
+        feedback on a check of a person is audited as a write of their data."""
+        feedback = handlers.record_check_feedback(self.db, check_id, department, action_taken, note)
         self.db.commit()
         return feedback
 
     # --- reports and publication ----------------------------------------------------------------
 
     @rpc
-    def subject_report(
-        self, subject_type: str, subject_id: str, card_number: str | None = None
-    ) -> dict[str, Any]:
+    def subject_report(self, subject_type: str, subject_id: str) -> dict[str, Any]:
         """A subject's whole credit file; reading an individual's file is audited.
 
-        The audit names the resident by citizen card: the caller's own card when a resident
-        reads their file, else ``card_number``, else the card stored on the subject. The
-        purpose is the gateway's (``purpose`` in the call context). A resident without
-        records gets the empty file (their level, no records).
+        The audit names the resident by the caller's own card when a resident reads their
+        file, else by the ID number (the platform's audit log files it under that person's
+        card). The purpose is the gateway's (``purpose`` in the call context). A resident
+        without records gets the empty file (their level, no records).
         """
         report = handlers.subject_report(
-            self.db,
-            subject_type,
-            subject_id,
-            city_today(),
-            self._resident_actor_card(),
-            card_number,
+            self.db, subject_type, subject_id, city_today(), self._resident_actor_card()
         )
         if report["subject_type"] == "individual":
             self.db.commit()
@@ -192,9 +212,9 @@ class CreditService(ServiceBase):
 
     @rpc
     def file_objection(self, record_id: str, subject_id: str, reason: str) -> dict[str, Any]:
-        """The subject disputes one of their records; it goes under objection."""
-        objection = objections.file_objection(
-            self.db.session, record_id, subject_id, reason, today=city_today()
+        """The subject disputes one of their records; it goes under objection (audited)."""
+        objection = handlers.file_objection(
+            self.db, record_id, subject_id, reason, city_today(), self._resident_actor_card()
         )
         self.db.commit()
         return objection
@@ -209,27 +229,32 @@ class CreditService(ServiceBase):
         corrections: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The source department upholds, corrects or revokes; lists follow the outcome."""
-        return self.db.commit_retrying(
+        objection = self.db.commit_retrying(
             lambda: handlers.resolve_objection(
                 self.db, objection_id, department, decision, note, corrections, city_today()
             )
         )
+        return objection_department_view(objection)
 
     @rpc
     def repair_record(self, record_id: str, department: str, note: str) -> dict[str, Any]:
         """The source department confirms a credit repair; the record stops counting."""
-        return self.db.commit_retrying(
+        record = self.db.commit_retrying(
             lambda: handlers.repair_record(self.db, record_id, department, note, city_today())
         )
+        return department_view(record)
 
     @rpc
     def objections_for_department(
         self, department: str, status: str | None = None, limit: int = 50, offset: int = 0
     ) -> dict[str, Any]:
-        """A page of objections to ``department``'s own records, earliest filing day first."""
-        return objections.objections_for_department(
-            self.db.session, department, status, limit, offset, today=city_today()
+        """A page of objections to ``department``'s own records, earliest filing day first;
+        each person on the page has the read in their access log."""
+        page = handlers.objections_for_department(
+            self.db, department, status, limit, offset, city_today()
         )
+        self.db.commit()
+        return {**page, "items": [objection_department_view(item) for item in page["items"]]}
 
     # --- the daily sweep ------------------------------------------------------------------------
 

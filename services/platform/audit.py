@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from services.platform.models import CHAIN_HEAD_ID, GENESIS_HASH, AuditChainHead, AuditEntry
+from services.platform.models import (
+    CHAIN_HEAD_ID,
+    GENESIS_HASH,
+    AuditChainHead,
+    AuditEntry,
+    CitizenCard,
+    Resident,
+)
 from shared.contracts.common import load
 from shared.contracts.platform import (
     AccessLogPage,
@@ -37,6 +44,7 @@ from shared.contracts.platform import (
     AuditEntryPage,
     DepartmentAccessLogRequest,
 )
+from shared.identity import is_valid_resident_id
 
 if TYPE_CHECKING:
     from shared.db import UnitOfWork
@@ -194,8 +202,25 @@ def append_entry(uow: UnitOfWork, fields: Mapping[str, Any]) -> AuditEntry:
     return entry
 
 
+def subject_card(uow: UnitOfWork, subject: str) -> str:
+    """Whom an access names, as their citizen card: services that key people by ID number
+    (credit) name them so, and the population registry says whose card that is. A person
+    without a card keeps the ID number (the chain holds the access; no log shows it)."""
+    if not is_valid_resident_id(subject):
+        return subject
+    card = uow.session.scalar(
+        select(CitizenCard.card_number)
+        .join(Resident, Resident.resident_id == CitizenCard.resident_id)
+        .where(Resident.id_number == subject)
+    )
+    return card or subject
+
+
 def append_from_event(uow: UnitOfWork, event: Event) -> AuditEntry | None:
     """Log a ``*.personal_data_accessed`` event once, however often it is delivered.
+
+    The subject is stored as the resident's citizen card (``subject_card``), so their access
+    log shows it whichever identifier the reporting service keys them by.
 
     ``occurred_at``, ``request_id`` and ``event_id`` come from the envelope: the time of the
     access, not of its delivery.
@@ -206,6 +231,7 @@ def append_from_event(uow: UnitOfWork, event: Event) -> AuditEntry | None:
         uow,
         {
             **{name: event.data[name] for name in _ACCESS_FIELDS},
+            "subject": subject_card(uow, event.data["subject"]),
             "event_id": uuid.UUID(event.event_id),
             "occurred_at": event.occurred_at,
             "request_id": event.request_id,
@@ -247,19 +273,44 @@ def record_access(
     in the nameko context of every call; a call without them is logged as ``system``.
     """
     context = uow.context
+    return record_access_by(
+        uow,
+        {
+            "actor": context.get("actor") or "system",
+            "actor_role": context.get("actor_role") or "system",
+            "department": context.get("department"),
+            "purpose": context.get("purpose") or "unspecified",
+            "request_id": context.get("request_id"),
+        },
+        subject,
+        action,
+        resource,
+        now,
+    )
+
+
+def record_access_by(
+    uow: UnitOfWork,
+    accessor: Mapping[str, str | None],
+    subject: str,
+    action: str,
+    resource: str,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Log an access by ``accessor`` (``actor``, ``actor_role``, ``department``, ``purpose``,
+    ``request_id``): one the platform makes on someone's behalf outside a call from them, such
+    as a webhook delivery to a department."""
     return append_entry(
         uow,
         {
             "event_id": uuid.uuid4(),
             "occurred_at": now or datetime.now(UTC),
-            "actor": context.get("actor") or "system",
-            "actor_role": context.get("actor_role") or "system",
-            "department": context.get("department"),
+            **{name: accessor.get(name) for name in ("actor", "actor_role", "department")},
+            "purpose": accessor.get("purpose") or "unspecified",
+            "request_id": accessor.get("request_id"),
             "subject": subject,
             "action": action,
             "resource": resource,
-            "purpose": context.get("purpose") or "unspecified",
-            "request_id": context.get("request_id"),
         },
     )
 
@@ -295,18 +346,30 @@ def _page(uow: UnitOfWork, condition: Any, limit: int, offset: int) -> dict[str,
 
 
 def access_log(uow: UnitOfWork, card_number: str, limit: int, offset: int) -> dict[str, Any]:
-    """A resident's data tracker: accesses to their data, newest first (by time of access)."""
+    """A resident's data tracker: accesses to their data, newest first (by time of access).
+
+    Reading it is itself an access to their data, logged after the page is read (so the page
+    shows the accesses before this one).
+    """
     request = load(AccessLogRequest, {"card_number": card_number, "limit": limit, "offset": offset})
     condition = AuditEntry.subject == request["card_number"]
-    return AccessLogPage().dump(_page(uow, condition, request["limit"], request["offset"]))
+    page = AccessLogPage().dump(_page(uow, condition, request["limit"], request["offset"]))
+    record_access(uow, request["card_number"], "read", "audit.access_log")
+    return page
 
 
 def department_access_log(
     uow: UnitOfWork, department: str, limit: int, offset: int
 ) -> dict[str, Any]:
-    """The accesses one department made, newest first (for its own data-protection officer)."""
+    """The accesses one department made, newest first (for its own data-protection officer).
+
+    The page names residents by card, so each resident on it gets one entry for this read.
+    """
     request = load(
         DepartmentAccessLogRequest, {"department": department, "limit": limit, "offset": offset}
     )
     condition = AuditEntry.department == request["department"]
-    return AuditEntryPage().dump(_page(uow, condition, request["limit"], request["offset"]))
+    page = AuditEntryPage().dump(_page(uow, condition, request["limit"], request["offset"]))
+    for subject in sorted({item["subject"] for item in page["items"]}):
+        record_access(uow, subject, "read", "audit.department_access_log")
+    return page

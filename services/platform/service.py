@@ -150,13 +150,17 @@ class PlatformService(ServiceBase):
 
     @rpc
     def access_log(self, card_number: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-        return audit.access_log(self.db, card_number, limit, offset)
+        result = audit.access_log(self.db, card_number, limit, offset)
+        self.db.commit()  # the audit entry of this read
+        return result
 
     @rpc
     def department_access_log(
         self, department: str, limit: int = 50, offset: int = 0
     ) -> dict[str, Any]:
-        return audit.department_access_log(self.db, department, limit, offset)
+        result = audit.department_access_log(self.db, department, limit, offset)
+        self.db.commit()  # the audit entries of this read, one per resident listed
+        return result
 
     # --- base registries -------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
+from services.platform import audit
+from services.platform.handlers import card_exists
 from services.platform.models import ApiClient, Webhook, WebhookDelivery
 from shared.clock import utcnow
 from shared.contracts.catalogue import spec_for
@@ -35,6 +37,8 @@ from shared.contracts.platform import (
     WebhookPage,
 )
 from shared.errors import Conflict, Forbidden, NotFound, invalid
+from shared.identity import is_valid_card_number, is_valid_resident_id
+from shared.restricted_events import restricted_patterns
 
 if TYPE_CHECKING:
     from shared.db import UnitOfWork
@@ -44,11 +48,10 @@ EVENT_CONSUMER = "platform.webhooks"
 """Idempotency key of the subscriber that queues deliveries."""
 
 SUBSCRIBER_ROLES: tuple[str, ...] = ("integrator", "department")
-VISIBLE_CLASSIFICATIONS: dict[str, frozenset[str]] = {
-    "integrator": frozenset({"public"}),
-    "department": frozenset({"public", "restricted"}),
-}
-"""Which catalogue classifications each role receives: integrators consume open data only."""
+DELIVERY_PURPOSE = "event subscription"
+"""The purpose an audited webhook delivery is logged with."""
+_RESIDENT_FIELDS = ("card_number", "subject_id", "subject")
+"""Fields of an event's data that may name a resident (by card or ID number)."""
 
 MAX_WEBHOOKS_PER_CLIENT = 20
 MAX_ATTEMPTS = 8
@@ -81,6 +84,32 @@ def _words_match(pattern: Sequence[str], words: Sequence[str]) -> bool:
     if not words:
         return False
     return head in ("*", words[0]) and _words_match(rest, words[1:])
+
+
+def may_receive(role: str, department: str | None, event_type: str) -> bool:
+    """Whether a client of ``role`` (and ``department``) may receive an event of this type.
+
+    Public events reach every subscriber; a restricted one only a department that
+    ``shared.restricted_events`` grants it to (integrators consume open data only).
+    """
+    if role not in SUBSCRIBER_ROLES:
+        return False
+    if spec_for(event_type).classification == "public":
+        return True
+    patterns = restricted_patterns(department) if role == "department" else ()
+    return any(topic_matches(pattern, event_type) for pattern in patterns)
+
+
+def named_identifiers(envelope: dict[str, Any]) -> set[str]:
+    """The card and ID numbers an event names: its ``subject`` and the data fields that can
+    name a resident. Pure: whether they belong to a registered resident is the caller's."""
+    data = envelope.get("data") or {}
+    values = [envelope.get("subject"), *(data.get(name) for name in _RESIDENT_FIELDS)]
+    return {
+        value
+        for value in values
+        if isinstance(value, str) and (is_valid_card_number(value) or is_valid_resident_id(value))
+    }
 
 
 def retry_delay(attempts: int, base_s: float = DEFAULT_RETRY_BASE_S) -> float:
@@ -231,20 +260,20 @@ def enqueue_deliveries(
     """Queue the event for every webhook that subscribed to its type and whose owner may see it.
 
     Owners are live API clients; integrators receive ``public`` events, departments ``public``
-    and ``restricted`` ones. A webhook that already has this event is skipped.
+    ones and the ``restricted`` ones ``shared.restricted_events`` grants them (``may_receive``).
+    A webhook that already has this event is skipped.
     """
     now = now or utcnow()
     event_type = envelope["type"]
-    classification = spec_for(event_type).classification
     event_id = uuid.UUID(str(envelope["event_id"]))
     candidates = uow.session.execute(
-        select(Webhook, ApiClient.role)
+        select(Webhook, ApiClient.role, ApiClient.department)
         .join(ApiClient, ApiClient.client_id == Webhook.client_id)
         .where(ApiClient.revoked_at.is_(None))
     ).all()
     queued: list[WebhookDelivery] = []
-    for webhook, role in candidates:
-        if classification not in VISIBLE_CLASSIFICATIONS.get(role, frozenset()):
+    for webhook, role, department in candidates:
+        if not may_receive(role, department, event_type):
             continue
         if not any(topic_matches(pattern, event_type) for pattern in webhook.patterns):
             continue
@@ -357,6 +386,7 @@ def record_attempt(
         delivery.status = "delivered"
         delivery.delivered_at = now
         delivery.last_error = None
+        audit_disclosure(uow, delivery, now)
     else:
         delivery.last_error = (error or f"HTTP {status_code}")[:ERROR_MAX_LENGTH]
         if delivery.attempts >= MAX_ATTEMPTS:
@@ -367,3 +397,30 @@ def record_attempt(
             )
     uow.session.flush()
     return delivery
+
+
+def audit_disclosure(uow: UnitOfWork, delivery: WebhookDelivery, now: datetime) -> None:
+    """A delivered restricted event disclosed the data of each resident it names: one entry in
+    each one's access log, by the receiving client, in the transaction that marks it delivered.
+    """
+    if spec_for(delivery.event_type).classification != "restricted":
+        return
+    client = uow.session.scalars(
+        select(ApiClient)
+        .join(Webhook, Webhook.client_id == ApiClient.client_id)
+        .where(Webhook.webhook_id == delivery.webhook_id)
+    ).one()
+    accessor = {
+        "actor": str(client.client_id),
+        "actor_role": client.role,
+        "department": client.department,
+        "purpose": DELIVERY_PURPOSE,
+        "request_id": delivery.envelope.get("request_id"),
+    }
+    residents = set()
+    for identifier in named_identifiers(delivery.envelope):
+        card = audit.subject_card(uow, identifier)
+        if is_valid_card_number(card) and card_exists(uow, card):
+            residents.add(card)
+    for card in sorted(residents):
+        audit.record_access_by(uow, accessor, card, "read", f"webhook.{delivery.event_type}", now)

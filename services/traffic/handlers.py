@@ -91,9 +91,12 @@ def store_realtime(uow: UnitOfWork, message: bytes) -> dict[str, int]:
     return counts
 
 
-def record_occupancy(uow: UnitOfWork, lot_id: str, occupied: int, now: dt.datetime) -> dict:
-    """A sensor count; the lot's state is announced (``traffic.parking_occupancy_changed``)."""
-    parking.record_occupancy(uow.session, lot_id, occupied, now)
+def record_occupancy(
+    uow: UnitOfWork, department: str, lot_id: str, occupied: int, now: dt.datetime
+) -> dict:
+    """The lot's own department's sensor count; the lot's state is announced
+    (``traffic.parking_occupancy_changed``)."""
+    parking.record_occupancy(uow.session, department, lot_id, occupied, now)
     status = parking.lot_status(uow.session, lot_id, now)
     uow.publish(
         "traffic.parking_occupancy_changed",

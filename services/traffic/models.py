@@ -258,6 +258,7 @@ class ParkingLot(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     price_per_hour: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     operator_credit_code: Mapped[str] = mapped_column(String(18))  # unified social credit code
+    department: Mapped[str] = mapped_column(String(64))  # registered it; alone may update it
 
 
 class OccupancyReading(Base):

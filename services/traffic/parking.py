@@ -66,11 +66,13 @@ def _lot_dict(lot: ParkingLot) -> dict[str, Any]:
         "capacity": lot.capacity,
         "price_per_hour": str(lot.price_per_hour),
         "operator_credit_code": lot.operator_credit_code,
+        "department": lot.department,
     }
 
 
 def add_lot(
     session: Session,
+    department: str,
     lot_id: str,
     name: str,
     lat: float,
@@ -79,8 +81,8 @@ def add_lot(
     price_per_hour: Decimal | str,
     operator_credit_code: str,
 ) -> dict[str, Any]:
-    """Register a parking lot loaded by its contract (``LotIn``); ``Conflict`` if the id is
-    taken."""
+    """Register ``department``'s parking lot, loaded by its contract (``LotIn``); ``Conflict``
+    if the id is taken. The lot is the department's: only it may update it."""
     price = Decimal(str(price_per_hour)).quantize(Decimal("0.01"))  # "3.5" is kept as "3.50"
     if session.get(ParkingLot, lot_id) is not None:
         raise Conflict(f"parking lot '{lot_id}' already exists", extra={"lot_id": lot_id})
@@ -92,6 +94,7 @@ def add_lot(
         capacity=capacity,
         price_per_hour=price,
         operator_credit_code=operator_credit_code,
+        department=department,
     )
     session.add(lot)
     session.flush()
@@ -111,10 +114,15 @@ def _get_lot(session: Session, lot_id: object, for_update: bool = False) -> Park
 
 
 def record_occupancy(
-    session: Session, lot_id: str, occupied: int, observed_at: dt.datetime
+    session: Session, department: str, lot_id: str, occupied: int, observed_at: dt.datetime
 ) -> dict[str, Any]:
-    """Store a sensor count of occupied spaces (0..capacity) observed at a time."""
+    """Store a sensor count of occupied spaces (0..capacity) observed at a time.
+
+    Only the lot's own department may: for any other the lot is ``NotFound``, as if it did not
+    exist (a 403 would confirm it does)."""
     lot = _get_lot(session, lot_id)
+    if lot.department != department:
+        raise NotFound(f"parking lot '{lot_id}' not found", extra={"lot_id": lot_id})
     if isinstance(occupied, bool) or not isinstance(occupied, int):
         raise invalid("occupied", "must be an integer")
     if not 0 <= occupied <= lot.capacity:

@@ -144,11 +144,12 @@ class TrafficService(ServiceBase):
         return {"items": lots}
 
     @rpc
-    def add_lot(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Register a lot (``shared.contracts.traffic.LotIn``); ``Conflict`` if the id is taken."""
+    def add_lot(self, department: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Register ``department``'s lot (``shared.contracts.traffic.LotIn``); ``Conflict`` if
+        the id is taken."""
         lot = load(LotIn, payload)
         try:
-            created = parking.add_lot(self.db.session, **lot)
+            created = parking.add_lot(self.db.session, department, **lot)
             self.db.commit()
         except IntegrityError:  # the same id registered at the same moment
             raise Conflict(
@@ -157,10 +158,10 @@ class TrafficService(ServiceBase):
         return created
 
     @rpc
-    def record_occupancy(self, lot_id: str, occupied: int) -> dict[str, Any]:
-        """A sensor count observed now; returns the lot's state and announces it
-        (``traffic.parking_occupancy_changed``)."""
-        status = handlers.record_occupancy(self.db, lot_id, occupied, naive_utcnow())
+    def record_occupancy(self, department: str, lot_id: str, occupied: int) -> dict[str, Any]:
+        """A sensor count observed now by the lot's own department (``NotFound`` for any other);
+        returns the lot's state and announces it (``traffic.parking_occupancy_changed``)."""
+        status = handlers.record_occupancy(self.db, department, lot_id, occupied, naive_utcnow())
         self.db.commit()
         return status
 

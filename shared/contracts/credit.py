@@ -133,6 +133,9 @@ class SubjectKeyIn(Request):
 class RecordIn(SubjectKeyIn):
     """``POST /api/v1/credit/records``: a department reports a decision about a subject.
 
+    A record about an individual needs the department to be granted its category as a purpose
+    (``services/credit/domain/disclosure.py``).
+
     ``(department, source_record_id)`` identifies the record: sending it again returns the
     stored one (``created: false``).
     """
@@ -146,8 +149,20 @@ class RecordIn(SubjectKeyIn):
             "citizen card number (individual)"
         },
     )
-    subject_name = _optional_text(MAX_NAME_LENGTH, metadata={"description": "registered name"})
-    card_number = CardNumberField(allow_none=True, metadata={"description": "individuals only"})
+    subject_name = _optional_text(
+        MAX_NAME_LENGTH,
+        metadata={
+            "description": "ignored, deprecated: a subject's name comes only from the "
+            "registries, never from a department's record"
+        },
+    )
+    card_number = CardNumberField(
+        allow_none=True,
+        metadata={
+            "description": "individuals only; checked against the population registry (422 "
+            "naming card_number when the card belongs to someone else)"
+        },
+    )
     source_record_id = _text(MAX_CODE_LENGTH, metadata={"description": "the department's id"})
     category = _text(32, metadata={"description": f"record category, {RULES_NOTE}"})
     polarity = fields.String(required=True, validate=validate.OneOf(POLARITIES))
@@ -173,7 +188,13 @@ class Record(Schema):
 
     record_id = fields.UUID(required=True)
     subject_type = fields.String(required=True, validate=validate.OneOf(SUBJECT_TYPES))
-    subject_id = fields.String(required=True)
+    subject_id = fields.String(
+        required=True,
+        metadata={
+            "description": "credit code; an individual's ID number masked in every answer to "
+            "a department (2101**********1233), in full only to the person"
+        },
+    )
     department = fields.String(required=True)
     source_record_id = fields.String(required=True)
     category = fields.String(required=True)

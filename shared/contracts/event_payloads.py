@@ -35,7 +35,13 @@ class PersonalDataAccessed(Payload):
     actor = fields.String(required=True, metadata={"description": "client id or resident card"})
     actor_role = fields.String(required=True)
     department = fields.String(required=True, allow_none=True)
-    subject = fields.String(required=True, metadata={"description": "citizen card number"})
+    subject = fields.String(
+        required=True,
+        metadata={
+            "description": "citizen card number, or the resident ID number (the platform "
+            "files the access under that resident's card)"
+        },
+    )
     action = fields.String(required=True, validate=validate.OneOf(("read", "write")))
     resource = fields.String(required=True)
     purpose = fields.String(required=True)

@@ -238,6 +238,9 @@ class Lot(Schema):
     capacity = fields.Integer(required=True)
     price_per_hour = fields.String(required=True, metadata={"description": 'yuan, "3.50"'})
     operator_credit_code = fields.String(required=True)
+    department = fields.String(
+        required=True, metadata={"description": "registered the lot; alone may update it"}
+    )
 
 
 class LotStatus(Lot):

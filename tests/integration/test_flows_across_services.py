@@ -38,6 +38,7 @@ def test_repeated_no_shows_become_exactly_one_credit_record(service_config, runn
         )["card_number"]
     with ClusterRpcProxy(traffic) as cluster:
         cluster.traffic.add_lot(
+            "traffic",
             {
                 "lot_id": "P1",
                 "name": "Zhongjie car park",
@@ -46,7 +47,7 @@ def test_repeated_no_shows_become_exactly_one_credit_record(service_config, runn
                 "capacity": 5,
                 "price_per_hour": "6.00",
                 "operator_credit_code": "91110000802100433B",
-            }
+            },
         )
 
     # Three reservations in the last 30 days, none taken up (booked an hour before each).

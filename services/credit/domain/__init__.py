@@ -5,7 +5,8 @@ decisions that matter to a subject — their score, their level, whether they ar
 the black list, which joint measures a department applies — can be worked out by hand and
 tested without a database. ``repository.py`` loads rows, calls these functions and stores the
 outcome. The package: ``rules`` (rule data, calendar), ``rating`` (records, score, lists),
-``lifecycle`` (status transitions, input checks that need the rules); this module re-exports
+``lifecycle`` (status transitions, input checks that need the rules), ``disclosure`` (the
+purposes departments are granted for records about people, masking); this module re-exports
 their names, so callers import from ``services.credit.domain``.
 
 Choices made here (the issue left them open):
@@ -30,6 +31,13 @@ Choices made here (the issue left them open):
 
 from __future__ import annotations
 
+from services.credit.domain.disclosure import (
+    INDIVIDUAL_RECORD_PURPOSES,
+    check_individual_purpose,
+    department_view,
+    mask_id_number,
+    objection_department_view,
+)
 from services.credit.domain.lifecycle import (
     OBJECTION_TRANSITIONS,
     RECORD_TRANSITIONS,
@@ -78,6 +86,7 @@ from services.credit.domain.rules import (
 __all__ = [
     "COUNTING_STATUSES",
     "DEFAULT_RULES",
+    "INDIVIDUAL_RECORD_PURPOSES",
     "LEGAL_ENTITY_TYPES",
     "OBJECTION_TRANSITIONS",
     "RECORD_TRANSITIONS",
@@ -92,15 +101,19 @@ __all__ = [
     "RuleSet",
     "Trigger",
     "add_months",
+    "check_individual_purpose",
     "check_record_rules",
     "check_repairable",
     "decay_factor",
+    "department_view",
     "effective_status",
     "evaluate_lists",
     "load_rules",
+    "mask_id_number",
     "measures_for",
     "next_objection_status",
     "next_record_status",
+    "objection_department_view",
     "one_of",
     "optional_text",
     "parse_rules",

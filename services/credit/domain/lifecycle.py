@@ -144,7 +144,6 @@ class RecordInput:
     summary: str | None
     decided_on: date
     valid_until: date
-    subject_name: str | None
     card_number: str | None
 
 
@@ -170,7 +169,6 @@ def check_record_rules(
         summary=record.get("summary"),
         decided_on=record["decided_on"],
         valid_until=record["valid_until"],
-        subject_name=record.get("subject_name"),
         card_number=record.get("card_number"),
     )
 

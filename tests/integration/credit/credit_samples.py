@@ -18,7 +18,6 @@ def record_payload(source_record_id: str, **overrides: object) -> dict[str, obje
     payload: dict[str, object] = {
         "subject_type": "enterprise",
         "subject_id": ENTERPRISE_CODE,
-        "subject_name": "Shenyang Example Trading Co., Ltd.",
         "source_record_id": source_record_id,
         "category": "administrative_penalty",
         "polarity": "negative",

@@ -30,7 +30,7 @@ from services.credit.reports import (
     record_check_feedback,
     subject_report,
 )
-from services.credit.repository import add_record, expire_records
+from services.credit.repository import add_record, expire_records, name_subject
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
@@ -54,7 +54,6 @@ def put_on_red_list(session) -> None:
                 f"CA-{number}",
                 subject_type="organisation",
                 subject_id=ORGANISATION_CODE,
-                subject_name="Shenyang Volunteers Association",
                 category="commendation",
                 polarity="positive",
                 severity="minor",
@@ -66,6 +65,9 @@ def put_on_red_list(session) -> None:
 
 
 def test_a_subject_crosses_onto_the_black_list_on_its_third_penalty(credit_session):
+    name_subject(
+        credit_session, "enterprise", ENTERPRISE_CODE, "Shenyang Example Trading Co., Ltd."
+    )
     changes = []
     for number, decided_on in ((1, "2025-01-10"), (2, "2025-02-28"), (3, "2025-06-01")):
         _, _, changes = add_record(
@@ -220,7 +222,7 @@ def test_only_the_requesting_department_gives_feedback_and_only_once(credit_sess
 
 def test_published_lists_show_legal_entities_only(credit_session):
     put_on_black_list(credit_session)
-    individual = {"subject_type": "individual", "subject_id": RESIDENT_ID, "subject_name": None}
+    individual = {"subject_type": "individual", "subject_id": RESIDENT_ID}
     _, _, changes = add_record(
         credit_session,
         "court",

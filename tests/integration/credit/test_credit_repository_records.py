@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from services.credit import repository
 from services.credit.models import CreditRecord, Subject
 from services.credit.reports import check, public_summary, subject_report
-from services.credit.repository import add_record
+from services.credit.repository import add_record, name_subject
 from shared.errors import Conflict, ValidationFailed
 
 
@@ -73,18 +73,18 @@ def test_a_concurrent_duplicate_fails_the_flush_and_the_retry_finds_it(credit_se
     assert (count(credit_session, CreditRecord), count(credit_session, Subject)) == (1, 1)
 
 
-def test_a_subject_is_created_on_its_first_record_and_keeps_its_latest_name(credit_session):
+def test_a_subject_is_named_by_the_registry_never_by_a_departments_record(credit_session):
+    name_subject(credit_session, "enterprise", ENTERPRISE_CODE, "Registered Name Co., Ltd.")
     record, _, _ = add_record(
         credit_session,
         "market_supervision",
-        record_payload("MS-1", subject_id=ENTERPRISE_CODE.lower(), subject_name="Old Name"),
+        record_payload("MS-1", subject_id=ENTERPRISE_CODE.lower(), subject_name="Renamed Co."),
         TODAY,
     )
     assert (record["subject_type"], record["subject_id"]) == ("enterprise", ENTERPRISE_CODE)
-    add_record(
-        credit_session, "market_supervision", record_payload("MS-2", subject_name="New Name"), TODAY
+    assert public_summary(credit_session, ENTERPRISE_CODE, TODAY)["name"] == (
+        "Registered Name Co., Ltd."
     )
-    assert public_summary(credit_session, ENTERPRISE_CODE, TODAY)["name"] == "New Name"
 
 
 def test_a_record_already_past_its_validity_is_stored_expired(credit_session):

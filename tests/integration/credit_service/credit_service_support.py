@@ -29,7 +29,6 @@ def record_payload(source_record_id: str, **overrides: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "subject_type": "enterprise",
         "subject_id": ENTERPRISE_CODE,
-        "subject_name": "Shenyang Example Trading Co., Ltd.",
         "source_record_id": source_record_id,
         "category": "administrative_penalty",
         "polarity": "negative",

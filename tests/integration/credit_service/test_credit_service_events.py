@@ -120,6 +120,12 @@ def test_a_penalty_on_a_citizen_card_is_resolved_through_the_platform(
         ("health", RESIDENT_ID)
     ]
     assert report["score"] == 94.0  # 100 - 6 (minor)
+    # Storing the record wrote the person's file: audited by ID number (the platform files it
+    # under their card), with the record's category as purpose.
+    written = audit.next()
+    assert (written["subject"], written["data"]["subject"]) == (RESIDENT_ID, RESIDENT_ID)
+    assert (written["data"]["action"], written["data"]["resource"]) == ("write", "credit_record")
+    assert written["data"]["purpose"] == "administrative_penalty"
     accessed = audit.next()
     assert accessed["subject"] == credit.card_number
     assert accessed["request_id"] == "r-1"
@@ -161,7 +167,8 @@ def test_a_commendation_is_positive_and_a_bad_decision_is_dead_lettered(credit, 
     assert errors == {
         contradictory["event_id"]: "shared.errors.ValidationFailed: "
         "polarity: a administrative_penalty record must be negative",
-        unknown_resident["event_id"]: "shared.errors.NotFound: no such resident",
+        unknown_resident["event_id"]: "shared.errors.Unprocessable: "
+        "subject_id: no resident holds this citizen card",
     }
     # Client errors fail the same way every time: parked after the first attempt, no retries.
     assert {letter.attempts for letter in letters} == {1}

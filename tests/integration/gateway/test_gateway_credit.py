@@ -183,3 +183,138 @@ def test_the_registry_names_the_enterprise_in_its_public_summary(stack):
         return summary.get("name")
 
     assert wait_for(named) == "Shenyang Heavy Lifting Co., Ltd."
+
+
+def test_a_department_naming_a_person_by_card_never_gets_their_id_number(stack):
+    from helpers import wait_for
+
+    card, token = stack.resident(LI_LEI)
+    traffic = stack.client("department", "traffic", scopes=("credit.records", "credit.objections"))
+    posted = stack.call(
+        "POST",
+        "/api/v1/credit/records",
+        traffic,
+        json=record("T-8", subject_type="individual", subject_id=card, severity="minor"),
+    )
+    assert posted.status_code == 201, posted.text
+    assert LI_LEI not in posted.text
+    assert posted.json()["subject_id"] == "2101**********1233"
+    # The record is on the person's file, under their full ID number, for them alone.
+    report = stack.call("GET", "/api/v1/credit/me/report", token).json()
+    assert report["subject_id"] == LI_LEI
+    assert [r["source_record_id"] for r in report["records"]] == ["T-8"]
+
+    # Nor through the objection queue or the decision on it.
+    record_id = posted.json()["record_id"]
+    stack.call(
+        "POST",
+        "/api/v1/credit/me/objections",
+        token,
+        json={"record_id": record_id, "reason": "not my car"},
+    )
+    queue = wait_for(
+        lambda: stack.call("GET", "/api/v1/credit/objections", traffic).json()["items"]
+    )
+    assert queue[0]["record"]["subject_id"] == "2101**********1233"
+    decided = stack.call(
+        "POST",
+        f"/api/v1/credit/objections/{queue[0]['objection_id']}/decision",
+        traffic,
+        json={"decision": "uphold", "note": "the camera shows the car"},
+    )
+    assert decided.status_code == 200, decided.text
+    assert LI_LEI not in decided.text
+    repaired = stack.call(
+        "POST", f"/api/v1/credit/records/{record_id}/repair", traffic, json={"note": "paid"}
+    )
+    assert repaired.status_code == 200, repaired.text
+    assert LI_LEI not in repaired.text
+
+
+def test_a_record_about_a_person_needs_a_purpose_the_department_is_granted(stack):
+    card, token = stack.resident(LI_LEI)
+    tourism = stack.client("department", "tourism", scopes=("credit.records",))
+    refused = stack.call(
+        "POST",
+        "/api/v1/credit/records",
+        tourism,
+        json=record("TO-1", subject_type="individual", subject_id=card, severity="minor"),
+    )
+    assert refused.status_code == 403, refused.text
+    assert list(refused.json()["fields"]) == ["category"]
+    assert LI_LEI not in refused.text
+    assert stack.call("GET", "/api/v1/credit/me/report", token).json()["records"] == []
+    # Records about enterprises need no grant.
+    enterprise = stack.call("POST", "/api/v1/credit/records", tourism, json=record("TO-2"))
+    assert enterprise.status_code == 201, enterprise.text
+
+
+def test_names_come_from_the_registry_never_from_a_departments_record(stack):
+    from helpers import wait_for
+
+    operator = stack.client("operator")
+    registered = stack.call(
+        "POST",
+        "/api/v1/registry/legal-entities",
+        operator,
+        json={
+            "credit_code": ENTERPRISE_CODE,
+            "name": "Shenyang Heavy Lifting Co., Ltd.",
+            "legal_representative": "Zhao Qiang",
+            "registered_address": "1 Shifu Road",
+            "established_on": "2009-05-01",
+        },
+    )
+    assert registered.status_code == 201, registered.text
+
+    def named():
+        summary = stack.call("GET", f"/api/v1/credit/subjects/{ENTERPRISE_CODE}/public").json()
+        return summary.get("name")
+
+    tourism = stack.client("department", "tourism", scopes=("credit.records",))
+    first = record("TO-3", severity="minor")
+    stack.call("POST", "/api/v1/credit/records", tourism, json=first)
+    assert wait_for(named) == "Shenyang Heavy Lifting Co., Ltd."
+    renaming = record("TO-4", severity="minor", subject_name="Fraudulent Shell Co. (renamed)")
+    assert stack.call("POST", "/api/v1/credit/records", tourism, json=renaming).status_code == 201
+    assert named() == "Shenyang Heavy Lifting Co., Ltd."
+
+
+def test_a_card_contradicting_the_registry_is_422_and_checks_land_in_the_right_log(stack):
+    from helpers import wait_for
+
+    card_a, token_a = stack.resident(LI_LEI)
+    card_b, token_b = stack.resident(HAN_MEIMEI, name="Han Meimei", phone="13812345679")
+    traffic = stack.client("department", "traffic", scopes=("credit.records",))
+    health = stack.client("department", "health", scopes=("credit.check",))
+
+    about_b_with_as_card = record(
+        "T-9", subject_type="individual", subject_id=HAN_MEIMEI, card_number=card_a
+    )
+    refused = stack.call("POST", "/api/v1/credit/records", traffic, json=about_b_with_as_card)
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["error"], list(refused.json()["fields"])) == (
+        "unprocessable",
+        ["card_number"],
+    )
+    assert stack.call("GET", "/api/v1/credit/me/report", token_b).json()["records"] == []
+
+    with_bs_card = {**about_b_with_as_card, "card_number": card_b}
+    stored = stack.call("POST", "/api/v1/credit/records", traffic, json=with_bs_card)
+    assert stored.status_code == 201, stored.text
+    check = stack.call(
+        "POST",
+        "/api/v1/credit/checks",
+        health,
+        json={"subject_type": "individual", "subject_id": HAN_MEIMEI, "purpose": "subsidy"},
+    )
+    assert check.status_code == 200, check.text
+    request_id = check.headers["X-Request-Id"]
+
+    def in_log(token: str) -> list[dict]:
+        items = stack.call("GET", "/api/v1/me/access-log", token).json()["items"]
+        return [entry for entry in items if entry["request_id"] == request_id]
+
+    [entry] = wait_for(lambda: in_log(token_b))
+    assert (entry["department"], entry["resource"]) == ("health", "credit_check")
+    assert in_log(token_a) == []  # the check's entry was appended once, to B's log

@@ -75,6 +75,12 @@ def test_access_event_is_logged_once_with_the_envelopes_time_and_ids(
         "limit": 50,
         "offset": 0,
     }
+    # That read is in the log now; the page before it did not show it.
+    log = rpc.access_log(FIRST_CARD)
+    assert log["total"] == 2
+    assert [(i["resource"], i["action"]) for i in log["items"] if i["department"] is None] == [
+        ("audit.access_log", "read")
+    ]
 
 
 def test_access_log_is_newest_first_and_per_resident(rpc, platform):
@@ -96,15 +102,25 @@ def test_access_log_is_newest_first_and_per_resident(rpc, platform):
     log = rpc.access_log(FIRST_CARD)
     assert log["total"] == 3
     assert [item["department"] for item in log["items"]] == ["traffic", "education", "health"]
+    # The read just made is in the log now (dated now, so wherever now falls among them).
     page = rpc.access_log(FIRST_CARD, 1, 1)
-    assert [item["purpose"] for item in page["items"]] == ["check 1"]
-    assert (page["total"], page["limit"], page["offset"]) == (3, 1, 1)
+    assert (page["total"], page["limit"], page["offset"]) == (4, 1, 1)
+    departments = [item["department"] for item in rpc.access_log(FIRST_CARD)["items"]]
+    assert [name for name in departments if name] == ["traffic", "education", "health"]
 
     health = rpc.department_access_log("health")
     assert health["total"] == 1
     assert health["items"][0]["subject"] == FIRST_CARD
     assert health["items"][0]["actor"] == "health-client"
     assert rpc.department_access_log("credit")["items"][0]["subject"] == SECOND_CARD
+    # Health's read named the resident by card: it is in the resident's log (once; the
+    # credit page named only the second resident).
+    reads = [
+        item
+        for item in rpc.access_log(FIRST_CARD)["items"]
+        if item["resource"] == "audit.department_access_log"
+    ]
+    assert [item["action"] for item in reads] == ["read"]
     with pytest.raises(ValidationFailed) as caught:
         rpc.department_access_log("police")
     assert list(caught.value.fields) == ["department"]

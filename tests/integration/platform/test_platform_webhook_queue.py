@@ -5,9 +5,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from platform_samples import LI_LEI, registration
 from sqlalchemy.orm import sessionmaker
 
-from services.platform import handlers, webhooks
+from services.platform import audit, handlers, webhooks
 from services.platform.models import Base
 from services.platform.service import MIGRATIONS
 from shared.db import UnitOfWork, make_engine, migrate
@@ -74,6 +75,80 @@ def test_only_matching_visible_webhooks_get_a_delivery_and_only_once(uow):
     assert [str(d.webhook_id) for d in queued] == [restricted_hook["webhook_id"]]
     # The same event again queues nothing.
     assert webhooks.enqueue_deliveries(uow, FEED, now=T0) == []
+
+
+def test_restricted_events_reach_only_the_departments_the_table_grants(uow):
+    # credit.list_changed is granted to health and tourism, traffic's reservations to traffic
+    # alone, and the access events of the audit log to no department at all.
+    health = handlers.create_client(uow, "health", "department", "health", [])["client_id"]
+    tourism = handlers.create_client(uow, "tourism", "department", "tourism", [])["client_id"]
+    traffic = handlers.create_client(uow, "traffic", "department", "traffic", [])["client_id"]
+    hooks = {
+        client: webhooks.create_webhook(uow, client, f"https://{n}.example/h", ["#"])["webhook_id"]
+        for n, client in enumerate((health, tourism, traffic))
+    }
+    reserved = envelope(
+        "traffic.parking_reserved",
+        {
+            "reservation_id": str(uuid.uuid4()),
+            "lot_id": "P1",
+            "card_number": "2101000000000012",
+            "starts_at": T0.isoformat(),
+            "ends_at": (T0 + timedelta(hours=1)).isoformat(),
+        },
+    )
+    accessed = envelope(
+        "health.personal_data_accessed",
+        {
+            "actor": "x",
+            "actor_role": "department",
+            "department": "health",
+            "subject": "2101000000000012",
+            "action": "read",
+            "resource": "health.archive",
+            "purpose": "care",
+        },
+    )
+
+    def receivers(event: dict) -> set[str]:
+        return {str(d.webhook_id) for d in webhooks.enqueue_deliveries(uow, event, now=T0)}
+
+    assert receivers(LIST_CHANGED) == set(hooks.values())
+    assert receivers(reserved) == {hooks[traffic]}
+    assert receivers(accessed) == set()
+    assert receivers(FEED) == set(hooks.values())  # public: everyone
+
+
+def test_a_delivered_restricted_event_naming_a_resident_is_in_their_access_log(uow):
+    card = handlers.register_resident(uow, registration())["card_number"]
+    health = handlers.create_client(uow, "health", "department", "health", [])
+    webhooks.create_webhook(uow, health["client_id"], "https://h.example/h", ["credit.#"])
+    about_a_person = envelope(
+        "credit.list_changed", {**LIST_CHANGED_DATA, "subject_type": "individual"}
+    )
+    about_a_person["data"]["subject_id"] = LI_LEI  # credit names people by ID number
+    about_a_person["subject"] = LI_LEI
+    webhooks.enqueue_deliveries(uow, about_a_person, now=T0)
+    webhooks.enqueue_deliveries(uow, LIST_CHANGED, now=T0)  # about an organisation
+    outgoing = webhooks.due_deliveries(uow, now=T0)
+    assert len(outgoing) == 2
+    before = audit.access_log(uow, card, 50, 0)["total"]
+
+    for delivery in outgoing:
+        webhooks.record_attempt(uow, delivery.delivery_id, 200, now=T0)
+
+    log = audit.access_log(uow, card, 50, 0)
+    assert log["total"] == before + 2  # the delivery, and the access_log read before it
+    [disclosed] = [item for item in log["items"] if item["resource"].startswith("webhook.")]
+    assert disclosed == {
+        "occurred_at": T0.isoformat(),
+        "department": "health",
+        "actor_role": "department",
+        "action": "read",
+        "resource": "webhook.credit.list_changed",
+        "purpose": "event subscription",
+        "request_id": None,
+    }
 
 
 def test_a_failing_receiver_is_retried_with_backoff_then_given_up(uow):

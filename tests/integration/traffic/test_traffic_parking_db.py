@@ -23,10 +23,13 @@ MINUTE = dt.timedelta(minutes=1)
 # Shenyang Railway Station square; 300 m north is 300 / 111 195.08 = 0.0026980 degrees.
 LAT, LON = 41.7948, 123.3953
 METRES_PER_DEGREE = 111_195.08
+DEPARTMENT = "traffic"
 
 
 def _lot(session, lot_id, capacity, lat=LAT, lon=LON, price="3.50"):
-    return parking.add_lot(session, lot_id, f"Lot {lot_id}", lat, lon, capacity, price, OPERATOR)
+    return parking.add_lot(
+        session, DEPARTMENT, lot_id, f"Lot {lot_id}", lat, lon, capacity, price, OPERATOR
+    )
 
 
 def test_add_lot_refuses_duplicates(session):
@@ -40,9 +43,17 @@ def test_add_lot_refuses_duplicates(session):
         "capacity": 50,
         "price_per_hour": "3.50",
         "operator_credit_code": OPERATOR,
+        "department": DEPARTMENT,
     }
     with pytest.raises(Conflict):
         _lot(session, "P1", 10)
+
+
+def test_only_the_lots_own_department_records_its_occupancy(session):
+    _lot(session, "P1", 50)
+    with pytest.raises(NotFound):  # as if it did not exist: the lot is not health's
+        parking.record_occupancy(session, "health", "P1", 10, NOW)
+    assert parking.record_occupancy(session, DEPARTMENT, "P1", 10, NOW)["occupied"] == 10
 
 
 def test_lots_near_with_live_free_spaces(session):
@@ -50,9 +61,9 @@ def test_lots_near_with_live_free_spaces(session):
     _lot(session, "NORTH", 20, lat=LAT + 300 / METRES_PER_DEGREE)
     _lot(session, "FAR", 20, lat=LAT + 0.1)  # 11 km away
     at = NOW + 45 * MINUTE
-    parking.record_occupancy(session, "NEAR", 40, NOW)
-    parking.record_occupancy(session, "NEAR", 45, NOW + 30 * MINUTE)
-    parking.record_occupancy(session, "NEAR", 50, NOW + 60 * MINUTE)  # after ``at``
+    parking.record_occupancy(session, DEPARTMENT, "NEAR", 40, NOW)
+    parking.record_occupancy(session, DEPARTMENT, "NEAR", 45, NOW + 30 * MINUTE)
+    parking.record_occupancy(session, DEPARTMENT, "NEAR", 50, NOW + 60 * MINUTE)  # after ``at``
     held = parking.reserve(session, "NEAR", CARD, NOW + 40 * MINUTE, NOW + 3 * HOUR, NOW)
     arrived = parking.reserve(session, "NEAR", OTHER_CARD, NOW + 30 * MINUTE, NOW + 2 * HOUR, NOW)
     parking.check_in(session, arrived["reservation_id"], OTHER_CARD, NOW + 35 * MINUTE)
@@ -137,7 +148,7 @@ def test_card_reservations_and_lot_status(session):
         late["reservation_id"],
         early["reservation_id"],
     ]
-    parking.record_occupancy(session, "P", 1, NOW + 30 * MINUTE)
+    parking.record_occupancy(session, DEPARTMENT, "P", 1, NOW + 30 * MINUTE)
     # At 9:10 two reserved cars are due (both start at 9:00, neither has come) and the 8:30
     # reading counts 1 occupied: 3 - 1 - 2 = 0 free.
     status = parking.lot_status(session, "P", NOW + 70 * MINUTE)

@@ -143,8 +143,8 @@ def test_public_ride_easy_routes(sample_feed, traffic, gateway):
     assert (walk["minutes"], walk["stop"]) == (9, detail)
     assert walk["bearing_deg"] == pytest.approx(343.0, abs=0.1)
 
-    traffic.rpc.add_lot(lot_payload("P1", 20))
-    traffic.rpc.record_occupancy("P1", 5)
+    traffic.rpc.add_lot("traffic", lot_payload("P1", 20))
+    traffic.rpc.record_occupancy("traffic", "P1", 5)
     lots = ok(
         gateway("GET", LOTS, params={"lat": str(LOT_LAT), "lon": str(LOT_LON)}), contract.LotsPage
     )
@@ -249,7 +249,7 @@ def test_departments_manage_lots_and_live_data_and_residents_their_reservations(
     error(gateway("POST", LOTS, json=lot_payload("P1", 1)), 401, "unauthorized")
     error(gateway("POST", LOTS, health_dept, json=lot_payload("P1", 1)), 403, "forbidden")
     lot = ok(gateway("POST", LOTS, traffic_dept, json=lot_payload("P1", 1)), contract.Lot, 201)
-    assert lot == lot_payload("P1", 1)
+    assert lot == {**lot_payload("P1", 1), "department": "traffic"}
     bad = error(
         gateway("POST", LOTS, traffic_dept, json=lot_payload("P2", 1, operator_credit_code="123")),
         400,
@@ -267,6 +267,21 @@ def test_departments_manage_lots_and_live_data_and_residents_their_reservations(
         "validation_failed",
     )  # more than the capacity of 1
     gateway("PUT", f"{LOTS}/P1/occupancy", traffic_dept, json={"occupied": 0})
+    # The lot is traffic's: health, though it holds traffic.parking, gets the 404 of an
+    # unknown lot (not a 403 that would confirm the lot exists), and the count is unchanged.
+    not_theirs = error(
+        gateway("PUT", f"{LOTS}/P1/occupancy", health_dept, json={"occupied": 1}),
+        404,
+        "not_found",
+    )
+    unknown = error(
+        gateway("PUT", f"{LOTS}/NO-SUCH-LOT/occupancy", health_dept, json={"occupied": 1}),
+        404,
+        "not_found",
+    )
+    assert not_theirs["message"] == unknown["message"].replace("NO-SUCH-LOT", "P1")
+    lots = gateway("GET", LOTS, params={"lat": LOT_LAT, "lon": LOT_LON, "radius": 100})
+    assert [(lot["lot_id"], lot["occupied"]) for lot in lots.json()["items"]] == [("P1", 0)]
 
     message = realtime_message(delays={"AB1": 120})
     protobuf = {"Content-Type": "application/x-protobuf"}

@@ -124,15 +124,15 @@ def test_a_pushed_delay_moves_expected_and_a_new_alert_is_announced_once(
 
 def test_lots_occupancy_and_its_event(traffic, event_tap):
     occupancy = event_tap("traffic.parking_occupancy_changed")
-    lot = traffic.rpc.add_lot(lot_payload("P1", 50, price_per_hour="3.5"))
-    assert lot == {**lot_payload("P1", 50), "price_per_hour": "3.50"}
+    lot = traffic.rpc.add_lot("traffic", lot_payload("P1", 50, price_per_hour="3.5"))
+    assert lot == {**lot_payload("P1", 50), "price_per_hour": "3.50", "department": "traffic"}
     with pytest.raises(Conflict):
-        traffic.rpc.add_lot(lot_payload("P1", 10))
+        traffic.rpc.add_lot("traffic", lot_payload("P1", 10))
     with pytest.raises(ValidationFailed) as caught:
-        traffic.rpc.add_lot(lot_payload("P2", 10, price_per_hour="2.505"))
+        traffic.rpc.add_lot("traffic", lot_payload("P2", 10, price_per_hour="2.505"))
     assert list(caught.value.fields) == ["price_per_hour"]
 
-    status = traffic.rpc.record_occupancy("P1", 12)
+    status = traffic.rpc.record_occupancy("traffic", "P1", 12)
 
     assert (status["occupied"], status["free_spaces"]) == (12, 38)  # 50 - 12, none reserved
     envelope = occupancy.next()
@@ -147,13 +147,13 @@ def test_lots_occupancy_and_its_event(traffic, event_tap):
     (near,) = traffic.rpc.lots_near(LOT_LAT, LOT_LON, 500)["items"]
     assert (near["lot_id"], near["distance_m"], near["free_spaces"]) == ("P1", 0.0, 38)
     with pytest.raises(ValidationFailed) as caught:
-        traffic.rpc.record_occupancy("P1", 51)
+        traffic.rpc.record_occupancy("traffic", "P1", 51)
     assert list(caught.value.fields) == ["occupied"]
 
 
 def test_a_resident_reserves_lists_and_cancels_only_their_own(traffic, event_tap):
     events = event_tap("traffic.parking_reserved", "traffic.personal_data_accessed")
-    traffic.rpc.add_lot(lot_payload("P1", 5))
+    traffic.rpc.add_lot("traffic", lot_payload("P1", 5))
     starts, ends = _utcnow() + HOUR, _utcnow() + 2 * HOUR
     # What the gateway sends with a resident's call (nameko drops its null department).
     resident = {"actor": CARD, "actor_role": "resident"}
@@ -197,7 +197,7 @@ def test_a_resident_reserves_lists_and_cancels_only_their_own(traffic, event_tap
 
 
 def test_the_last_space_goes_to_one_of_two_concurrent_reservations(traffic):
-    traffic.rpc.add_lot(lot_payload("LAST", 1))
+    traffic.rpc.add_lot("traffic", lot_payload("LAST", 1))
     window = (utc_iso(_utcnow() + HOUR), utc_iso(_utcnow() + 2 * HOUR))
 
     replies = [traffic.rpc.reserve.call_async(card, "LAST", *window) for card in (CARD, OTHER_CARD)]
@@ -218,7 +218,7 @@ SWEEP_AT = dt.datetime(2024, 5, 1, 8, 0)  # a fixed clock (UTC); 16:00 on 1 May 
 
 def test_three_no_shows_make_exactly_one_penalty_however_often_the_sweep_runs(traffic, event_tap):
     penalties = event_tap("*.administrative_penalty_issued")
-    traffic.rpc.add_lot(lot_payload("P1", 5))
+    traffic.rpc.add_lot("traffic", lot_payload("P1", 5))
     with Session(traffic.engine) as session:
         # Reserved (each an hour before its start) and never checked in: CARD three times in
         # the 30 days before SWEEP_AT, OTHER_CARD twice.

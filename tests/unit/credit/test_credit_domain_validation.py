@@ -37,7 +37,6 @@ def payload(**overrides: object) -> dict[str, object]:
         "basis": "Shen Market Penalty [2025] No. 12",
         "decided_on": "2025-03-01",
         "valid_until": "2028-03-01",
-        "subject_name": "Shenyang Example Trading Co., Ltd.",
     }
     base.update(overrides)
     return base
