@@ -139,7 +139,8 @@ def suite(request, backing_services):
     assert stopping, output
     after_stop = running.output[stopping[0] :]
     assert not any("restarting it" in line for line in after_stop), output
-    shutil.rmtree(var_dir, ignore_errors=True)  # kept when something failed, for its logs
+    if os.environ.get("SMARTCITY_KEEP_E2E_VAR") != "1":  # set it to read the logs afterwards
+        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 class ServerDatabases:

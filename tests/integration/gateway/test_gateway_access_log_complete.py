@@ -132,9 +132,15 @@ class World:
         return self.ok(self.reserve(starts_in), 201)["reservation_id"]
 
 
+def lookup(world: World, identifier: str) -> requests.Response:
+    return world.call(
+        "POST", "/api/v1/registry/residents/lookup", world.health, json={"identifier": identifier}
+    )
+
+
 def _department_log(world: World) -> requests.Response:
     # Health has read A's record first, so its own log lists A's card.
-    world.ok(world.call("GET", f"/api/v1/registry/residents/{world.card}", world.health))
+    world.ok(lookup(world, world.card))
     return world.call("GET", "/api/v1/audit/access-log", world.health)
 
 
@@ -196,7 +202,7 @@ EXERCISES: dict[str, Callable[[World], requests.Response]] = {
     "my_housing": lambda w: w.as_resident("GET", "/api/v1/me/housing"),
     "register_housing": World.housing,
     "get_housing": _get_housing,
-    "lookup_resident": lambda w: w.call("GET", f"/api/v1/registry/residents/{LI_LEI}", w.health),
+    "lookup_resident": lambda w: lookup(w, LI_LEI),
     "traffic_my_reservations": lambda w: w.as_resident(
         "GET", "/api/v1/traffic/parking/reservations"
     ),
