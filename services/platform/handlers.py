@@ -179,19 +179,18 @@ def _notify_holder(uow: UnitOfWork, resident: Resident, card: CitizenCard, now: 
 
 
 def _resident_by_card(uow: UnitOfWork, card_number: str) -> tuple[Resident, CitizenCard] | None:
-    row = uow.session.execute(
-        select(Resident, CitizenCard)
-        .join(CitizenCard, CitizenCard.resident_id == Resident.resident_id)
-        .where(CitizenCard.card_number == card_number)
-    ).first()
-    return (row[0], row[1]) if row else None
+    return _resident_where(uow, CitizenCard.card_number == card_number)
 
 
 def _resident_by_id_number(uow: UnitOfWork, id_number: str) -> tuple[Resident, CitizenCard] | None:
+    return _resident_where(uow, Resident.id_number == id_number)
+
+
+def _resident_where(uow: UnitOfWork, condition: Any) -> tuple[Resident, CitizenCard] | None:
     row = uow.session.execute(
         select(Resident, CitizenCard)
         .join(CitizenCard, CitizenCard.resident_id == Resident.resident_id)
-        .where(Resident.id_number == id_number)
+        .where(condition)
     ).first()
     return (row[0], row[1]) if row else None
 
