@@ -31,7 +31,7 @@ def check_broker(amqp_uri: str) -> None:
         raise BrokerUnreachable(
             f"smartcity: RabbitMQ is not reachable at {safe_uri} ({exc.__class__.__name__}). "
             "Start it with `rabbitmq-server -detached` (local install) or "
-            "`docker compose up -d rabbitmq`, or point AMQP_URI at yours."
+            "point AMQP_URI at yours."
         ) from None
 
 
