@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, create_engine, func, insert, select, text
+from sqlalchemy import MetaData, Select, create_engine, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -80,6 +80,16 @@ def migrate(engine: Engine, service: str, versions_dir: Path, metadata: MetaData
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
         conn.commit()
+
+
+def fetch_page(
+    session: Session, statement: Select, *order_by: Any, limit: int, offset: int
+) -> dict[str, Any]:
+    """One page of the entities ``statement`` selects, in ``order_by`` order, and how many
+    there are in all: ``{"items", "total", "limit", "offset"}``, the shape of every list."""
+    total = session.scalar(select(func.count()).select_from(statement.subquery()))
+    items = session.scalars(statement.order_by(*order_by).limit(limit).offset(offset)).all()
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 class UnitOfWork:

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from services.platform.models import (
     CHAIN_HEAD_ID,
@@ -44,6 +44,7 @@ from shared.contracts.platform import (
     AuditEntryPage,
     DepartmentAccessLogRequest,
 )
+from shared.db import fetch_page
 from shared.identity import is_valid_resident_id
 
 if TYPE_CHECKING:
@@ -334,15 +335,10 @@ def verify_stored_chain(uow: UnitOfWork) -> dict[str, Any]:
 
 
 def _page(uow: UnitOfWork, condition: Any, limit: int, offset: int) -> dict[str, Any]:
-    total = uow.session.scalar(select(func.count()).select_from(AuditEntry).where(condition))
-    items = uow.session.scalars(
-        select(AuditEntry)
-        .where(condition)
-        .order_by(AuditEntry.occurred_at.desc(), AuditEntry.seq.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    """Audit entries matching ``condition``, newest first."""
+    newest_first = (AuditEntry.occurred_at.desc(), AuditEntry.seq.desc())
+    entries = select(AuditEntry).where(condition)
+    return fetch_page(uow.session, entries, *newest_first, limit=limit, offset=offset)
 
 
 def access_log(uow: UnitOfWork, card_number: str, limit: int, offset: int) -> dict[str, Any]:

@@ -70,6 +70,7 @@ from shared.contracts.platform import (
     TokenResponse,
     VerifyCardResponse,
 )
+from shared.db import fetch_page
 from shared.errors import Conflict, NotFound, RateLimited, Unauthorized, invalid
 from shared.identity import (
     identify,
@@ -85,10 +86,6 @@ if TYPE_CHECKING:
 CARD_LINK_CONSUMER = "platform.record_card_link"
 CARD_NUMBER_ATTEMPTS = 5
 """Random card numbers tried before giving up (a collision among 10^11 is already rare)."""
-
-
-def page(items: Sequence[Any], total: int, limit: int, offset: int) -> dict[str, Any]:
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 # --- residents and citizen cards --------------------------------------------------------------
@@ -553,14 +550,8 @@ def authenticate_api_key(uow: UnitOfWork, api_key: str) -> dict[str, Any]:
 def list_clients(uow: UnitOfWork, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """API clients, oldest first, revoked ones included (marked by ``revoked_at``)."""
     request = load(Page, {"limit": limit, "offset": offset})
-    total = uow.session.scalar(select(func.count()).select_from(ApiClient))
-    clients = uow.session.scalars(
-        select(ApiClient)
-        .order_by(ApiClient.created_at, ApiClient.client_id)
-        .limit(request["limit"])
-        .offset(request["offset"])
-    ).all()
-    return ClientPage().dump(page(clients, total, request["limit"], request["offset"]))
+    order = (ApiClient.created_at, ApiClient.client_id)
+    return ClientPage().dump(fetch_page(uow.session, select(ApiClient), *order, **request))
 
 
 def revoke_client(uow: UnitOfWork, client_id: str, now: datetime | None = None) -> dict[str, Any]:

@@ -9,10 +9,11 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.platform import audit
+from services.platform.handlers import card_exists
 from services.platform.models import (
     Housing,
     LegalEntity,
@@ -31,6 +32,7 @@ from shared.contracts.platform import (
     RegisterHousingRequest,
     RegisterLegalEntityRequest,
 )
+from shared.db import fetch_page
 from shared.errors import Conflict, NotFound, invalid
 from shared.identity import (
     REGISTRATION_AUTHORITIES,
@@ -39,10 +41,6 @@ from shared.identity import (
 
 if TYPE_CHECKING:
     from shared.db import UnitOfWork
-from services.platform.handlers import (
-    card_exists,
-    page,
-)
 
 # --- legal entities -------------------------------------------------------------------------
 
@@ -107,14 +105,10 @@ def get_legal_entity(uow: UnitOfWork, credit_code: str) -> dict[str, Any]:
 def list_legal_entities(uow: UnitOfWork, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Legal entities in credit-code order."""
     request = load(Page, {"limit": limit, "offset": offset})
-    total = uow.session.scalar(select(func.count()).select_from(LegalEntity))
-    entities = uow.session.scalars(
-        select(LegalEntity)
-        .order_by(LegalEntity.credit_code)
-        .limit(request["limit"])
-        .offset(request["offset"])
-    ).all()
-    return LegalEntityPage().dump(page(entities, total, request["limit"], request["offset"]))
+    entities = select(LegalEntity)
+    return LegalEntityPage().dump(
+        fetch_page(uow.session, entities, LegalEntity.credit_code, **request)
+    )
 
 
 # --- housing --------------------------------------------------------------------------------
@@ -165,13 +159,8 @@ def housing_of_owner(
         HousingOfOwnerRequest, {"card_number": card_number, "limit": limit, "offset": offset}
     )
     audit.record_access(uow, request["card_number"], "read", "housing.dwelling")
-    condition = Housing.owner_card_number == request["card_number"]
-    total = uow.session.scalar(select(func.count()).select_from(Housing).where(condition))
-    homes = uow.session.scalars(
-        select(Housing)
-        .where(condition)
-        .order_by(Housing.registered_at, Housing.housing_id)
-        .limit(request["limit"])
-        .offset(request["offset"])
-    ).all()
-    return HousingPage().dump(page(homes, total, request["limit"], request["offset"]))
+    homes = select(Housing).where(Housing.owner_card_number == request["card_number"])
+    order = (Housing.registered_at, Housing.housing_id)
+    return HousingPage().dump(
+        fetch_page(uow.session, homes, *order, limit=request["limit"], offset=request["offset"])
+    )

@@ -36,6 +36,7 @@ from shared.contracts.platform import (
     WebhookIdRequest,
     WebhookPage,
 )
+from shared.db import fetch_page
 from shared.errors import Conflict, Forbidden, NotFound, invalid
 from shared.identity import is_valid_card_number, is_valid_resident_id
 from shared.restricted_events import restricted_patterns
@@ -208,16 +209,9 @@ def create_webhook(
 def list_webhooks(uow: UnitOfWork, client: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """The client's own webhooks, oldest first (without their secrets)."""
     page = load(Page, {"limit": limit, "offset": offset})
-    condition = Webhook.client_id == _client_id(client)
-    total = uow.session.scalar(select(func.count()).select_from(Webhook).where(condition))
-    items = uow.session.scalars(
-        select(Webhook)
-        .where(condition)
-        .order_by(Webhook.created_at, Webhook.webhook_id)
-        .limit(page["limit"])
-        .offset(page["offset"])
-    ).all()
-    return WebhookPage().dump({"items": items, "total": total, **page})
+    own = select(Webhook).where(Webhook.client_id == _client_id(client))
+    order = (Webhook.created_at, Webhook.webhook_id)
+    return WebhookPage().dump(fetch_page(uow.session, own, *order, **page))
 
 
 def delete_webhook(uow: UnitOfWork, client: str, webhook_id: str) -> dict[str, Any]:
@@ -239,16 +233,9 @@ def list_deliveries(
     """Deliveries of the client's webhook, newest first: what arrived, what is retried."""
     webhook = _own_webhook(uow, client, webhook_id)
     page = load(Page, {"limit": limit, "offset": offset})
-    condition = WebhookDelivery.webhook_id == webhook.webhook_id
-    total = uow.session.scalar(select(func.count()).select_from(WebhookDelivery).where(condition))
-    items = uow.session.scalars(
-        select(WebhookDelivery)
-        .where(condition)
-        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.delivery_id)
-        .limit(page["limit"])
-        .offset(page["offset"])
-    ).all()
-    return WebhookDeliveryPage().dump({"items": items, "total": total, **page})
+    deliveries = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.webhook_id)
+    order = (WebhookDelivery.created_at.desc(), WebhookDelivery.delivery_id)
+    return WebhookDeliveryPage().dump(fetch_page(uow.session, deliveries, *order, **page))
 
 
 # --- queueing and sending ---------------------------------------------------------------------
