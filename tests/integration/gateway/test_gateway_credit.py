@@ -23,6 +23,32 @@ def record(source_id: str, **overrides) -> dict:
     }
 
 
+ENTERPRISE_NAME = "Shenyang Heavy Lifting Co., Ltd."
+
+
+def register_enterprise(stack) -> None:
+    """The operator enters the enterprise in the legal-entity registry."""
+    registered = stack.call(
+        "POST",
+        "/api/v1/registry/legal-entities",
+        stack.client("operator"),
+        json={
+            "credit_code": ENTERPRISE_CODE,
+            "name": ENTERPRISE_NAME,
+            "legal_representative": "Zhao Qiang",
+            "registered_address": "1 Shifu Road",
+            "established_on": "2009-05-01",
+        },
+    )
+    assert registered.status_code == 201, registered.text
+
+
+def public_name(stack) -> str | None:
+    """The name the public summary shows for the enterprise."""
+    summary = stack.call("GET", f"/api/v1/credit/subjects/{ENTERPRISE_CODE}/public").json()
+    return summary.get("name")
+
+
 def test_department_posts_a_record_once_and_the_public_sees_the_black_list(stack):
     traffic = stack.client("department", "traffic", scopes=("credit.records",))
     first = stack.call("POST", "/api/v1/credit/records", traffic, json=record("T-1"))
@@ -161,28 +187,11 @@ def test_a_departments_credit_check_on_a_person_shows_in_their_access_log(stack)
 def test_the_registry_names_the_enterprise_in_its_public_summary(stack):
     from helpers import wait_for
 
-    operator = stack.client("operator")
-    registered = stack.call(
-        "POST",
-        "/api/v1/registry/legal-entities",
-        operator,
-        json={
-            "credit_code": ENTERPRISE_CODE,
-            "name": "Shenyang Heavy Lifting Co., Ltd.",
-            "legal_representative": "Zhao Qiang",
-            "registered_address": "1 Shifu Road",
-            "established_on": "2009-05-01",
-        },
-    )
-    assert registered.status_code == 201, registered.text
+    register_enterprise(stack)
     traffic = stack.client("department", "traffic", scopes=("credit.records",))
     stack.call("POST", "/api/v1/credit/records", traffic, json=record("T-7", severity="minor"))
 
-    def named():
-        summary = stack.call("GET", f"/api/v1/credit/subjects/{ENTERPRISE_CODE}/public").json()
-        return summary.get("name")
-
-    assert wait_for(named) == "Shenyang Heavy Lifting Co., Ltd."
+    assert wait_for(lambda: public_name(stack)) == ENTERPRISE_NAME
 
 
 def test_a_department_naming_a_person_by_card_never_gets_their_id_number(stack):
@@ -252,32 +261,15 @@ def test_a_record_about_a_person_needs_a_purpose_the_department_is_granted(stack
 def test_names_come_from_the_registry_never_from_a_departments_record(stack):
     from helpers import wait_for
 
-    operator = stack.client("operator")
-    registered = stack.call(
-        "POST",
-        "/api/v1/registry/legal-entities",
-        operator,
-        json={
-            "credit_code": ENTERPRISE_CODE,
-            "name": "Shenyang Heavy Lifting Co., Ltd.",
-            "legal_representative": "Zhao Qiang",
-            "registered_address": "1 Shifu Road",
-            "established_on": "2009-05-01",
-        },
-    )
-    assert registered.status_code == 201, registered.text
-
-    def named():
-        summary = stack.call("GET", f"/api/v1/credit/subjects/{ENTERPRISE_CODE}/public").json()
-        return summary.get("name")
+    register_enterprise(stack)
 
     tourism = stack.client("department", "tourism", scopes=("credit.records",))
     first = record("TO-3", severity="minor")
     stack.call("POST", "/api/v1/credit/records", tourism, json=first)
-    assert wait_for(named) == "Shenyang Heavy Lifting Co., Ltd."
+    assert wait_for(lambda: public_name(stack)) == ENTERPRISE_NAME
     renaming = record("TO-4", severity="minor", subject_name="Fraudulent Shell Co. (renamed)")
     assert stack.call("POST", "/api/v1/credit/records", tourism, json=renaming).status_code == 201
-    assert named() == "Shenyang Heavy Lifting Co., Ltd."
+    assert public_name(stack) == ENTERPRISE_NAME
 
 
 def test_a_card_contradicting_the_registry_is_422_and_checks_land_in_the_right_log(stack):
