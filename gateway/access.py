@@ -41,12 +41,16 @@ class Principal:
     role: str
     department: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    unit: str | None = None
+    """A department client's hospital, school or office (``None``: the whole department)."""
 
     def context(self) -> dict[str, Any]:
         """What travels with every RPC and event this request causes (nameko context data)."""
         context = {"actor": self.id, "actor_role": self.role, "scopes": sorted(self.scopes)}
         if self.department:  # nameko drops (and warns about) None in context data
             context["department"] = self.department
+        if self.unit:
+            context["unit"] = self.unit
         return context
 
 

@@ -111,6 +111,7 @@ class Authenticator(DependencyProvider):
             id=client["client_id"],
             role=client["role"],
             department=client.get("department"),
+            unit=client.get("unit"),
             scopes=frozenset(client.get("scopes") or ()),
         )
         self._api_keys.put(digest, principal)

@@ -352,9 +352,15 @@ def clients() -> None:
 @click.option("--role", type=click.Choice(["department", "integrator", "operator"]), required=True)
 @click.option("--department", default=None)
 @click.option("--scopes", default="", help="Comma-separated, e.g. credit.check,credit.records")
+@click.option("--unit", default=None, help="The department's hospital, school or office id.")
 @click.option("--json", "as_json", is_flag=True)
 def clients_create(
-    name: str | None, role: str, department: str | None, scopes: str, as_json: bool
+    name: str | None,
+    role: str,
+    department: str | None,
+    scopes: str,
+    unit: str | None,
+    as_json: bool,
 ) -> None:
     from smartcity.runner import BrokerUnreachable, check_broker
 
@@ -365,7 +371,7 @@ def clients_create(
         sys.exit(2)
     scope_list = [scope.strip() for scope in scopes.split(",") if scope.strip()]
     client = _platform_rpc(
-        "create_client", name or f"{role}:{department or '-'}", role, department, scope_list
+        "create_client", name or f"{role}:{department or '-'}", role, department, scope_list, unit
     )
     if as_json:
         click.echo(json.dumps({"client_id": client["client_id"], "api_key": client["api_key"]}))

@@ -154,7 +154,7 @@ class IdentityRoutes:
     def create_client(self, call: Call) -> dict[str, Any]:
         body = call.body
         return self.services.platform.create_client(
-            body["name"], body["role"], body["department"], body["scopes"]
+            body["name"], body["role"], body["department"], body["scopes"], body["unit"]
         )
 
     @api(

@@ -497,6 +497,7 @@ def create_client(
     role: str,
     department: str | None,
     scopes: Sequence[str] | None,
+    unit: str | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Register an API client; the returned ``api_key`` is never retrievable again.
@@ -506,7 +507,13 @@ def create_client(
     """
     request = load(
         CreateClientRequest,
-        {"name": name, "role": role, "department": department, "scopes": list(scopes or [])},
+        {
+            "name": name,
+            "role": role,
+            "department": department,
+            "scopes": list(scopes or []),
+            "unit": unit,
+        },
     )
     client_id = uuid.uuid4()
     key_prefix = f"{API_KEY_PREFIX}_{client_id.hex[:12]}"
@@ -516,6 +523,7 @@ def create_client(
         name=request["name"],
         role=request["role"],
         department=request["department"],
+        unit=request["unit"],
         scopes=request["scopes"],
         key_prefix=key_prefix,
         key_hash=tokens.token_digest(api_key),

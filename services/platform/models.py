@@ -101,7 +101,7 @@ class LinkedCard(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     card_number: Mapped[str] = mapped_column(ForeignKey("citizen_cards.card_number"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(30))
     number: Mapped[str] = mapped_column(String(64))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -162,6 +162,9 @@ class ApiClient(Base):
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20))
     department: Mapped[str | None] = mapped_column(String(20))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    """The organisation inside the department the client speaks for (a hospital's institution
+    id, a school's id); sector services confine the client to that unit's data."""
     scopes: Mapped[list[str]] = mapped_column(JSON)
     key_prefix: Mapped[str] = mapped_column(String(20), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))

@@ -112,8 +112,9 @@ class PlatformService(ServiceBase):
         role: str,
         department: str | None = None,
         scopes: list[str] | None = None,
+        unit: str | None = None,
     ) -> dict[str, Any]:
-        result = handlers.create_client(self.db, name, role, department, scopes)
+        result = handlers.create_client(self.db, name, role, department, scopes, unit)
         self.db.commit()
         return result
 

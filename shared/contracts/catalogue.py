@@ -151,6 +151,98 @@ CATALOGUE: dict[str, EventSpec] = _specs(
         "restricted",
         "The source department resolved an objection to a credit record.",
     ),
+    # -- health: each institution's patients; restricted, no clinical content --------------
+    EventSpec(
+        "health.record_added",
+        1,
+        p.HealthRecordAdded,
+        "restricted",
+        "An institution wrote a record (a FHIR resource) of a patient; the institutions the "
+        "patient consented to learn of it. Ids and types only, no clinical content.",
+    ),
+    EventSpec(
+        "health.consent_changed",
+        1,
+        p.HealthConsentChanged,
+        "restricted",
+        "A resident granted or withdrew an institution's access to their health records.",
+    ),
+    EventSpec(
+        "health.consultation_requested",
+        1,
+        p.HealthConsultationChanged,
+        "restricted",
+        "A hospital asked the remote consultation centre for a specialist's opinion.",
+    ),
+    EventSpec(
+        "health.consultation_answered",
+        1,
+        p.HealthConsultationChanged,
+        "restricted",
+        "The assigned specialist answered a remote consultation.",
+    ),
+    # -- education -------------------------------------------------------------------------------
+    EventSpec(
+        "education.student_card_issued",
+        1,
+        p.StudentCardChanged,
+        "restricted",
+        "A school issued (or reinstated) an e-student ID on a citizen card; tourism grants "
+        "the student benefit.",
+    ),
+    EventSpec(
+        "education.student_card_suspended",
+        1,
+        p.StudentCardChanged,
+        "restricted",
+        "An e-student ID was suspended; tourism removes the student benefit.",
+    ),
+    EventSpec(
+        "education.student_card_revoked",
+        1,
+        p.StudentCardChanged,
+        "restricted",
+        "An e-student ID ended (revoked, graduated or transferred away); tourism removes the "
+        "student benefit.",
+    ),
+    EventSpec(
+        "education.exam_published",
+        1,
+        p.ExamPublished,
+        "public",
+        "A school published an exam's results (aggregates only, through the API).",
+    ),
+    # -- community -------------------------------------------------------------------------------
+    EventSpec(
+        "community.application_submitted",
+        1,
+        p.ApplicationSubmitted,
+        "restricted",
+        "A resident filed an application for a community affair.",
+    ),
+    EventSpec(
+        "community.application_decided",
+        1,
+        p.ApplicationDecided,
+        "restricted",
+        "The handling department approved or rejected an application; tourism grants the "
+        "disability benefit from an approved disability certificate.",
+    ),
+    # -- tourism ---------------------------------------------------------------------------------
+    EventSpec(
+        "tourism.ticket_booked",
+        1,
+        p.TicketBooked,
+        "restricted",
+        "A card holder booked a venue ticket.",
+    ),
+    EventSpec(
+        "tourism.ticket_used",
+        1,
+        p.TicketUsed,
+        "public",
+        "A venue gate accepted a ticket (no holder data).",
+    ),
 )
 
 

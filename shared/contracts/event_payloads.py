@@ -71,9 +71,13 @@ class LegalEntityRegistered(Payload):
     established_on = fields.Date(required=True)
 
 
+CARD_KINDS = ("student_id", "tourist_card", "health_archive", "disability_certificate")
+"""The sector cards a citizen card can carry (``*.card_linked``)."""
+
+
 class CardLinked(Payload):
     card_number = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(("student_id", "tourist_card")))
+    kind = fields.String(required=True, validate=validate.OneOf(CARD_KINDS))
     linked_number = fields.String(required=True)
 
 
@@ -135,3 +139,104 @@ class CreditObjectionResolved(Payload):
         required=True, validate=validate.OneOf(("uphold", "correct", "revoke"))
     )
     department = fields.String(required=True)
+
+
+# -- health: ids and types only, never clinical content ----------------------------------------
+
+
+class HealthRecordAdded(Payload):
+    """An institution wrote a FHIR resource; the institutions holding consent learn of it."""
+
+    resource_type = fields.String(required=True)
+    resource_id = fields.String(required=True)
+    patient_id = fields.String(required=True, metadata={"description": "FHIR Patient id"})
+    author_organization_id = fields.String(required=True)
+    notified_organization_ids = fields.List(fields.String(), load_default=list)
+    recorded_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class HealthConsentChanged(Payload):
+    consent_id = fields.String(required=True)
+    patient_id = fields.String(required=True)
+    organization_id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "FHIR Consent.status"})
+    provision = fields.String(required=True, validate=validate.OneOf(("permit", "deny")))
+    changed_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class HealthConsultationChanged(Payload):
+    consultation_id = fields.String(required=True)
+    requesting_organization_id = fields.String(required=True)
+    specialty = fields.String(required=True)
+    urgency = fields.String(required=True)
+    state = fields.String(required=True)
+    occurred_at = fields.AwareDateTime(required=True, format="iso")
+
+
+# -- education ------------------------------------------------------------------------------
+
+
+class StudentCardChanged(Payload):
+    """One step of an e-student ID's life. ``sequence`` grows with every step of that card, so
+    a consumer that sees steps out of order keeps the latest."""
+
+    student_number = fields.String(required=True)
+    card_number = fields.String(required=True, metadata={"description": "citizen card number"})
+    school_id = fields.String(required=True)
+    valid_until = fields.Date(required=True)
+    sequence = fields.Integer(required=True, validate=validate.Range(min=1))
+    reason = fields.String(load_default=None, allow_none=True)
+    occurred_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class ExamPublished(Payload):
+    exam_id = fields.String(required=True)
+    school_id = fields.String(required=True)
+    subject = fields.String(required=True)
+    grade = fields.Integer(required=True)
+    exam_date = fields.Date(required=True)
+    max_score = fields.Decimal(required=True, as_string=True)
+
+
+# -- community ------------------------------------------------------------------------------
+
+
+class ApplicationSubmitted(Payload):
+    application_id = fields.String(required=True)
+    affair_code = fields.String(required=True)
+    affair_version = fields.Integer(required=True)
+    department = fields.String(required=True)
+    card_number = fields.String(required=True)
+    submitted_at = fields.AwareDateTime(required=True, format="iso")
+    due_on = fields.Date(required=True)
+
+
+class ApplicationDecided(Payload):
+    application_id = fields.String(required=True)
+    affair_code = fields.String(required=True)
+    affair_version = fields.Integer(required=True)
+    department = fields.String(required=True)
+    card_number = fields.String(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
+    decided_at = fields.AwareDateTime(required=True, format="iso")
+    valid_until = fields.Date(load_default=None, allow_none=True)
+
+
+# -- tourism --------------------------------------------------------------------------------
+
+
+class TicketBooked(Payload):
+    ticket_id = fields.String(required=True)
+    venue_id = fields.String(required=True)
+    visit_date = fields.Date(required=True)
+    visitors = fields.Integer(required=True)
+    card_number = fields.String(required=True, metadata={"description": "tourist card number"})
+    total_price = fields.Decimal(required=True, as_string=True)
+    booked_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class TicketUsed(Payload):
+    ticket_id = fields.String(required=True)
+    venue_id = fields.String(required=True)
+    visit_date = fields.Date(required=True)
+    used_at = fields.AwareDateTime(required=True, format="iso")

@@ -29,6 +29,7 @@ from shared.contracts.common import (
     TrimmedString,
     page_of,
 )
+from shared.contracts.event_payloads import CARD_KINDS
 from shared.identity import CardNumberField, CreditCodeField, ResidentIdField
 from shared.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from shared.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
@@ -42,12 +43,13 @@ CLIENT_ROLES: tuple[str, ...] = ("department", "integrator", "operator")
 interfaces; ``operator``: the city's platform operations staff."""
 
 ACCESS_ACTIONS: tuple[str, ...] = ("read", "write")
-LINKED_CARD_KINDS: tuple[str, ...] = ("student_id", "tourist_card")
+LINKED_CARD_KINDS: tuple[str, ...] = CARD_KINDS
 LEGAL_ENTITY_KINDS: tuple[str, ...] = ("enterprise", "organisation")
 
 CHINESE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*([.:][a-z0-9_*]+)*$")
 """``<area>.<permission>``, e.g. ``credit.check``, ``registry.population``."""
+UNIT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def _trimmed(max_length: int, min_length: int = 1) -> fields.String:
@@ -224,6 +226,12 @@ class CreateClientRequest(Request):
         load_default=list,
         validate=validate.Length(max=50),
     )
+    unit = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(UNIT_PATTERN, error="is not a unit id (A-Z a-z 0-9 . _ -)"),
+        metadata={"description": "the hospital, school or office inside the department"},
+    )
 
     @validates_schema(skip_on_field_errors=True)
     def _department_matches_role(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -233,6 +241,8 @@ class CreateClientRequest(Request):
             raise ValidationError(
                 "only department clients belong to a department", field_name="department"
             )
+        if data["role"] != "department" and data["unit"] is not None:
+            raise ValidationError("only department clients belong to a unit", field_name="unit")
 
     @post_load
     def _unique_scopes(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
@@ -246,6 +256,7 @@ class PrincipalSchema(Schema):
     client_id = fields.UUID(required=True)
     role = fields.String(required=True, validate=validate.OneOf(CLIENT_ROLES))
     department = fields.String(required=True, allow_none=True)
+    unit = fields.String(load_default=None, allow_none=True)
     scopes = fields.List(fields.String(), required=True)
 
 

@@ -67,9 +67,17 @@ class Stack:
         assert me.status_code == 200, me.text
         return me.json()["card_number"], token
 
-    def client(self, role: str, department: str | None = None, scopes: tuple = ()) -> str:
+    def client(
+        self,
+        role: str,
+        department: str | None = None,
+        scopes: tuple = (),
+        unit: str | None = None,
+    ) -> str:
         with self.rpc("platform") as cluster:
-            created = cluster.platform.create_client(f"test {role}", role, department, list(scopes))
+            created = cluster.platform.create_client(
+                f"test {role}", role, department, list(scopes), unit
+            )
         return created["api_key"]
 
 

@@ -26,6 +26,7 @@ def test_create_then_authenticate(rpc, engine):
         "client_id": client_id,
         "role": "department",
         "department": "health",
+        "unit": None,
         "scopes": ["audit:write", "population:read"],
     }
 
@@ -33,6 +34,20 @@ def test_create_then_authenticate(rpc, engine):
         stored = session.get(ApiClient, uuid.UUID(client_id))
     assert stored.key_hash == tokens.token_digest(api_key)
     assert api_key not in (stored.key_hash, stored.key_prefix)
+
+
+def test_a_department_client_speaks_for_one_unit(rpc):
+    school = rpc.create_client("No. 20 Middle School", "department", "education", [], "SY-020")
+    assert school["unit"] == "SY-020"
+    assert rpc.authenticate_api_key(school["api_key"])["unit"] == "SY-020"
+    for role, department, unit in (
+        ("integrator", None, "SY-020"),  # only departments have units
+        ("department", "education", "no spaces"),
+        ("department", "education", "x" * 65),
+    ):
+        with pytest.raises(ValidationFailed) as caught:
+            rpc.create_client("bad unit", role, department, [], unit)
+        assert "unit" in caught.value.fields
 
 
 def test_wrong_keys_are_unauthorized(rpc):
