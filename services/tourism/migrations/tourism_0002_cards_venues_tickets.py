@@ -17,8 +17,8 @@ branch_labels = None
 depends_on = None
 
 
-def _required(name: str, type_: sa.types.TypeEngine, **kwargs: object) -> sa.Column:
-    return sa.Column(name, type_, nullable=False, **kwargs)
+def _required(name: str, type_: sa.types.TypeEngine, *args: object, **kwargs: object) -> sa.Column:
+    return sa.Column(name, type_, *args, nullable=False, **kwargs)
 
 
 def _optional(name: str, type_: sa.types.TypeEngine) -> sa.Column:
