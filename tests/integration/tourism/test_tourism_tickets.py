@@ -18,7 +18,7 @@ from tourism_support import (
 )
 
 from services.tourism.domain import ticket_codes
-from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.identity import make_card_number
 
 
@@ -57,6 +57,9 @@ def test_gate_admits_once_and_refuses_forged_reused_and_other_venue_codes(touris
     for venue_id in ("GARDEN", "MUSEUM"):
         tourism.rpc.add_venue("tourism", venue(venue_id))
     holder, other = make_card_number(8001), make_card_number(8002)
+    with pytest.raises(Unprocessable) as no_card:
+        tourism.rpc.book(holder, booking("GARDEN"))
+    assert list(no_card.value.fields) == ["card"]
     for card in (holder, other):
         tourism.rpc.request_card(card)
     ticket = tourism.rpc.book(holder, booking("GARDEN", days_ahead=0, visitors=2))
