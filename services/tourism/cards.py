@@ -65,6 +65,9 @@ def issue_resident_card(
     """
     card = resident_card(session, citizen_card)
     if card is not None:
+        if card.resident_id is None and resident_id is not None:
+            card.resident_id = resident_id  # requested before the platform's event came
+            session.flush()
         return card, False
     card = TouristCard(
         card_id=_new_card_id("resident"),

@@ -18,6 +18,7 @@ from tourism_support import (
 )
 
 from services.tourism.domain import ticket_codes
+from services.tourism.service import TourismService
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.identity import make_card_number
 
@@ -27,14 +28,18 @@ def scalar(engine, sql: str, **params) -> int:
         return conn.execute(sa.text(sql), params).scalar_one()
 
 
-def test_fifty_concurrent_bookings_for_the_last_ten_places_sell_exactly_ten(tourism):
+def test_fifty_concurrent_bookings_for_the_last_ten_places_sell_exactly_ten(
+    tourism, runner_factory
+):
     tourism.rpc.add_venue("tourism", venue("TOWER", daily_capacity=15))
     cards = [make_card_number(7000 + n) for n in range(51)]
     for card in cards:
         tourism.rpc.request_card(card)
     tourism.rpc.book(cards[50], booking("TOWER", visitors=5))  # 10 places left
+    # A second instance of the service on the same database shares the RPC queue.
+    runner_factory(tourism.config, TourismService).start()
 
-    # 50 bookings in flight at once: the service runs 20 of them in parallel transactions.
+    # 50 bookings in flight at once: two instances run up to 20 each in parallel transactions.
     pending = [tourism.rpc.book.call_async(card, booking("TOWER")) for card in cards[:50]]
     sold, refused = 0, []
     for reply in pending:
