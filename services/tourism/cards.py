@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.tourism.domain.benefits import DISCOUNT_PERCENT, BenefitState, newer
+from services.tourism.domain.benefits import DISCOUNT_PERCENT, BenefitState, newer, valid_on
 from services.tourism.models import Benefit, TouristCard
 from shared.errors import NotFound, invalid
 from shared.identity import validate_resident_id
@@ -24,7 +24,8 @@ def _new_card_id(kind: str) -> str:
     return f"{prefix}{secrets.token_hex(6).upper()}"
 
 
-def card_dict(card: TouristCard, benefits: list[Benefit]) -> dict[str, Any]:
+def card_dict(card: TouristCard, benefits: list[Benefit], today: dt.date) -> dict[str, Any]:
+    """The card with the benefits it carries today (active, document still valid)."""
     return {
         "card_id": card.card_id,
         "kind": card.kind,
@@ -32,7 +33,7 @@ def card_dict(card: TouristCard, benefits: list[Benefit]) -> dict[str, Any]:
         "holder_name": card.holder_name,
         "expires_on": card.expires_on.isoformat() if card.expires_on else None,
         "issued_at": card.issued_at.isoformat() + "Z",
-        "benefits": [benefit_dict(b) for b in benefits if b.active],
+        "benefits": [benefit_dict(b) for b in benefits if valid_on(benefit_state(b), today)],
     }
 
 

@@ -54,22 +54,24 @@ def issue_from_citizen_card(uow: UnitOfWork, event: Event, consumer: str, now: d
         _announce_card(uow, card)
 
 
-def request_card(uow: UnitOfWork, citizen_card: str, now: dt.datetime) -> dict[str, Any]:
+def request_card(
+    uow: UnitOfWork, citizen_card: str, now: dt.datetime, today: dt.date
+) -> dict[str, Any]:
     """The resident asks for their card: issued now, or the one they have."""
     card, created = cards.issue_resident_card(uow.session, citizen_card, None, "resident", now)
     if created:
         _announce_card(uow, card)
     else:
         uow.record_access(citizen_card, "read", CARD_RESOURCE, PURPOSE)
-    return cards.card_dict(card, cards.benefits_of(uow.session, citizen_card))
+    return cards.card_dict(card, cards.benefits_of(uow.session, citizen_card), today)
 
 
-def my_card(uow: UnitOfWork, citizen_card: str) -> dict[str, Any]:
+def my_card(uow: UnitOfWork, citizen_card: str, today: dt.date) -> dict[str, Any]:
     card = cards.resident_card(uow.session, citizen_card)
     if card is None:
         raise NotFound("you have no resident-tourist card yet: request one")
     uow.record_access(citizen_card, "read", CARD_RESOURCE, PURPOSE)
-    return cards.card_dict(card, cards.benefits_of(uow.session, citizen_card))
+    return cards.card_dict(card, cards.benefits_of(uow.session, citizen_card), today)
 
 
 def register_visitor(
@@ -78,7 +80,7 @@ def register_visitor(
     """A visitor without a citizen card registers at the service centre (not a resident: no
     citizen card to file an access under, so nothing goes to the platform's audit log)."""
     card, created = cards.register_visitor(uow.session, data, issued_by, now, today)
-    return cards.card_dict(card, []), created
+    return cards.card_dict(card, [], today), created
 
 
 # --- benefits from other departments' events ----------------------------------------------

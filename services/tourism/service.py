@@ -50,12 +50,12 @@ class TourismService(ServiceBase):
     def request_card(self, citizen_card: str) -> dict[str, Any]:
         """The resident's card (issued now if they had none); the caller is authenticated."""
         return self.db.commit_retrying(
-            lambda: handlers.request_card(self.db, citizen_card, naive_utcnow())
+            lambda: handlers.request_card(self.db, citizen_card, naive_utcnow(), city_today())
         )
 
     @rpc
     def my_card(self, citizen_card: str) -> dict[str, Any]:
-        card = handlers.my_card(self.db, citizen_card)
+        card = handlers.my_card(self.db, citizen_card, city_today())
         self.db.commit()
         return card
 

@@ -18,6 +18,7 @@ from services.credit.service import CreditService
 from services.platform.service import PlatformService
 from services.tourism.service import TourismService
 from shared.clock import city_today
+from smartcity import demo_tourism
 
 TODAY = city_today()
 OPERATOR = "91110000600037341L"
@@ -199,3 +200,15 @@ def test_the_service_centre_registers_visitors_and_books_for_them(stack):
     )
     assert ticket.status_code == 201 and ticket.json()["total_price"] == "50.00"
     assert stack.call("POST", book, office, json={}).status_code == 403
+
+    # The demo data loads over the same API, and loading it twice is harmless.
+    keys = {
+        name: stack.client(role, department, tuple(scopes), unit)
+        for name, (role, department, scopes, unit) in demo_tourism.CLIENTS.items()
+    }
+    first, second = (demo_tourism.load(stack.url, keys, []) for _ in range(2))
+    assert first == second
+    listed = stack.call("GET", "/api/v1/tourism/venues", params={"limit": 200}).json()
+    demo = {v["venue_id"]: v for v in listed["items"] if v["venue_id"].startswith("DEMO-")}
+    assert set(demo) == {venue["venue_id"] for venue in demo_tourism.VENUES}
+    assert demo["DEMO-PALACE"]["present"] == 420
