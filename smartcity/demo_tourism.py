@@ -75,7 +75,7 @@ def load(gateway: str, keys: dict[str, str], cards: list[str]) -> str:
     visitor = _send(
         gateway,
         "POST",
-        "/api/v1/tourism/visitor-cards",
+        "/api/v1/tourism/visitors",
         keys["tourism_desk"],
         {
             "name": "Anna Schmidt",

@@ -30,7 +30,7 @@ class TourismRoutes:
 
     @api(
         "POST",
-        "/api/v1/tourism/me/card",
+        "/api/v1/tourism/me",
         access=RESIDENT,
         personal_data=True,
         tags=TAGS,
@@ -42,7 +42,7 @@ class TourismRoutes:
 
     @api(
         "GET",
-        "/api/v1/tourism/me/card",
+        "/api/v1/tourism/me",
         access=RESIDENT,
         personal_data=True,
         tags=TAGS,
@@ -54,7 +54,7 @@ class TourismRoutes:
 
     @api(
         "POST",
-        "/api/v1/tourism/visitor-cards",
+        "/api/v1/tourism/visitors",
         access=SERVICE_CENTRE,
         tags=TAGS,
         status=201,
@@ -70,17 +70,18 @@ class TourismRoutes:
 
     @api(
         "POST",
-        "/api/v1/tourism/visitor-cards/<card_id>/tickets",
+        "/api/v1/tourism/visitors/<visitor_id>/tickets",
         access=SERVICE_CENTRE,
         tags=TAGS,
         status=201,
         body=contract.TicketBookingIn,
         response=contract.TouristTicket,
-        summary="Book for a visitor on their visitor card (409 when sold out)",
+        summary="Book for a visitor on their visitor card (visitor_id: its card_id; 409 when "
+        "sold out)",
     )
     def tourism_book_for_visitor(self, call: Call) -> dict[str, Any]:
         body = contract.TicketBookingIn().dump(call.body)
-        return self.services.tourism.book_for_visitor(call.path["card_id"], body)
+        return self.services.tourism.book_for_visitor(call.path["visitor_id"], body)
 
     # --- venues -------------------------------------------------------------------------
 

@@ -206,7 +206,7 @@ def _tourist_ticket(world: World) -> requests.Response:
     if not getattr(world, "tourist_venue", None):
         office = world.stack.client("department", "tourism", scopes=("tourism.venues",))
         world.ok(world.call("POST", "/api/v1/tourism/venues", office, json=TOURIST_VENUE), 201)
-        world.ok(world.as_resident("POST", "/api/v1/tourism/me/card"))
+        world.ok(world.as_resident("POST", "/api/v1/tourism/me"))
         world.tourist_venue = TOURIST_VENUE["venue_id"]
     body = {
         "venue_id": world.tourist_venue,
@@ -217,8 +217,8 @@ def _tourist_ticket(world: World) -> requests.Response:
 
 
 def _my_tourist_card(world: World) -> requests.Response:
-    world.ok(world.as_resident("POST", "/api/v1/tourism/me/card"))
-    return world.as_resident("GET", "/api/v1/tourism/me/card")
+    world.ok(world.as_resident("POST", "/api/v1/tourism/me"))
+    return world.as_resident("GET", "/api/v1/tourism/me")
 
 
 def _tourist_ticket_id(world: World) -> str:
@@ -248,7 +248,7 @@ EXERCISES: dict[str, Callable[[World], requests.Response]] = {
     "traffic_reserve": World.reserve,
     "traffic_cancel_reservation": _cancel,
     "traffic_check_in": _check_in,
-    "tourism_request_card": lambda w: w.as_resident("POST", "/api/v1/tourism/me/card"),
+    "tourism_request_card": lambda w: w.as_resident("POST", "/api/v1/tourism/me"),
     "tourism_my_card": _my_tourist_card,
     "tourism_book": _tourist_ticket,
     "tourism_my_tickets": lambda w: w.as_resident("GET", "/api/v1/tourism/me/tickets"),

@@ -67,9 +67,9 @@ def test_residents_book_venues_and_gates_admit_their_own_tickets(stack):
         return [c for c in me["linked_cards"] if c["kind"] == "tourist_card"]
 
     [linked] = wait_for(tourist_cards)
-    card = stack.call("GET", "/api/v1/tourism/me/card", li).json()
+    card = stack.call("GET", "/api/v1/tourism/me", li).json()
     assert card["card_id"] == linked["number"] and card["citizen_card"] == li_card
-    again = stack.call("POST", "/api/v1/tourism/me/card", li).json()
+    again = stack.call("POST", "/api/v1/tourism/me", li).json()
     assert again["card_id"] == card["card_id"]  # at most one
 
     # Venues: bad input names the field; the office registers; residents may not.
@@ -108,7 +108,7 @@ def test_residents_book_venues_and_gates_admit_their_own_tickets(stack):
     body = {"venue_id": "PALACE", "visit_date": tomorrow, "visitors": 0}
     refused = stack.call("POST", "/api/v1/tourism/me/tickets", li, json=body)
     assert refused.status_code == 400 and "visitors" in refused.json()["fields"]
-    wait_for(lambda: stack.call("GET", "/api/v1/tourism/me/card", han).status_code == 200)
+    wait_for(lambda: stack.call("GET", "/api/v1/tourism/me", han).status_code == 200)
     hans = stack.call("POST", "/api/v1/tourism/me/tickets", han, json={**body, "visitors": 1})
     assert hans.status_code == 201, hans.text
     booked = stack.call("POST", "/api/v1/tourism/me/tickets", li, json={**body, "visitors": 2})
@@ -180,16 +180,16 @@ def test_the_service_centre_registers_visitors_and_books_for_them(stack):
         "expires_on": expires,
     }
     bad_id = {**visitor, "document_type": "id_number", "document_number": "210102199003071234"}
-    refused = stack.call("POST", "/api/v1/tourism/visitor-cards", desk, json=bad_id)
+    refused = stack.call("POST", "/api/v1/tourism/visitors", desk, json=bad_id)
     assert refused.status_code == 400 and "document_number" in refused.json()["fields"]
-    created = stack.call("POST", "/api/v1/tourism/visitor-cards", desk, json=visitor)
+    created = stack.call("POST", "/api/v1/tourism/visitors", desk, json=visitor)
     assert created.status_code == 201, created.text
     card = created.json()
     assert (card["kind"], card["expires_on"], card["citizen_card"]) == ("visitor", expires, None)
-    renewed = stack.call("POST", "/api/v1/tourism/visitor-cards", desk, json=visitor)
+    renewed = stack.call("POST", "/api/v1/tourism/visitors", desk, json=visitor)
     assert renewed.status_code == 200 and renewed.json()["card_id"] == card["card_id"]
 
-    book = f"/api/v1/tourism/visitor-cards/{card['card_id']}/tickets"
+    book = f"/api/v1/tourism/visitors/{card['card_id']}/tickets"
     late = (TODAY + timedelta(days=8)).isoformat()
     after_expiry = stack.call(
         "POST", book, desk, json={"venue_id": "PALACE", "visit_date": late, "visitors": 1}
