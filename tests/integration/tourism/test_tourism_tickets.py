@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from helpers import publish_raw, wait_for
+from nameko.standalone.rpc import ClusterRpcProxy
 from tourism_support import (
     CLEAN_OPERATOR,
     OTHER_OPERATOR,
@@ -17,9 +18,18 @@ from tourism_support import (
     venue,
 )
 
+from services.credit.service import CreditService
 from services.tourism.domain import ticket_codes
 from services.tourism.service import TourismService
-from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    GatewayTimeout,
+    NotFound,
+    ServiceUnavailable,
+    Unprocessable,
+    ValidationFailed,
+)
 from shared.identity import make_card_number
 
 
@@ -143,3 +153,22 @@ def test_a_black_listed_operators_venue_is_flagged_by_credit(tourism):
     publish_raw(tourism.amqp_uri, list_changed(CLEAN_OPERATOR, "removed"))
     wait_for(lambda: tourism.rpc.venue("HOTEL")["credit_flag"] is None)
     assert tourism.rpc.venue("MARKET")["credit_flag"] == "black_list"
+
+
+def test_a_venue_is_not_registered_while_credit_cannot_check_its_operator(
+    service_config, runner_factory
+):
+    config = service_config("tourism", CONSUMER_RPC_TIMEOUT=0.5)
+    runner_factory(config, TourismService).start()
+    with ClusterRpcProxy(config) as cluster:
+        # Credit never ran: refused at once, 503.
+        with pytest.raises(ServiceUnavailable, match="credit is not running"):
+            cluster.tourism.add_venue("tourism", venue("LONELY"))
+        # Credit ran and stopped: its queue waits, the check's deadline passes, 504.
+        credit = runner_factory(service_config("credit"), CreditService)
+        credit.start()
+        credit.stop()
+        with pytest.raises(GatewayTimeout, match="credit"):
+            cluster.tourism.add_venue("tourism", venue("LONELY"))
+        with pytest.raises(NotFound):
+            cluster.tourism.venue("LONELY")  # nothing was written
