@@ -28,6 +28,7 @@ from shared.messaging import Event
 CARD_RESOURCE = "tourist_card"
 TICKET_RESOURCE = "tourist_ticket"
 PURPOSE = "tourism"
+GATE_PURPOSE = "gate_admission"
 
 
 # --- cards --------------------------------------------------------------------------------
@@ -265,6 +266,9 @@ def validate_at_gate(
     except ticket_codes.CodeRefused as refusal:
         raise invalid("code", str(refusal)) from None
     ticket = tickets.use(uow.session, claims, gate_unit, today, now)
+    holder = uow.session.get(TouristCard, ticket.card_id)
+    if holder is not None and holder.citizen_card:  # the gate learnt when the resident came
+        uow.record_access(holder.citizen_card, "write", TICKET_RESOURCE, GATE_PURPOSE)
     used_at = now.replace(tzinfo=dt.UTC).isoformat()
     uow.publish(
         "tourism.ticket_used",

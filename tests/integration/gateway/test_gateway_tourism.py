@@ -135,6 +135,14 @@ def test_residents_book_venues_and_gates_admit_their_own_tickets(stack):
     assert wrong.status_code == 403 and "code" in wrong.json()["fields"]
     admitted = stack.call("POST", "/api/v1/tourism/gate/validations", palace_gate, json=scan)
     assert admitted.status_code == 200 and admitted.json()["ticket_id"] == today["ticket_id"]
+    admission = admitted.headers["X-Request-Id"]
+
+    def admission_logged() -> list[dict]:
+        log = stack.call("GET", "/api/v1/me/access-log", li, params={"limit": 200}).json()
+        return [e for e in log["items"] if e["request_id"] == admission]
+
+    [entry] = wait_for(admission_logged)
+    assert (entry["resource"], entry["purpose"]) == ("tourist_ticket", "gate_admission")
     reused = stack.call("POST", "/api/v1/tourism/gate/validations", palace_gate, json=scan)
     assert reused.status_code == 409 and "already used" in reused.json()["message"]
     forged = stack.call(
