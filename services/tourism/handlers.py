@@ -18,7 +18,7 @@ from services.tourism import cards, tickets, venues
 from services.tourism.domain import ticket_codes
 from services.tourism.domain.benefits import DISABILITY, STUDENT, STUDENT_CARD_STEPS
 from services.tourism.domain.pricing import quote
-from services.tourism.models import TouristCard
+from services.tourism.models import Ticket, TouristCard
 from shared.contracts.tourism import BOOKING_HORIZON_DAYS, DISABILITY_AFFAIR_CODE
 from shared.db import UnitOfWork
 from shared.errors import NotFound, Unprocessable, invalid
@@ -208,7 +208,7 @@ def resident_card_for(uow: UnitOfWork, citizen_card: str) -> TouristCard:
     return card
 
 
-def _ticket_view(ticket: Any, secret: str) -> dict[str, Any]:
+def _ticket_view(ticket: Ticket, secret: str) -> dict[str, Any]:
     return tickets.ticket_dict(ticket, ticket_codes.sign(tickets.claims_of(ticket), secret))
 
 
@@ -223,7 +223,9 @@ def my_tickets(
     return {**page, "items": [_ticket_view(t, secret) for t in page["items"]]}
 
 
-def _own_ticket(uow: UnitOfWork, citizen_card: str, ticket_id: str, for_update: bool = False):
+def _own_ticket(
+    uow: UnitOfWork, citizen_card: str, ticket_id: str, for_update: bool = False
+) -> Ticket:
     card = cards.resident_card(uow.session, citizen_card)
     if card is None:
         raise NotFound("ticket not found")

@@ -75,17 +75,17 @@ class TourismService(ServiceBase):
 
     @subscribe("education.student_card_issued")
     def on_student_card_issued(self, event: Event) -> None:
-        self._student_card_step(event, "on_student_card_issued")
+        self._student_card_step(event)
 
     @subscribe("education.student_card_suspended")
     def on_student_card_suspended(self, event: Event) -> None:
-        self._student_card_step(event, "on_student_card_suspended")
+        self._student_card_step(event)
 
     @subscribe("education.student_card_revoked")
     def on_student_card_revoked(self, event: Event) -> None:
-        self._student_card_step(event, "on_student_card_revoked")
+        self._student_card_step(event)
 
-    def _student_card_step(self, event: Event, method: str) -> None:
+    def _student_card_step(self, event: Event) -> None:
         # One consumer name for the three steps: an event id is claimed once by either.
         consumer = f"{self.name}.student_card_steps"
         self.db.commit_retrying(
