@@ -13,6 +13,7 @@ from gateway.routes.credit import CreditRoutes
 from gateway.routes.identity import IdentityRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.registry import RegistryRoutes
+from gateway.routes.tourism import TourismRoutes
 from gateway.routes.traffic import TrafficRoutes
 from gateway.routes.webhooks import WebhookRoutes
 from gateway.rpc import Services
@@ -20,7 +21,13 @@ from shared.observability import Observed
 
 
 class GatewayService(
-    OpsRoutes, IdentityRoutes, RegistryRoutes, CreditRoutes, TrafficRoutes, WebhookRoutes
+    OpsRoutes,
+    IdentityRoutes,
+    RegistryRoutes,
+    CreditRoutes,
+    TrafficRoutes,
+    TourismRoutes,
+    WebhookRoutes,
 ):
     name = "gateway"
 
