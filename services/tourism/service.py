@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, rpc
 
 from services.tourism import cards, handlers, tickets, venues
@@ -21,7 +20,6 @@ from services.tourism.models import Base, TouristCard
 from shared.clock import city_today, naive_utcnow
 from shared.contracts.tourism import TOURISM_DEPARTMENT
 from shared.db import Database
-from shared.errors import ServiceUnavailable
 from shared.identity import credit_code_subject_type
 from shared.messaging import Event, subscribe
 from shared.rpc import call_with_deadline, consumer_rpc_timeout
@@ -105,22 +103,15 @@ class TourismService(ServiceBase):
     def add_venue(self, department: str, data: dict[str, Any]) -> dict[str, Any]:
         """Register a venue after a credit check of its operator (flagged if black-listed)."""
         code = data["operator_credit_code"]
-        try:
-            check = call_with_deadline(
-                self.credit.check,
-                credit_code_subject_type(code),
-                code,
-                CREDIT_PURPOSE,
-                TOURISM_DEPARTMENT,
-                timeout=consumer_rpc_timeout(self.config),
-                service="credit",
-            )
-        except UnknownService:
-            # No credit instance ever declared its queue: a 503, not an internal error.
-            raise ServiceUnavailable(
-                "credit is not running: the venue's operator cannot be checked",
-                extra={"service": "credit"},
-            ) from None
+        check = call_with_deadline(
+            self.credit.check,
+            credit_code_subject_type(code),
+            code,
+            CREDIT_PURPOSE,
+            TOURISM_DEPARTMENT,
+            timeout=consumer_rpc_timeout(self.config),
+            service="credit",
+        )
         black_listed = any(entry["list"] == "black" for entry in check["lists"])
         venue = venues.add_venue(self.db.session, department, data, black_listed)
         result = venues.venue_dict(venue, naive_utcnow())
