@@ -230,6 +230,20 @@ class EducationRoutes:
 
     @api(
         "GET",
+        "/api/v1/education/exams",
+        access=SCHOOL_EXAMS,
+        tags=("education",),
+        query=Page,
+        response=contract.ExamPage,
+        summary="Our exams, newest first",
+    )
+    def list_exams(self, call: Call) -> dict[str, Any]:
+        return self.services.education.list_exams(
+            call.principal.unit, call.query["limit"], call.query["offset"]
+        )
+
+    @api(
+        "GET",
         "/api/v1/education/exams/<exam_id>",
         access=SCHOOL_EXAMS,
         tags=("education",),

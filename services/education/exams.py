@@ -19,7 +19,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from services.education.domain.grading import (
@@ -34,7 +34,7 @@ from services.education.domain.supervision import ScoreFact, supervision_report
 from services.education.models import Exam, School, Score, ScoreBatch
 from services.education.schools import school_of
 from shared.clock import utcnow
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, fetch_page
 from shared.errors import Conflict, NotFound, Unprocessable
 
 
@@ -101,6 +101,26 @@ def _stored_rows(session: Session, exam: Exam) -> list[ScoreRow]:
 def get_exam(session: Session, school_id: str | None, exam_id: str) -> dict[str, Any]:
     exam = own_exam(session, school_id, exam_id)
     return exam_view(exam, len(_stored_rows(session, exam)))
+
+
+def list_exams(session: Session, school_id: str | None, limit: int, offset: int) -> dict[str, Any]:
+    """A page of the school's exams, newest first (without their score counts)."""
+    school = school_of(session, school_id)
+    statement = select(Exam).where(Exam.school_id == school.school_id)
+    page = fetch_page(
+        session, statement, Exam.exam_date.desc(), Exam.exam_id, limit=limit, offset=offset
+    )
+    students = dict(
+        session.execute(
+            select(Score.exam_id, func.count())
+            .where(Score.exam_id.in_([exam.exam_id for exam in page["items"]]))
+            .group_by(Score.exam_id)
+        ).all()
+    )
+    return {
+        **page,
+        "items": [exam_view(exam, students.get(exam.exam_id, 0)) for exam in page["items"]],
+    }
 
 
 def _content_hash(rows: list[ScoreRow]) -> str:

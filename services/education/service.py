@@ -164,6 +164,10 @@ class EducationService(ServiceBase):
         return exam
 
     @rpc
+    def list_exams(self, school_id: str | None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        return exams.list_exams(self.db.session, school_id, limit, offset)
+
+    @rpc
     def get_exam(self, school_id: str | None, exam_id: str) -> dict[str, Any]:
         return exams.get_exam(self.db.session, school_id, exam_id)
 

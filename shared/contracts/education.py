@@ -276,6 +276,9 @@ class Exam(Schema):
     students = fields.Integer(required=True, metadata={"description": "scores stored"})
 
 
+ExamPage = page_of(Exam)
+
+
 class ScoresIn(Request):
     """A JSON batch: rows of column → value (``student_number``, ``class_name``, one column
     per item id). The same batch as CSV has those columns as its header line."""
