@@ -201,7 +201,7 @@ class EducationRoutes:
 
     @api(
         "GET",
-        "/api/v1/education/student-cards/<student_number>/verify",
+        "/api/v1/education/student-ids/<student_number>/verify",
         access=PUBLIC,
         tags=("education",),
         response=contract.CardVerification,

@@ -23,6 +23,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from services.education.domain.grading import (
+    SCORE_PLACES,
     BatchRejected,
     ScoreRow,
     check_rows,
@@ -65,7 +66,7 @@ def create_exam(session: Session, school_id: str | None, data: dict[str, Any]) -
         exam_date=data["exam_date"],
         max_score=data["max_score"],
         items=[
-            {"item_id": item["item_id"], "max_score": str(item["max_score"])}
+            {"item_id": item["item_id"], "max_score": str(item["max_score"].quantize(SCORE_PLACES))}
             for item in data["items"]
         ],
         status="draft",

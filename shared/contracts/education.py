@@ -9,6 +9,7 @@ are checked by the service against the exam's items (422 naming row and column, 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -54,10 +55,20 @@ def _optional_text(max_length: int) -> fields.String:
     )
 
 
-def _score(minimum: float) -> fields.Decimal:
-    # A string in the spec (as money is): apispec writes the bounds as the field dumps them.
+def _score(minimum: str) -> fields.Decimal:
+    """A score maximum from ``minimum`` to 1000 with at most two decimals ("12.5")."""
+    low, high = Decimal(minimum), Decimal(1000)
+
+    def within(value: Decimal) -> None:
+        # Not a Range validator: the spec shows the field as a string, where a range is invalid.
+        if not low <= value <= high or value.as_tuple().exponent < -2:  # type: ignore[operator]
+            raise ValidationError(f"must be from {low} to {high} with at most 2 decimals")
+
     return fields.Decimal(
-        required=True, places=2, as_string=True, validate=validate.Range(min=minimum, max=1000)
+        required=True,
+        as_string=True,
+        validate=within,
+        metadata={"description": f"{low} to {high}, at most 2 decimals"},
     )
 
 
@@ -237,14 +248,14 @@ class TeacherSpace(Teacher):
 
 class ExamItemIn(Request):
     item_id = fields.String(required=True, validate=ITEM_ID)
-    max_score = _score(0.5)
+    max_score = _score("0.5")
 
 
 class ExamIn(Request):
     subject = fields.String(required=True, validate=validate.OneOf(SUBJECTS))
     grade = fields.Integer(required=True, validate=GRADES)
     exam_date = BoundedDate(required=True)
-    max_score = _score(1)
+    max_score = _score("1")
     items = fields.List(
         fields.Nested(ExamItemIn), required=True, validate=validate.Length(min=1, max=100)
     )

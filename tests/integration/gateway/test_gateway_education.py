@@ -72,7 +72,7 @@ class EducationWorld:
         return self.call("POST", f"/students/{number}/transfer", self.school[school_id], json=body)
 
     def verify(self, number: str):
-        return self.call("GET", f"/student-cards/{number}/verify")
+        return self.call("GET", f"/student-ids/{number}/verify")
 
 
 @pytest.fixture
