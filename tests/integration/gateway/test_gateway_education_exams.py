@@ -254,8 +254,34 @@ def test_bulk_scores_report_and_supervision(world):
     tap.close()
 
 
-def test_teacher_space_and_public_course_library(world):
+def test_teacher_space_course_library_and_bad_input(world):
     school = world.school["HP-001"]
+
+    # Bad input is a 4xx naming the culprit, never a 500 or a half-written record.
+    wrong_sum = {**EXAM, "exam_date": "2026-06-15", "max_score": 90}
+    refused = world.call("POST", "/exams", school, json=wrong_sum)
+    assert refused.status_code == 400 and "max_score" in refused.json()["fields"]
+    exam_id = create_exam(world, "HP-001", "2026-06-15")
+    path = f"/exams/{exam_id}/scores"
+    not_utf8 = world.call(
+        "POST", path, school, data=b"\xff\xfe\x00", headers={"Content-Type": "text/csv"}
+    )
+    assert not_utf8.status_code == 400 and "body" in not_utf8.json()["fields"]
+    header_only = world.call(
+        "POST", path, school, data=",".join(COLUMNS).encode(), headers={"Content-Type": "text/csv"}
+    )
+    assert header_only.status_code == 422 and "rows" in header_only.json()["fields"]
+    text_plain = world.call("POST", path, school, data=b"x", headers={"Content-Type": "text/plain"})
+    assert text_plain.status_code == 415
+    assert world.call("GET", "/exams/not-an-exam", school).status_code == 404
+    bad_card = world.call(
+        "POST",
+        "/students",
+        school,
+        json={"card_number": "123", "name": "Li Lei", "grade": 3, "class_name": "3-1"},
+    )
+    assert bad_card.status_code == 400 and "card_number" in bad_card.json()["fields"]
+
     teacher = {
         "teacher_id": "T-HP1-07",
         "name": "Wang Fang",
