@@ -10,6 +10,7 @@ from __future__ import annotations
 from gateway.auth import Authenticator
 from gateway.ratelimit import RateLimiter
 from gateway.routes.credit import CreditRoutes
+from gateway.routes.education import EducationRoutes
 from gateway.routes.identity import IdentityRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.registry import RegistryRoutes
@@ -28,6 +29,7 @@ class GatewayService(
     TrafficRoutes,
     TourismRoutes,
     WebhookRoutes,
+    EducationRoutes,
 ):
     name = "gateway"
 

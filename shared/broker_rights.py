@@ -78,7 +78,11 @@ ACCESS_RIGHTS: tuple[Principal, ...] = (
     ),
     Principal("traffic"),
     Principal("health", calls=("credit.check",)),
-    Principal("education", calls=("credit.check",)),
+    Principal(
+        "education",
+        calls=("platform.verify_card",),
+        notes="checks a citizen card and its holder's name before issuing a student card",
+    ),
     Principal("community", calls=("credit.check",)),
     Principal(
         "tourism",

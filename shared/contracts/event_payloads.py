@@ -181,7 +181,9 @@ class StudentCardChanged(Payload):
     a consumer that sees steps out of order keeps the latest."""
 
     student_number = fields.String(required=True)
-    card_number = fields.String(required=True, metadata={"description": "citizen card number"})
+    card_number = fields.String(
+        required=True, metadata={"description": "citizen card number", "personal": True}
+    )
     school_id = fields.String(required=True)
     valid_until = fields.Date(required=True)
     sequence = fields.Integer(required=True, validate=validate.Range(min=1))
