@@ -27,6 +27,8 @@ PERSONAL_DATA_SCOPES = frozenset(
         "credit.check",
         "credit.objections",
         "audit.read",
+        "health.records",
+        "health.consultations",
     }
 )
 """Department scopes that open residents' personal data: a route any of them admits touches

@@ -77,7 +77,7 @@ ACCESS_RIGHTS: tuple[Principal, ...] = (
         notes="resolves the card numbers named in penalty events",
     ),
     Principal("traffic"),
-    Principal("health", calls=("credit.check",)),
+    Principal("health", calls=("platform.verify_card",)),
     Principal("education", calls=("credit.check",)),
     Principal("community", calls=("credit.check",)),
     Principal("tourism", calls=("credit.check",)),
