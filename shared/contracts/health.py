@@ -87,6 +87,12 @@ class SearchQuery(Request):
     )
     _sort = fields.String(data_key="_sort", validate=validate.OneOf(SORT_KEYS))
     _format = fields.String(data_key="_format", validate=validate.OneOf(("json", "fhir+json")))
+    _total = fields.String(
+        data_key="_total", validate=validate.OneOf(("none", "estimate", "accurate"))
+    )
+    _totalMethod = fields.String(  # noqa: N815 (FHIR's name; fhirpy's count() sends it)
+        data_key="_totalMethod", validate=validate.OneOf(("count",))
+    )
 
 
 class ConsentIn(Request):
