@@ -90,7 +90,7 @@ class SearchQuery(Request):
     _total = fields.String(
         data_key="_total", validate=validate.OneOf(("none", "estimate", "accurate"))
     )
-    _totalMethod = fields.String(  # noqa: N815 (FHIR's name; fhirpy's count() sends it)
+    _total_method = fields.String(  # fhirpy's count() sends it
         data_key="_totalMethod", validate=validate.OneOf(("count",))
     )
 

@@ -59,7 +59,7 @@ def test_a_fhir_client_uses_the_face_unchanged(world: HealthWorld):
     third = world.ok(
         world.fhir("GET", f"Observation?patient={created.id}&_count=10&_offset=20", key)
     )
-    assert len(third["entry"]) == 5 and "next" not in {l["relation"] for l in third["link"]}
+    assert len(third["entry"]) == 5 and "next" not in {link["relation"] for link in third["link"]}
 
     january_10s = (
         client.resources("Observation")

@@ -19,7 +19,7 @@ _serial = itertools.count(1)
 def id_number(serial: int) -> str:
     """A valid resident ID number (GB 11643) born in 1960 + serial % 50."""
     first17 = f"210102{1960 + serial % 50}0{1 + serial % 9}1{serial % 10}{serial % 1000:03d}"
-    return first17 + ric.calc_check_digit(first17)
+    return first17 + ric.calc_check_digit(first17 + "0")
 
 
 def patient(
