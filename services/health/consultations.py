@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.health import handlers, records
+from services.health import reads, records
 from services.health.domain import access, consultations
 from services.health.domain.access import Caller
 from services.health.models import Consultation
@@ -56,7 +56,7 @@ def request(
     """A hospital asks for a specialist's opinion on a patient it may read."""
     organization = access.require_institution(caller)
     patient = records.get(uow.session, "Patient", form["patient_id"])
-    decision = handlers.decide(uow, caller, patient, now, break_glass) if patient else None
+    decision = reads.decide(uow, caller, patient, now, break_glass) if patient else None
     if patient is None or not decision.allowed:  # type: ignore[union-attr]
         raise NotFound(
             f"Patient/{form['patient_id']} not found", fields={"patient_id": [form["patient_id"]]}

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 
-from services.health import consultations, handlers, statistics
+from services.health import consultations, handlers, reads, statistics
 from services.health.domain.access import Caller, caller_of
 from services.health.models import Base
 from shared.clock import city_today, utcnow
@@ -66,7 +66,7 @@ class HealthService(ServiceBase):
         self, resource_type: str, resource_id: str, break_glass: str | None = None
     ) -> dict[str, Any]:
         return self._commit(
-            lambda caller, now: handlers.read(
+            lambda caller, now: reads.read(
                 self.db, caller, resource_type, resource_id, now, break_glass
             )
         )
@@ -77,7 +77,7 @@ class HealthService(ServiceBase):
     ) -> dict[str, Any]:
         """A page of matches the caller may read: ``{"total", "resources", "offset", "count"}``."""
         return self._commit(
-            lambda caller, now: handlers.search(
+            lambda caller, now: reads.search(
                 self.db, caller, resource_type, params, now, break_glass
             )
         )
@@ -85,12 +85,12 @@ class HealthService(ServiceBase):
     @rpc
     def fhir_everything(self, patient_id: str, break_glass: str | None = None) -> dict[str, Any]:
         return self._commit(
-            lambda caller, now: handlers.everything(self.db, caller, patient_id, now, break_glass)
+            lambda caller, now: reads.everything(self.db, caller, patient_id, now, break_glass)
         )
 
     @rpc
     def my_records(self) -> dict[str, Any]:
-        return self._commit(lambda caller, now: handlers.my_records(self.db, caller, now))
+        return self._commit(lambda caller, now: reads.my_records(self.db, caller, now))
 
     # --- consent -------------------------------------------------------------------------------
 

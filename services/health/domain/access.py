@@ -154,8 +154,10 @@ def read_decision(
     return Decision(False, "no_consent", purpose)
 
 
-def consented_cards(consents: Iterable[tuple[str, ConsentTerms]], now: datetime) -> set[str]:
-    """Of ``(card, terms)`` pairs for one institution: the cards whose records it may read."""
+def consented_keys(consents: Iterable[tuple[str, ConsentTerms]], now: datetime) -> set[str]:
+    """Of ``(key, terms)`` pairs, the keys a consent in force permits and none denies: the
+    cards an institution may read (pairs of one institution), or the institutions that may
+    read one resident (pairs of one card)."""
     permitted: set[str] = set()
     denied: set[str] = set()
     for card, terms in consents:

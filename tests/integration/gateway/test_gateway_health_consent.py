@@ -110,6 +110,17 @@ def test_consent_matrix_through_the_gateway(world: HealthWorld):
     world.ok(stack.call("POST", "/api/v1/health/me/consents", token_a, json=expired), 201)
     world.outcome(world.fhir("GET", read, h2), 404)
 
+    # A FHIR client of the resident's own may write the Consent resource itself.
+    fhir_consent = {**consent, "id": None, "meta": None}
+    fhir_consent = {k: v for k, v in fhir_consent.items() if v is not None}
+    world.create(token_a, fhir_consent)
+    assert world.ok(world.fhir("GET", read, h2))["id"] == obs["id"]
+    foreign = {**fhir_consent, "patient": {"reference": f"Patient/{patient_b}"}}
+    world.outcome(world.fhir("POST", "Consent", token_a, foreign), 422)
+    world.outcome(world.fhir("POST", "Consent", h1, fhir_consent), 403)
+    withdraw_again = f"/api/v1/health/me/consents/{consent['id']}/withdraw"
+    assert world.ok(stack.call("POST", withdraw_again, token_a))["status"] == "inactive"
+
     # The other direction: hosp-1 never sees hosp-2's patient B without B's consent.
     world.outcome(world.fhir("GET", f"Condition/{condition_b['id']}", h1), 404)
     world.outcome(world.fhir("GET", f"Patient/{patient_b}", h1), 404)
@@ -128,7 +139,7 @@ def test_consent_matrix_through_the_gateway(world: HealthWorld):
     assert world.ok(world.fhir("GET", "Condition", token_b))["total"] == 1
     observations = world.ok(world.fhir("GET", "Observation", token_a))
     assert observations["total"] == 2
-    # A resident writes no clinical record, and an institution gives no consent.
+    # A resident writes no clinical record.
     world.outcome(world.fhir("POST", "Observation", token_a, observation(patient_a)), 403)
 
     # The Patient's card is linked to the citizen card: /me lists the health archive.
