@@ -15,6 +15,7 @@ from test_gateway_health_world import FHIR, HealthWorld, observation, patient
 from services.health.service import HealthService
 from services.platform.service import PlatformService
 from shared.contracts.health import MAX_RESOURCE_BYTES
+from smartcity import demo_health
 
 OBSERVATIONS = 25
 
@@ -137,3 +138,16 @@ def test_bad_input_gets_an_operation_outcome_never_a_500(world: HealthWorld):
         403,
     )
     assert world.ok(world.fhir("GET", "Observation", key))["total"] == 1
+
+
+def test_the_demo_loads_twice_harmlessly(world: HealthWorld):
+    card, token = world.stack.resident(LI_LEI)
+    keys = {
+        name: world.stack.client(role, department, scopes, unit)
+        for name, (role, department, scopes, unit) in demo_health.CLIENTS.items()
+    }
+    first = demo_health.load(world.stack.url, keys, [card])
+    assert demo_health.load(world.stack.url, keys, [card]) == first
+    mine = world.ok(world.stack.call("GET", "/api/v1/health/me/records", token))
+    kinds = sorted(entry["resource"]["resourceType"] for entry in mine["entry"])
+    assert kinds == ["Condition", "Observation", "Patient"]
