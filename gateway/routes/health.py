@@ -137,9 +137,9 @@ class HealthRoutes:
     def _written(self, call: Call, result: dict[str, Any]) -> Response:
         resource = result["resource"]
         headers = fhir.version_headers(resource)
+        # Without a version: only the current version is kept (no vread).
         headers["Location"] = (
             f"{fhir.base_url(call.request)}/{resource['resourceType']}/{resource['id']}"
-            f"/_history/{resource['meta']['versionId']}"
         )
         return fhir.fhir_response(resource, 201 if result["created"] else 200, headers=headers)
 
