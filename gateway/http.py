@@ -86,6 +86,8 @@ class RouteSpec:
     purpose: str = "service"
     rate_limited: bool = True
     error_response: ErrorResponse | None = None
+    media_type: str = JSON
+    """What the route answers, errors included (``application/fhir+json`` for the FHIR face)."""
 
 
 @dataclass
@@ -282,6 +284,7 @@ def api(
     purpose: str | None = None,
     rate_limited: bool = True,
     error_response: ErrorResponse | None = None,
+    media_type: str = JSON,
 ) -> Callable:
     """Declare a gateway route. ``access`` is mandatory: who may call it.
 
@@ -305,6 +308,7 @@ def api(
         purpose or (tags[0] if tags else "service"),
         rate_limited,
         error_response,
+        media_type,
     )
 
     def decorate(fn: Callable) -> Callable:

@@ -26,6 +26,7 @@ FHIR_USERS = RESIDENT | INSTITUTION
 FHIR = {
     "tags": ("health",),
     "error_response": fhir.operation_outcome,
+    "media_type": contract.FHIR_JSON,
     "purpose": "treatment",
 }
 FHIR_WRITE = {
@@ -152,6 +153,7 @@ class HealthRoutes:
         tags=("health",),
         summary="My health archive from every institution, as a FHIR Bundle",
         error_response=fhir.operation_outcome,
+        media_type=contract.FHIR_JSON,
     )
     def my_health_records(self, call: Call) -> Response:
         page = self.services.health.my_records()

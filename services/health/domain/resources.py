@@ -100,6 +100,7 @@ CATEGORY_ELEMENTS = {
     "MedicationStatement": "category",
     "DocumentReference": "category.0",
     "Encounter": "class",
+    "AllergyIntolerance": "category.0",
 }
 
 

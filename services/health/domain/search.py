@@ -38,9 +38,9 @@ def date_condition(value: str) -> DateCondition:
     text = match.group("value")
     try:
         start = parse_moment(text)
-    except ValueError:
+        end = _end_of(text, start)
+    except (ValueError, OverflowError):
         raise ValidationFailed("date: invalid date", fields={"date": [value[:40]]}) from None
-    end = _end_of(text, start)
     if prefix == "eq":
         return DateCondition(start, end)
     if prefix in ("ge", "sa"):
