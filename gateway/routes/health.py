@@ -78,6 +78,18 @@ class HealthRoutes:
         return self._written(call, result)
 
     @api(
+        "POST",
+        BASE,
+        access=INSTITUTION,
+        summary="FHIR transaction Bundle: every entry (POST <type> or PUT <type>/<id>) written, "
+        "or none; entries may reference earlier ones by fullUrl (urn:uuid:...)",
+        **{**FHIR_WRITE, "max_body_bytes": contract.MAX_BUNDLE_BYTES},
+    )
+    def fhir_transaction(self, call: Call) -> Response:
+        bundle = self.services.health.fhir_transaction(fhir.resource_body(call.raw_body))
+        return fhir.fhir_response(bundle)
+
+    @api(
         "GET",
         f"{BASE}/<resource_type>/<resource_id>",
         access=FHIR_USERS,

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 
-from services.health import consultations, handlers, reads, statistics
+from services.health import consultations, handlers, reads, statistics, transactions
 from services.health.domain.access import Caller, caller_of
 from services.health.models import Base
 from shared.clock import city_today, utcnow
@@ -60,6 +60,16 @@ class HealthService(ServiceBase):
             retrying=True,
         )
         return {"resource": stored, "created": created}
+
+    @rpc
+    def fhir_transaction(self, bundle: Any) -> dict[str, Any]:
+        """Every entry of a ``transaction`` Bundle written, or none."""
+        return self._commit(
+            lambda caller, now: transactions.transaction(
+                self.db, caller, bundle, now, self._verify_card
+            ),
+            retrying=True,
+        )
 
     @rpc
     def fhir_read(

@@ -38,6 +38,9 @@ RESOURCE_TYPES = (*DIRECTORY_TYPES, *RECORD_TYPES)
 
 MAX_RESOURCE_BYTES = 256 * 1024
 """A single resource larger than this is refused with 413 (an attachment belongs elsewhere)."""
+MAX_BUNDLE_BYTES = 4 * 1024 * 1024
+MAX_BUNDLE_ENTRIES = 100
+"""A transaction Bundle larger than this, or with more entries, is refused with 413."""
 MAX_BREAK_GLASS_REASON = 200
 DEFAULT_SEARCH_COUNT, MAX_SEARCH_COUNT = 20, 100
 MAX_SEARCH_OFFSET = 100_000

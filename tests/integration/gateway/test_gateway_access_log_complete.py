@@ -251,6 +251,19 @@ def _health(world: World) -> _Health:
     return world.__dict__["_health"]
 
 
+def _fhir_transaction(world: World) -> requests.Response:
+    health = _health(world)
+    observation = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "pulse"},
+        "subject": {"reference": f"Patient/{health.patient_id}"},
+    }
+    entry = {"resource": observation, "request": {"method": "POST", "url": "Observation"}}
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [entry]}
+    return world.call("POST", health.FHIR, health.hospital, json=bundle)
+
+
 def _fhir_search(world: World) -> requests.Response:
     health = _health(world)
     health.observation()
@@ -329,6 +342,7 @@ EXERCISES: dict[str, Callable[[World], requests.Response]] = {
     "fhir_read": lambda w: _health(w).fhir("GET", f"Patient/{_health(w).patient_id}"),
     "fhir_search": _fhir_search,
     "fhir_update": _fhir_update,
+    "fhir_transaction": _fhir_transaction,
     "fhir_everything": lambda w: _health(w).fhir(
         "GET", f"Patient/{_health(w).patient_id}/$everything"
     ),

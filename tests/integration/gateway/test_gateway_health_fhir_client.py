@@ -140,6 +140,52 @@ def test_bad_input_gets_an_operation_outcome_never_a_500(world: HealthWorld):
     assert world.ok(world.fhir("GET", "Observation", key))["total"] == 1
 
 
+def test_a_transaction_bundle_is_written_whole_or_not_at_all(world: HealthWorld):
+    card, _token = world.stack.resident(LI_LEI)
+    key = world.institution("hosp-1")
+    client = SyncFHIRClient(f"{world.stack.url}{FHIR}", authorization=f"Bearer {key}")
+
+    def entry(resource: dict, full_url: str | None = None) -> dict:
+        found = {
+            "resource": resource,
+            "request": {"method": "POST", "url": resource["resourceType"]},
+        }
+        return {**found, "fullUrl": full_url} if full_url else found
+
+    local = "urn:uuid:4b7c0f5e-1f0a-4c39-9a53-0c0d2f6f1a11"
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            entry(patient(card), local),
+            entry(observation("placeholder")),
+            entry(observation("placeholder", value=130)),
+        ],
+    }
+    for item in bundle["entry"][1:]:
+        item["resource"]["subject"] = {"reference": local}
+    answer = client.execute(client.url, method="post", data=bundle)
+    assert answer["type"] == "transaction-response"
+    assert [e["response"]["status"] for e in answer["entry"]] == ["201 Created"] * 3
+    patient_id = answer["entry"][0]["resource"]["id"]
+    assert answer["entry"][1]["resource"]["subject"] == {"reference": f"Patient/{patient_id}"}
+
+    broken = {
+        **bundle,
+        "entry": [
+            entry(observation(patient_id)),
+            entry({**observation(patient_id), "status": "x"}),
+        ],
+    }
+    with pytest.raises(OperationOutcome) as caught:
+        client.execute(client.url, method="post", data=broken)
+    assert caught.value.resource["issue"][0]["expression"] == ["Bundle.entry[1].resource.status"]
+    assert client.resources("Observation").count() == 2  # the valid first entry is not kept
+    huge = {**bundle, "entry": [entry(observation(patient_id))] * 101}
+    world.outcome(world.fhir("POST", "", key, huge), 413)
+    world.outcome(world.fhir("POST", "", key, {**bundle, "type": "batch"}), 400)
+
+
 def test_the_demo_loads_twice_harmlessly(world: HealthWorld):
     card, token = world.stack.resident(LI_LEI)
     keys = {

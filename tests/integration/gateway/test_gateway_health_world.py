@@ -97,7 +97,8 @@ class HealthWorld:
         if body is not None:
             headers.setdefault("Content-Type", FHIR_JSON)
         data = None if body is None else requests.models.complexjson.dumps(body)
-        return self.stack.call(method, f"{FHIR}/{path}", key, data=data, headers=headers)
+        url = f"{FHIR}/{path}" if path else FHIR
+        return self.stack.call(method, url, key, data=data, headers=headers)
 
     def create(self, key: str, body: dict) -> dict:
         return self.ok(self.fhir("POST", body["resourceType"], key, body), 201)
