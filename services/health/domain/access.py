@@ -24,7 +24,6 @@ from shared.errors import Forbidden, Unprocessable
 HEALTH_DEPARTMENT = "health"
 RECORDS_SCOPE = "health.records"
 CONSULTATION_CENTRE_SCOPE = "health.consultations"
-STATISTICS_SCOPE = "health.statistics"
 
 
 @dataclass(frozen=True)
