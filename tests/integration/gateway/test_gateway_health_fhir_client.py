@@ -10,7 +10,7 @@ import pytest
 from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import OperationOutcome, ResourceNotFound
 from gateway_samples import LI_LEI
-from test_gateway_health_world import FHIR, HealthWorld, observation, patient
+from test_gateway_health_world import FHIR, HealthWorld, observation, other_records, patient
 
 from services.health.service import HealthService
 from services.platform.service import PlatformService
@@ -46,6 +46,8 @@ def test_a_fhir_client_uses_the_face_unchanged(world: HealthWorld):
     read.save()  # PUT: a new version
     assert client.reference("Patient", created.id).to_resource()["meta"]["versionId"] == "2"
 
+    for record in other_records(created.id):
+        assert client.resource(record["resourceType"], **record).save().id
     for day in range(1, OBSERVATIONS + 1):
         when = f"2026-01-{day:02d}T09:00:00+08:00"
         client.resource("Observation", **observation(created.id, when, 100 + day)).save()
@@ -76,7 +78,17 @@ def test_a_fhir_client_uses_the_face_unchanged(world: HealthWorld):
     by_get = client.execute(f"Patient/{created.id}/$everything", method="get")
     by_post = client.execute(f"Patient/{created.id}/$everything", method="post", data={})
     assert by_get["type"] == by_post["type"] == "searchset"
-    assert by_get["total"] == by_post["total"] == OBSERVATIONS + 1
+    # The Patient, its observations and its four other records (a Practitioner is no record).
+    assert by_get["total"] == by_post["total"] == OBSERVATIONS + 5
+    kinds = {entry["resource"]["resourceType"] for entry in by_get["entry"]}
+    assert kinds == {
+        "Patient",
+        "Observation",
+        "Encounter",
+        "MedicationStatement",
+        "AllergyIntolerance",
+        "DocumentReference",
+    }
 
     invalid = observation(created.id)
     invalid["status"] = "finished"  # not in Observation.status's value set

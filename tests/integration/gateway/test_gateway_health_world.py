@@ -123,3 +123,38 @@ class HealthWorld:
     def access_log(self, token: str) -> list[dict]:
         log = self.stack.call("GET", "/api/v1/me/access-log", token, params={"limit": 200})
         return self.ok(log)["items"]
+
+
+def other_records(patient_id: str) -> list[dict]:
+    """One of each remaining record type about the patient, and a Practitioner."""
+    subject = {"reference": f"Patient/{patient_id}"}
+    return [
+        {"resourceType": "Practitioner", "name": [{"family": "Wang", "given": ["Fang"]}]},
+        {
+            "resourceType": "Encounter",
+            "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "subject": subject,
+            "period": {"start": "2026-01-05T09:00:00+08:00"},
+        },
+        {
+            "resourceType": "MedicationStatement",
+            "status": "active",
+            "medicationCodeableConcept": {"text": "metformin 500 mg"},
+            "subject": subject,
+        },
+        {
+            "resourceType": "AllergyIntolerance",
+            "category": ["food"],
+            "code": {"text": "peanut"},
+            "patient": subject,
+        },
+        {
+            "resourceType": "DocumentReference",
+            "status": "current",
+            "subject": subject,
+            "content": [
+                {"attachment": {"contentType": "text/plain", "data": "b2sgKGRpc2NoYXJnZSk="}}
+            ],
+        },
+    ]
