@@ -14,6 +14,7 @@ from test_gateway_health_world import HealthWorld, condition, observation
 
 from services.health.service import HealthService
 from services.platform.service import PlatformService
+from shared.contracts.health import CARD_NUMBER_SYSTEM
 
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 LAST_MONTH = (date.today() - timedelta(days=30)).isoformat()
@@ -72,6 +73,12 @@ def test_consent_matrix_through_the_gateway(world: HealthWorld):
     entry = logged(world, token_a, emergency)
     assert entry["purpose"] == "break-glass: unconscious in A&E"
     assert entry["department"] == "health"
+    # An emergency department finds the patient by citizen card only by break-glass.
+    by_card = f"Patient?identifier={CARD_NUMBER_SYSTEM}|{card_a}"
+    assert world.ok(world.fhir("GET", by_card, h2))["total"] == 0
+    found = world.ok(world.fhir("GET", by_card, h2, **{"X-Break-Glass": "road accident"}))
+    assert [e["resource"]["id"] for e in found["entry"]] == [patient_a]
+    world.outcome(world.fhir("GET", "Observation", h2, **{"X-Break-Glass": "everyone"}), 400)
 
     # Consented: A permits hosp-2; now it reads, searches and gets the whole archive.
     consent = world.ok(
