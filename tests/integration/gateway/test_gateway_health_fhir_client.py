@@ -132,6 +132,7 @@ def test_bad_input_gets_an_operation_outcome_never_a_500(world: HealthWorld):
     world.outcome(world.fhir("GET", "Observation?flavour=sweet", key), 400)
     world.outcome(world.fhir("GET", "Observation?_count=100000", key), 400)
     world.outcome(world.fhir("GET", "Observation/1/2/3", key), 404)
+    world.outcome(world.fhir("DELETE", "Observation/1", key), 405)
     world.outcome(world.fhir("GET", "Observation", None), 401)
 
     stored = world.create(key, observation(patient_id))
