@@ -28,6 +28,8 @@ PERSONAL_DATA_SCOPES = frozenset(
         "credit.objections",
         "audit.read",
         "education.students",
+        "health.records",
+        "health.consultations",
     }
 )
 """Department scopes that open residents' personal data: a route any of them admits touches

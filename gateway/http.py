@@ -53,6 +53,18 @@ SECURITY_HEADERS = {
 PRIVATE_PREFIX = "/api/v1/"
 """Answers under it may hold tokens or personal data: never stored by a cache."""
 
+ErrorResponse = Callable[[Exception, "str | None"], Response]
+"""Renders a route's error (a ``SmartCityError``, or anything else as a 500) as a response in
+the route's own format, e.g. a FHIR ``OperationOutcome``; ``@api(..., error_response=...)``."""
+ERROR_RESPONSES_UNDER: dict[str, ErrorResponse] = {}
+"""Path prefix → how unknown paths and wrong methods under it are answered (default: the JSON
+error body); ``render_errors_under(prefix, error_response)`` fills it."""
+
+
+def render_errors_under(prefix: str, error_response: ErrorResponse) -> None:
+    """Unknown paths and wrong methods under ``prefix`` answer through ``error_response``."""
+    ERROR_RESPONSES_UNDER[prefix] = error_response
+
 
 @dataclass(frozen=True)
 class RouteSpec:
@@ -73,6 +85,9 @@ class RouteSpec:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     purpose: str = "service"
     rate_limited: bool = True
+    error_response: ErrorResponse | None = None
+    media_type: str = JSON
+    """What the route answers, errors included (``application/fhir+json`` for the FHIR face)."""
 
 
 @dataclass
@@ -130,6 +145,13 @@ class JsonErrorsWsgiApp(WsgiApp):
             provider, values = adapter.match()
         except HTTPException as exc:
             code = "not_found" if exc.code == 404 else "method_not_allowed"
+            renderer = _error_response_under(request.path)
+            if renderer is not None:
+                error = SmartCityError(exc.description or code)
+                error.status, error.code = exc.code or 400, code
+                response = renderer(error, request.headers.get(REQUEST_ID_HEADER))
+                response.headers.update(SECURITY_HEADERS)
+                return response(environ, start_response)
             body = {
                 "error": code,
                 "message": exc.description,
@@ -145,6 +167,13 @@ class JsonErrorsWsgiApp(WsgiApp):
         if request.path.startswith(PRIVATE_PREFIX):
             response.headers["Cache-Control"] = "no-store"
         return response(environ, start_response)
+
+
+def _error_response_under(path: str) -> ErrorResponse | None:
+    for prefix, renderer in ERROR_RESPONSES_UNDER.items():
+        if path.startswith(prefix):
+            return renderer
+    return None
 
 
 class ApiWebServer(WebServer):
@@ -163,6 +192,13 @@ class ApiRoute(HttpRequestHandler):
 
     def response_from_exception(self, exc: Exception) -> Response:
         request_id = getattr(exc, "request_id", None)
+        if self.spec.error_response is not None:
+            if not isinstance(exc, SmartCityError):
+                log.error("unhandled error in gateway route %s %s: %r", self.method, self.url, exc)
+            response = self.spec.error_response(exc, request_id)
+            if isinstance(exc, SmartCityError) and exc.extra.get("retry_after"):
+                response.headers["Retry-After"] = str(exc.extra["retry_after"])
+            return response
         if isinstance(exc, SmartCityError):
             headers = {}
             if exc.extra.get("retry_after"):
@@ -247,11 +283,14 @@ def api(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     purpose: str | None = None,
     rate_limited: bool = True,
+    error_response: ErrorResponse | None = None,
+    media_type: str = JSON,
 ) -> Callable:
     """Declare a gateway route. ``access`` is mandatory: who may call it.
 
     ``rate_limited=False`` is for probes only (``/healthz``, ``/readyz``): a load balancer
-    polls them from one address and must never be turned away."""
+    polls them from one address and must never be turned away. ``error_response`` renders
+    this route's errors in its own format (default: the JSON error body)."""
     spec = RouteSpec(
         method,
         url,
@@ -268,6 +307,8 @@ def api(
         max_body_bytes,
         purpose or (tags[0] if tags else "service"),
         rate_limited,
+        error_response,
+        media_type,
     )
 
     def decorate(fn: Callable) -> Callable:

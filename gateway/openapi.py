@@ -103,10 +103,12 @@ def openapi_document(service_cls: type, server_url: str = "/") -> dict[str, Any]
             operation["requestBody"] = {"required": True, "content": media}
         if not route.access.public:
             operation["security"] = [{"bearer": []}]
-        for status, text in _ERRORS.items():
+        errors = dict(_ERRORS)
+        if route.error_response is not None:
+            errors[412] = "If-Match names a version that is no longer the current one"
+        for status, text in errors.items():
             operation["responses"].setdefault(
-                str(status),
-                {"description": text, "content": {"application/json": {"schema": "ErrorBody"}}},
+                str(status), {"description": text, "content": _error_content(route)}
             )
         spec.path(path=path, operations={route.method.lower(): operation})
     return spec.to_dict()
@@ -118,5 +120,15 @@ def _success(route: RouteSpec) -> dict[str, Any]:
         schema: Any = route.response
         if route.many:
             schema = {"type": "array", "items": route.response}
-        response["content"] = {"application/json": {"schema": schema}}
+        response["content"] = {route.media_type: {"schema": schema}}
+    elif route.media_type != "application/json":
+        # A standard's own documents (FHIR resources and Bundles): described by the standard.
+        response["content"] = {route.media_type: {"schema": {"type": "object"}}}
     return response
+
+
+def _error_content(route: RouteSpec) -> dict[str, Any]:
+    """The gateway's error body, or the route's own error format (a FHIR OperationOutcome)."""
+    if route.error_response is None:
+        return {"application/json": {"schema": "ErrorBody"}}
+    return {route.media_type: {"schema": {"type": "object", "description": "OperationOutcome"}}}

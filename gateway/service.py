@@ -11,6 +11,7 @@ from gateway.auth import Authenticator
 from gateway.ratelimit import RateLimiter
 from gateway.routes.credit import CreditRoutes
 from gateway.routes.education import EducationRoutes
+from gateway.routes.health import HealthRoutes
 from gateway.routes.identity import IdentityRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.registry import RegistryRoutes
@@ -30,6 +31,7 @@ class GatewayService(
     TourismRoutes,
     WebhookRoutes,
     EducationRoutes,
+    HealthRoutes,
 ):
     name = "gateway"
 

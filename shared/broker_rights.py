@@ -77,7 +77,11 @@ ACCESS_RIGHTS: tuple[Principal, ...] = (
         notes="resolves the card numbers named in penalty events",
     ),
     Principal("traffic"),
-    Principal("health", calls=("credit.check",)),
+    Principal(
+        "health",
+        calls=("platform.verify_card",),
+        notes="checks the citizen card a Patient is registered under",
+    ),
     Principal(
         "education",
         calls=("platform.verify_card",),

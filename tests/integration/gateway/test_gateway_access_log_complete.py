@@ -9,33 +9,23 @@ The spec drives the walk: a personal-data route added without an exercise here f
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
+import access_log_education
+import access_log_health
+import access_log_tourism
 import pytest
 import requests
+from access_log_world import World
 from gateway_samples import LI_LEI
 from helpers import wait_for
 
 from gateway.openapi import openapi_document
 from gateway.service import GatewayService
 from services.credit.service import CreditService
-from services.education.service import EducationService
 from services.platform.service import PlatformService
-from services.tourism.service import TourismService
 from services.traffic.service import TrafficService
-
-TODAY = date.today()
-LOT = {
-    "lot_id": "AUDIT-P1",
-    "name": "Zhongshan Square car park",
-    "lat": 41.7922,
-    "lon": 123.4187,
-    "capacity": 50,
-    "price_per_hour": "4.00",
-    "operator_credit_code": "91110000600037341L",
-}
 
 
 def personal_data_operations() -> list[tuple[str, str, str]]:
@@ -47,91 +37,6 @@ def personal_data_operations() -> list[tuple[str, str, str]]:
         for method, operation in operations.items()
         if operation["x-personal-data"]
     )
-
-
-class World:
-    """Resident A, the departments that handle A's data, and what the exercises need."""
-
-    def __init__(self, stack):
-        self.stack = stack
-        self.card, self.token = stack.resident(LI_LEI)
-        self.traffic = stack.client(
-            "department",
-            "traffic",
-            scopes=("credit.records", "credit.objections", "traffic.parking"),
-        )
-        self.health = stack.client(
-            "department",
-            "health",
-            scopes=(
-                "credit.check",
-                "registry.population",
-                "registry.housing",
-                "registry.housing.write",
-                "audit.read",
-            ),
-        )
-        self._serial = itertools.count(1)
-        self.ok(self.call("POST", "/api/v1/traffic/parking/lots", self.traffic, json=LOT), 201)
-
-    def call(self, method: str, path: str, key: str | None, **kwargs) -> requests.Response:
-        return self.stack.call(method, path, key, **kwargs)
-
-    @staticmethod
-    def ok(response: requests.Response, status: int = 200) -> dict:
-        assert response.status_code == status, response.text
-        return response.json()
-
-    def as_resident(self, method: str, path: str, **kwargs) -> requests.Response:
-        return self.call(method, path, self.token, **kwargs)
-
-    def post_record(self, **overrides) -> requests.Response:
-        body = {
-            "subject_type": "individual",
-            "subject_id": self.card,
-            "source_record_id": f"AUDIT-{next(self._serial)}",
-            "category": "administrative_penalty",
-            "polarity": "negative",
-            "severity": "minor",
-            "basis": "Decision 2026-17",
-            "decided_on": (TODAY - timedelta(days=10)).isoformat(),
-            "valid_until": (TODAY + timedelta(days=700)).isoformat(),
-            **overrides,
-        }
-        return self.call("POST", "/api/v1/credit/records", self.traffic, json=body)
-
-    def record_id(self) -> str:
-        return self.ok(self.post_record(), 201)["record_id"]
-
-    def objection_id(self) -> str:
-        body = {"record_id": self.record_id(), "reason": "not my car"}
-        return self.ok(self.as_resident("POST", "/api/v1/credit/me/objections", json=body), 201)[
-            "objection_id"
-        ]
-
-    def check(self) -> requests.Response:
-        body = {"subject_type": "individual", "subject_id": LI_LEI, "purpose": "subsidy"}
-        return self.call("POST", "/api/v1/credit/checks", self.health, json=body)
-
-    def housing(self) -> requests.Response:
-        body = {
-            "address": f"{next(self._serial)} Zhongshan Road",
-            "district": "Heping",
-            "owner_card_number": self.card,
-        }
-        return self.call("POST", "/api/v1/registry/housing", self.health, json=body)
-
-    def reserve(self, starts_in: timedelta = timedelta(hours=1)) -> requests.Response:
-        starts = datetime.now(UTC).replace(microsecond=0) + starts_in
-        body = {
-            "lot_id": LOT["lot_id"],
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=1)).isoformat(),
-        }
-        return self.as_resident("POST", "/api/v1/traffic/parking/reservations", json=body)
-
-    def reservation_id(self, starts_in: timedelta = timedelta(hours=1)) -> str:
-        return self.ok(self.reserve(starts_in), 201)["reservation_id"]
 
 
 def lookup(world: World, identifier: str) -> requests.Response:
@@ -188,83 +93,6 @@ def _check_in(world: World) -> requests.Response:
     return world.as_resident("POST", f"/api/v1/traffic/parking/reservations/{reservation}/check-in")
 
 
-TOURIST_VENUE = {
-    "venue_id": "AUDIT-PALACE",
-    "name": "Mukden Palace",
-    "category": "scenic_spot",
-    "lat": 41.7968,
-    "lon": 123.4510,
-    "opens_at": "08:30",
-    "closes_at": "17:00",
-    "daily_capacity": 100,
-    "price": "50.00",
-    "operator_credit_code": "91110000600037341L",
-}
-
-
-def _tourist_ticket(world: World) -> requests.Response:
-    """A ticket of A's for tomorrow (the venue registered once, A's card requested)."""
-    if not getattr(world, "tourist_venue", None):
-        office = world.stack.client("department", "tourism", scopes=("tourism.venues",))
-        world.ok(world.call("POST", "/api/v1/tourism/venues", office, json=TOURIST_VENUE), 201)
-        world.ok(world.as_resident("POST", "/api/v1/tourism/me"))
-        world.tourist_venue = TOURIST_VENUE["venue_id"]
-    body = {
-        "venue_id": world.tourist_venue,
-        "visit_date": (TODAY + timedelta(days=1)).isoformat(),
-        "visitors": 1,
-    }
-    return world.as_resident("POST", "/api/v1/tourism/me/tickets", json=body)
-
-
-def _my_tourist_card(world: World) -> requests.Response:
-    world.ok(world.as_resident("POST", "/api/v1/tourism/me"))
-    return world.as_resident("GET", "/api/v1/tourism/me")
-
-
-def _tourist_ticket_id(world: World) -> str:
-    return world.ok(_tourist_ticket(world), 201)["ticket_id"]
-
-
-def _school_key(world: World, school_id: str) -> str:
-    """An education client for ``school_id``, the school registered first (made once)."""
-    keys = world.__dict__.setdefault("education_schools", {})
-    if school_id not in keys:
-        admin = world.stack.client("department", "education", scopes=("education.schools",))
-        body = {"school_id": school_id, "name": school_id, "district": "Heping"}
-        body["level"] = "primary"
-        world.ok(world.call("POST", "/api/v1/education/schools", admin, json=body), 201)
-        keys[school_id] = world.stack.client(
-            "department", "education", scopes=("education.students",), unit=school_id
-        )
-    return keys[school_id]
-
-
-def _enrol(world: World) -> requests.Response:
-    body = {"card_number": world.card, "name": "Li Lei", "grade": 3, "class_name": "3-1"}
-    key = _school_key(world, "AUDIT-SCHOOL-1")
-    return world.call("POST", "/api/v1/education/students", key, json=body)
-
-
-def _student(world: World, path: str = "", method: str = "GET", **kwargs) -> requests.Response:
-    enrolled = _enrol(world)  # 201 the first time, 200 (the same card) after
-    assert enrolled.status_code in (200, 201), enrolled.text
-    number = enrolled.json()["student_number"]
-    key = _school_key(world, "AUDIT-SCHOOL-1")
-    return world.call(method, f"/api/v1/education/students/{number}{path}", key, **kwargs)
-
-
-def _list_students(world: World) -> requests.Response:
-    _enrol(world)
-    return world.call("GET", "/api/v1/education/students", _school_key(world, "AUDIT-SCHOOL-1"))
-
-
-def _transfer_student(world: World) -> requests.Response:
-    _school_key(world, "AUDIT-SCHOOL-2")
-    body = {"school_id": "AUDIT-SCHOOL-2", "grade": 3, "class_name": "3-2"}
-    return _student(world, "/transfer", "POST", json=body)
-
-
 EXERCISES: dict[str, Callable[[World], requests.Response]] = {
     "department_access_log": _department_log,
     "check_credit": World.check,
@@ -288,28 +116,20 @@ EXERCISES: dict[str, Callable[[World], requests.Response]] = {
     "traffic_reserve": World.reserve,
     "traffic_cancel_reservation": _cancel,
     "traffic_check_in": _check_in,
-    "tourism_request_card": lambda w: w.as_resident("POST", "/api/v1/tourism/me"),
-    "tourism_my_card": _my_tourist_card,
-    "tourism_book": _tourist_ticket,
-    "tourism_my_tickets": lambda w: w.as_resident("GET", "/api/v1/tourism/me/tickets"),
-    "tourism_ticket_qr": lambda w: w.as_resident(
-        "GET", f"/api/v1/tourism/me/tickets/{_tourist_ticket_id(w)}/qr"
-    ),
-    "tourism_cancel_ticket": lambda w: w.as_resident(
-        "POST", f"/api/v1/tourism/me/tickets/{_tourist_ticket_id(w)}/cancel"
-    ),
-    "enrol_student": _enrol,
-    "get_student": _student,
-    "list_students": _list_students,
-    "change_student_card": lambda w: _student(w, "/status", "POST", json={"action": "suspend"}),
-    "transfer_student": _transfer_student,
+    # Each area's exercises live beside its peers: access_log_<area>.py.
+    **access_log_tourism.EXERCISES,
+    **access_log_education.EXERCISES,
+    **access_log_health.EXERCISES,
 }
+
+AREAS = (access_log_tourism, access_log_education, access_log_health)
 
 
 @pytest.fixture
 def world(stack_factory) -> World:
+    services = (PlatformService, CreditService, TrafficService)
     stack = stack_factory(
-        (PlatformService, CreditService, TrafficService, TourismService, EducationService),
+        services + tuple(service for area in AREAS for service in area.SERVICES),
         RATE_LIMIT_PER_CLIENT=100_000,
         RATE_LIMIT_PER_IP=100_000,
     )
