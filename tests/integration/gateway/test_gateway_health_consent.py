@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 from gateway_samples import HAN_MEIMEI, LI_LEI
-from helpers import EventTap, wait_for
 from health_world import HealthWorld, condition, observation
+from helpers import EventTap, wait_for
 
 from services.health.service import HealthService
 from services.platform.service import PlatformService
