@@ -27,6 +27,7 @@ PERSONAL_DATA_SCOPES = frozenset(
         "credit.check",
         "credit.objections",
         "audit.read",
+        "community.affairs",
     }
 )
 """Department scopes that open residents' personal data: a route any of them admits touches

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from gateway.auth import Authenticator
 from gateway.ratelimit import RateLimiter
+from gateway.routes.community import CommunityRoutes
 from gateway.routes.credit import CreditRoutes
 from gateway.routes.identity import IdentityRoutes
 from gateway.routes.ops import OpsRoutes
@@ -20,7 +21,13 @@ from shared.observability import Observed
 
 
 class GatewayService(
-    OpsRoutes, IdentityRoutes, RegistryRoutes, CreditRoutes, TrafficRoutes, WebhookRoutes
+    OpsRoutes,
+    IdentityRoutes,
+    RegistryRoutes,
+    CreditRoutes,
+    TrafficRoutes,
+    WebhookRoutes,
+    CommunityRoutes,
 ):
     name = "gateway"
 

@@ -79,7 +79,7 @@ ACCESS_RIGHTS: tuple[Principal, ...] = (
     Principal("traffic"),
     Principal("health", calls=("credit.check",)),
     Principal("education", calls=("credit.check",)),
-    Principal("community", calls=("credit.check",)),
+    Principal("community", calls=("credit.check", "credit.record_check_feedback")),
     Principal("tourism", calls=("credit.check",)),
     Principal(
         GATEWAY,

@@ -1,0 +1,64 @@
+"""Time limits in working days of China's official calendar (the State Council's yearly notice).
+
+``chinese_calendar`` knows the public holidays and the weekend days made working days (调休)
+of each year up to the newest published notice. A day in a year it does not know raises
+``CalendarUnknown``: guessing Monday-to-Friday would put a legal deadline on a holiday.
+
+A time limit of N working days counts from the day after the start day (the start day itself
+does not count, as in China's Administrative Licensing Law art. 82), so N working days after a
+Tuesday submission with no holiday is the next-week Tuesday for N = 5.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import chinese_calendar
+
+from shared.errors import ServiceUnavailable
+
+
+class CalendarUnknown(ServiceUnavailable):
+    """The official calendar of a year is not in the installed ``chinese-calendar``."""
+
+
+def is_working_day(day: date) -> bool:
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        raise CalendarUnknown(
+            f"the official working-day calendar of {day.year} is not known yet "
+            f"(chinese-calendar covers the years of published State Council notices); "
+            "time limits into that year cannot be computed",
+            extra={"year": day.year},
+        ) from None
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The day on which ``days`` working days after ``start`` have passed (``days`` >= 0)."""
+    day, counted = start, 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return day
+
+
+def working_days_late(due_on: date, today: date) -> int:
+    """How many working days ``today`` is past ``due_on`` (0 if not past it)."""
+    late, day = 0, due_on
+    while day < today:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            late += 1
+    return late
+
+
+def due_status(due_on: date, today: date, soon_days: int = 2) -> str:
+    """``overdue`` (past its due day), ``due_soon`` (due within ``soon_days`` working days
+    of today, today included) or ``on_time``."""
+    if due_on < today:
+        return "overdue"
+    if due_on <= add_working_days(today, soon_days):
+        return "due_soon"
+    return "on_time"
