@@ -181,6 +181,21 @@ def test_a_disability_certificate_from_upload_to_card(stack):
     assert history[0]["actor"] == card and history[2]["reason"] == "the assessment is not stamped"
     assert {history[i]["actor_role"] for i in (1, 2, 4, 5, 6)} == {"department"}
 
+    # Incidents: the reporter follows their own; another resident sees none of them.
+    grid = stack.client("department", "community", scopes=("community.grid",))
+    ring = [[123.40, 41.79], [123.42, 41.79], [123.42, 41.81], [123.40, 41.81], [123.40, 41.79]]
+    cell = {"name": "Zhongshan", "district": "Heping", "grid_worker": "grid-heping-01"}
+    cell["polygon"] = {"type": "Polygon", "coordinates": [ring]}
+    assert stack.call("PUT", "/api/v1/community/grid/cells/HP-1", grid, json=cell).ok
+    lamp = {"category": "facilities_repair", "lon": 123.41, "lat": 41.8, "description": "lamp"}
+    reported = stack.call("POST", "/api/v1/community/me/incidents", token, json=lamp)
+    assert reported.status_code == 201 and reported.json()["cell_id"] == "HP-1", reported.text
+    far = stack.call("POST", "/api/v1/community/me/incidents", token, json={**lamp, "lon": 124})
+    assert far.status_code == 422
+    followed = stack.call("GET", "/api/v1/community/me/incidents", token).json()["items"]
+    assert [i["incident_id"] for i in followed] == [reported.json()["incident_id"]]
+    assert stack.call("GET", "/api/v1/community/me/incidents", other).json()["total"] == 0
+
     events = {event["type"]: event["data"] for event in (stack.events.next(), stack.events.next())}
     assert events["community.card_linked"] == {
         "card_number": card,
