@@ -13,10 +13,12 @@ from services.community.service import CommunityService
 
 
 @pytest.fixture
-def community(
-    service_config: Callable[..., dict], runner_factory: Callable, tmp_path: Any
-) -> Iterator[Any]:
-    config = service_config("community", COMMUNITY_DOCUMENTS_DIR=str(tmp_path / "documents"))
-    runner_factory(config, CommunityService).start()
-    with ClusterRpcProxy(config) as cluster:
+def community_config(service_config: Callable[..., dict], tmp_path: Any) -> dict:
+    return service_config("community", COMMUNITY_DOCUMENTS_DIR=str(tmp_path / "documents"))
+
+
+@pytest.fixture
+def community(community_config: dict, runner_factory: Callable) -> Iterator[Any]:
+    runner_factory(community_config, CommunityService).start()
+    with ClusterRpcProxy(community_config) as cluster:
         yield cluster.community
