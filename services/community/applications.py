@@ -37,15 +37,30 @@ from shared.db import UnitOfWork, fetch_page
 from shared.errors import NotFound, invalid
 
 RESOURCE = "community_application"
+REASON_REQUIRED = ("reject", "return")
 
 
 # --- views ------------------------------------------------------------------------------------
 
 
-def view(session: Session, app: Application, today: date) -> dict[str, Any]:
-    history = session.scalars(
-        select(Transition).where(Transition.application_id == app.id).order_by(Transition.id)
+def _histories(session: Session, apps: list[Application]) -> dict[uuid.UUID, list[Transition]]:
+    """The history of each application, in one query."""
+    steps = session.scalars(
+        select(Transition)
+        .where(Transition.application_id.in_([app.id for app in apps]))
+        .order_by(Transition.id)
     ).all()
+    histories: dict[uuid.UUID, list[Transition]] = {app.id: [] for app in apps}
+    for step in steps:
+        histories[step.application_id].append(step)
+    return histories
+
+
+def view(
+    session: Session, app: Application, today: date, history: list[Transition] | None = None
+) -> dict[str, Any]:
+    if history is None:
+        history = _histories(session, [app])[app.id]
     credit = None
     if app.credit_verdict:
         credit = {
@@ -91,9 +106,11 @@ def _page(uow: UnitOfWork, statement: Any, limit: int, offset: int, today: date)
     page = fetch_page(
         uow.session, statement, Application.submitted_at, Application.id, limit=limit, offset=offset
     )
-    for card in sorted({app.card_number for app in page["items"]}):
+    apps = list(page["items"])
+    for card in sorted({app.card_number for app in apps}):
         uow.record_access(card, "read", RESOURCE)
-    return {**page, "items": [view(uow.session, app, today) for app in page["items"]]}
+    histories = _histories(uow.session, apps)
+    return {**page, "items": [view(uow.session, app, today, histories[app.id]) for app in apps]}
 
 
 # --- the resident -----------------------------------------------------------------------------
@@ -171,18 +188,21 @@ def submit(
     return view(uow.session, app, today)
 
 
-def _own(session: Session, card: str, application_id: str) -> Application:
-    app = _find(session, application_id)
+def _own(session: Session, card: str, application_id: str, lock: bool = False) -> Application:
+    app = _find(session, application_id, lock)
     if app is None or app.card_number != card:
         raise NotFound("no such application")
     return app
 
 
-def _find(session: Session, application_id: str) -> Application | None:
+def _find(session: Session, application_id: str, lock: bool = False) -> Application | None:
+    """The application, or None; ``lock``: held (FOR UPDATE) until commit, so that two
+    concurrent actions on one application take turns and the second sees the first's state."""
     try:
-        return session.get(Application, uuid.UUID(str(application_id)))
+        key = uuid.UUID(str(application_id))
     except ValueError:
         return None
+    return session.get(Application, key, with_for_update=True if lock else None)
 
 
 def mine(uow: UnitOfWork, card: str, limit: int, offset: int, today: date) -> dict[str, Any]:
@@ -200,7 +220,7 @@ def resubmit(
     uow: UnitOfWork, card: str, application_id: str, payload: dict, today: date
 ) -> dict[str, Any]:
     """A returned application comes back, amended; its time limit counts afresh from today."""
-    app = _own(uow.session, card, application_id)
+    app = _own(uow.session, card, application_id, lock=True)
     old = app.status
     target = next_state(RESIDENT_ACTIONS, old, "resubmit")
     affair = catalogue.find(uow.session, app.affair_code, app.affair_version)
@@ -220,9 +240,11 @@ def resubmit(
 # --- the handling unit ------------------------------------------------------------------------
 
 
-def for_unit(session: Session, unit: str | None, application_id: str) -> Application:
+def for_unit(
+    session: Session, unit: str | None, application_id: str, lock: bool = False
+) -> Application:
     """An application the unit handles; anyone else's answers 404 (existence does not leak)."""
-    app = _find(session, application_id)
+    app = _find(session, application_id, lock)
     if app is None or unit is None or app.unit != unit:
         raise NotFound("no such application")
     return app
@@ -275,6 +297,8 @@ def act(
     credit could not answer (``credit_error``)."""
     old = app.status
     target = next_state(DEPARTMENT_ACTIONS, old, action)
+    if action in REASON_REQUIRED and not reason:
+        raise invalid("reason", f"{action} must say why (the applicant reads it)")
     affair = catalogue.find(uow.session, app.affair_code, app.affair_version)
     if check is not None:
         _note_check(uow, app, check)
@@ -355,6 +379,7 @@ def awaiting_credit(session: Session, limit: int = 50) -> list[Application]:
             .where(Application.status == "awaiting_credit_check")
             .order_by(Application.submitted_at)
             .limit(limit)
+            .with_for_update(skip_locked=True)  # another instance's retry takes the rest
         )
     )
 

@@ -162,7 +162,8 @@ def act(
         key = uuid.UUID(str(incident_id))
     except ValueError:
         raise NotFound("no such incident") from None
-    incident = session.scalars(_worked(select(Incident).where(Incident.id == key), unit)).first()
+    statement = _worked(select(Incident).where(Incident.id == key), unit).with_for_update()
+    incident = session.scalars(statement).first()
     if incident is None:
         raise NotFound("no such incident")
     old = incident.status

@@ -165,7 +165,7 @@ class CommunityService(ServiceBase):
         self, unit: str | None, application_id: str, action: str, reason: str | None = None
     ) -> dict[str, Any]:
         """accept, review, approve, reject or return; 409 naming the state if not open."""
-        app = applications.for_unit(self.db.session, unit, application_id)
+        app = applications.for_unit(self.db.session, unit, application_id, lock=True)
         purpose = applications.credit_purpose(self.db.session, app, action)
         check, error = self._check_credit(app, purpose) if purpose else (None, None)
         result = applications.act(
