@@ -150,6 +150,8 @@ def test_a_disability_certificate_from_upload_to_card(stack):
     refused = act(stack, federation, app_id, "approve")
     assert refused.status_code == 409 and refused.json()["details"]["current_state"] == "submitted"
     moved(stack, federation, app_id, "accept")
+    unexplained = act(stack, federation, app_id, "return")
+    assert unexplained.status_code == 400 and "reason" in unexplained.json()["fields"]
     returned = moved(stack, federation, app_id, "return", "the assessment is not stamped")
     assert returned["status"] == "returned"
     assert act(stack, federation, app_id, "review").status_code == 409
