@@ -322,7 +322,7 @@ def act(
     app.status = target
     _record(uow, app, action, old, reason)
     if target in ("approved", "rejected"):
-        _decide(uow, app, affair, now)
+        _decide(uow, app, affair, today, now)
     uow.record_access(app.card_number, "write", RESOURCE, action)
     return view(uow.session, app, today)
 
@@ -337,11 +337,13 @@ def _feedback(uow: UnitOfWork, check: dict[str, Any], action: str, note: str) ->
     uow.session.add(CreditFeedback(check_id=check["check_id"], action_taken=action, note=note))
 
 
-def _decide(uow: UnitOfWork, app: Application, affair: AffairVersion, now: datetime) -> None:
+def _decide(
+    uow: UnitOfWork, app: Application, affair: AffairVersion, today: date, now: datetime
+) -> None:
     app.decided_at = now
     approved = app.status == "approved"
     if approved and affair.valid_years:
-        app.valid_until = now.date().replace(year=now.year + affair.valid_years)
+        app.valid_until = working_days.years_after(today, affair.valid_years)
     if approved and affair.issues_card == "disability_certificate":
         # The national certificate number: the ID number, the category digit, the grade digit.
         app.certificate_number = (
@@ -400,7 +402,7 @@ def settle_awaiting(
         reason = "credit check answered: approval takes effect"
         _feedback(uow, check, "service_granted", "application approved")
     _record(uow, app, "credit_check", old, reason)
-    _decide(uow, app, affair, now)
+    _decide(uow, app, affair, today, now)
     uow.record_access(app.card_number, "write", RESOURCE, "approve")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nameko.dependency_providers import Config
+from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 CREDIT_RETRY_INTERVAL_S = 30
 """How often approvals waiting for credit, and feedback credit has not yet taken, are retried."""
 CREDIT = "credit"
+CREDIT_DOWN = (GatewayTimeout, ServiceUnavailable, UnknownService)
+"""What a call to credit raises when credit cannot answer: no answer in time, or no queue."""
 
 
 class CommunityDatabase(Database):
@@ -186,7 +189,7 @@ class CommunityService(ServiceBase):
                 timeout=consumer_rpc_timeout(self.config),
                 service=CREDIT,
             )
-        except (GatewayTimeout, ServiceUnavailable) as exc:
+        except CREDIT_DOWN as exc:
             log.warning("credit check of application %s failed: %s", app.id, exc)
             return None, str(exc)
         return check, None
@@ -224,7 +227,7 @@ class CommunityService(ServiceBase):
                     timeout=consumer_rpc_timeout(self.config),
                     service=CREDIT,
                 )
-            except (GatewayTimeout, ServiceUnavailable) as exc:
+            except CREDIT_DOWN as exc:
                 log.warning("credit feedback on check %s waits: %s", feedback.check_id, exc)
                 break
             except Conflict:

@@ -62,3 +62,11 @@ def due_status(due_on: date, today: date, soon_days: int = 2) -> str:
     if due_on <= add_working_days(today, soon_days):
         return "due_soon"
     return "on_time"
+
+
+def years_after(day: date, years: int) -> date:
+    """The same calendar day ``years`` later; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

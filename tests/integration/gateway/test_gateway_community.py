@@ -167,7 +167,7 @@ def test_a_disability_certificate_from_upload_to_card(stack):
     decided = moved(stack, federation, app_id, "approve", "grade 2 physical disability")
     assert decided["status"] == "approved"
     assert decided["certificate_number"] == f"{LI_LEI}42"
-    assert decided["valid_until"] == TODAY.replace(year=TODAY.year + 10).isoformat()
+    assert decided["valid_until"] == "2036-09-29"  # 10 years from the (pinned) day of approval
 
     history = stack.call("GET", mine, token).json()["history"]
     steps = [(h["action"], h["from_status"], h["to_status"]) for h in history]

@@ -12,6 +12,7 @@ from services.community.domain.working_days import (
     due_status,
     is_working_day,
     working_days_late,
+    years_after,
 )
 
 
@@ -64,3 +65,8 @@ def test_a_year_the_calendar_does_not_know_is_a_clear_error():
         add_working_days(date(2026, 12, 28), 5)
     assert "2027" in raised.value.message
     assert raised.value.status == 503
+
+
+def test_validity_in_years_survives_a_leap_day():
+    assert years_after(date(2026, 9, 29), 10) == date(2036, 9, 29)
+    assert years_after(date(2028, 2, 29), 1) == date(2029, 2, 28)
