@@ -56,12 +56,19 @@ def working_days_late(due_on: date, today: date) -> int:
 
 def due_status(due_on: date, today: date, soon_days: int = 2) -> str:
     """``overdue`` (past its due day), ``due_soon`` (due within ``soon_days`` working days
-    of today, today included) or ``on_time``."""
+    of today, today included) or ``on_time``.
+
+    Counts only the days up to ``due_on``, which were counted when it was set: showing an
+    application never needs a year the calendar does not know."""
     if due_on < today:
         return "overdue"
-    if due_on <= add_working_days(today, soon_days):
-        return "due_soon"
-    return "on_time"
+    day, counted = today, 0
+    while day < due_on:
+        day += timedelta(days=1)
+        counted += is_working_day(day)
+        if counted > soon_days:
+            return "on_time"
+    return "due_soon"
 
 
 def years_after(day: date, years: int) -> date:

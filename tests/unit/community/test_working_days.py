@@ -65,6 +65,8 @@ def test_a_year_the_calendar_does_not_know_is_a_clear_error():
         add_working_days(date(2026, 12, 28), 5)
     assert "2027" in raised.value.message
     assert raised.value.status == 503
+    # A due day in a known year is judged without looking into the unknown one.
+    assert due_status(date(2026, 12, 31), date(2026, 12, 30)) == "due_soon"
 
 
 def test_validity_in_years_survives_a_leap_day():
