@@ -7,6 +7,7 @@ point outside every cell has none.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from shapely.geometry import Point, shape
@@ -25,7 +26,9 @@ def polygon_of(geojson: Any) -> BaseGeometry:
         polygon = shape(geojson)
     except Exception as exc:  # shapely raises several types for malformed coordinates
         raise invalid("polygon", f"malformed coordinates: {exc}") from None
-    if polygon.is_empty or not polygon.is_valid:
+    if polygon.is_empty or not all(math.isfinite(bound) for bound in polygon.bounds):
+        raise invalid("polygon", "must have finite coordinates")
+    if not polygon.is_valid:
         raise invalid("polygon", "must be a valid, non-empty polygon (no self-intersection)")
     return polygon
 

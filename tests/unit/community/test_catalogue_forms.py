@@ -70,3 +70,13 @@ def test_version_one_of_the_subsidy_has_its_own_rules():
     with pytest.raises(ValidationFailed) as raised:
         validate_form(schema, VALID["employment-subsidy"])  # flexible_work is new in v2
     assert "form" in raised.value.fields
+
+
+def test_non_finite_numbers_are_refused_by_path():
+    schema = ITEMS[("minimum-living-allowance", 1)]["form_schema"]
+    form = {**VALID["minimum-living-allowance"], "monthly_household_income_yuan": float("nan")}
+    with pytest.raises(ValidationFailed) as raised:
+        validate_form(schema, form)
+    assert raised.value.fields == {
+        "form.monthly_household_income_yuan": ["must be a finite number"]
+    }

@@ -38,6 +38,7 @@ def test_a_point_on_an_outer_border_is_in_its_cell_and_outside_is_in_none():
         {"type": "Point", "coordinates": [0, 0]},
         {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},  # bow tie
         {"type": "Polygon", "coordinates": "nonsense"},
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, float("inf")], [0, 0]]]},
     ],
 )
 def test_bad_polygons_are_refused_naming_the_field(geojson):
