@@ -246,10 +246,13 @@ class CommunityRoutes:
         tags=("community",),
         body=contract.CellIn,
         response=contract.Cell,
-        summary="Create or replace a grid cell: polygon (GeoJSON), worker, base data counts",
+        summary="Create or replace a grid cell: polygon (GeoJSON), worker, base data counts "
+        "(the grid centre: a grid client without a unit)",
     )
     def community_put_cell(self, call: Call) -> dict[str, Any]:
-        return self.services.community.put_cell(call.path["cell_id"], call.json)
+        return self.services.community.put_cell(
+            call.principal.unit, call.path["cell_id"], call.json
+        )
 
     @api(
         "GET",

@@ -27,7 +27,7 @@ from shared.clock import city_today, utcnow
 from shared.contracts.common import load
 from shared.contracts.community import ApplicationIn, QueueQuery, ResubmitIn
 from shared.db import Database
-from shared.errors import Conflict, GatewayTimeout, NotFound, ServiceUnavailable
+from shared.errors import Conflict, Forbidden, GatewayTimeout, NotFound, ServiceUnavailable
 from shared.rpc import call_with_deadline, consumer_rpc_timeout
 from shared.service import ServiceBase
 
@@ -240,7 +240,10 @@ class CommunityService(ServiceBase):
     # --- the grid -------------------------------------------------------------------------------
 
     @rpc
-    def put_cell(self, cell_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    def put_cell(self, unit: str | None, cell_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """The grid centre (a grid client without a unit) defines cells; workers do not."""
+        if unit is not None:
+            raise Forbidden("only the grid centre defines grid cells, not a grid worker")
         result = grid.put_cell(self.db.session, cell_id, data)
         self.db.commit()
         return result

@@ -3,7 +3,7 @@ border, outside), incidents from report to closure, per-worker visibility and st
 
 import pytest
 
-from shared.errors import Conflict, NotFound, Unprocessable, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
 
 
 def square(x0: float, y0: float) -> dict:
@@ -27,16 +27,18 @@ def incident(lon: float, category: str = "facilities_repair") -> dict:
 
 def test_cells_locating_and_the_incident_workflow(community):
     # HP-002 is stored first; the two cells share the border lon = 123.41.
-    community.put_cell("HP-002", cell("grid-b", 123.41, households=300, population=820))
-    community.put_cell("HP-001", cell("grid-a", 123.40, households=410, special_care=12))
+    community.put_cell(None, "HP-002", cell("grid-b", 123.41, households=300, population=820))
+    community.put_cell(None, "HP-001", cell("grid-a", 123.40, households=410, special_care=12))
     cells = community.list_cells()
     assert [(c["cell_id"], c["households"], c["special_care"]) for c in cells["items"]] == [
         ("HP-001", 410, 12),
         ("HP-002", 300, 0),
     ]
     with pytest.raises(ValidationFailed) as bad:
-        community.put_cell("HP-003", {**cell("grid-c", 0), "polygon": {"type": "Point"}})
+        community.put_cell(None, "HP-003", {**cell("grid-c", 0), "polygon": {"type": "Point"}})
     assert "polygon" in bad.value.fields
+    with pytest.raises(Forbidden):
+        community.put_cell("grid-a", "HP-001", cell("grid-a", 0))  # a worker moves no borders
 
     assert community.locate(123.405, 41.795)["cell_id"] == "HP-001"
     assert community.locate(123.415, 41.795)["cell_id"] == "HP-002"
