@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.community import application_views as views
 from services.community import catalogue
 from services.community.domain import working_days
 from services.community.domain.forms import validate_form
@@ -40,68 +41,6 @@ RESOURCE = "community_application"
 REASON_REQUIRED = ("reject", "return")
 
 
-# --- views ------------------------------------------------------------------------------------
-
-
-def _histories(session: Session, apps: list[Application]) -> dict[uuid.UUID, list[Transition]]:
-    """The history of each application, in one query."""
-    steps = session.scalars(
-        select(Transition)
-        .where(Transition.application_id.in_([app.id for app in apps]))
-        .order_by(Transition.id)
-    ).all()
-    histories: dict[uuid.UUID, list[Transition]] = {app.id: [] for app in apps}
-    for step in steps:
-        histories[step.application_id].append(step)
-    return histories
-
-
-def view(
-    session: Session, app: Application, today: date, history: list[Transition] | None = None
-) -> dict[str, Any]:
-    if history is None:
-        history = _histories(session, [app])[app.id]
-    credit = None
-    if app.credit_verdict:
-        credit = {
-            "verdict": app.credit_verdict,
-            "reason": app.credit_reason,
-            "check_id": app.credit_check_id,
-        }
-    return {
-        "application_id": str(app.id),
-        "card_number": app.card_number,
-        "affair_code": app.affair_code,
-        "affair_version": app.affair_version,
-        "unit": app.unit,
-        "status": app.status,
-        "form": app.form,
-        "document_ids": app.document_ids,
-        "submitted_at": app.submitted_at.isoformat(),
-        "due_on": app.due_on.isoformat(),
-        "due_status": working_days.due_status(app.due_on, today)
-        if app.status in OPEN_STATES
-        else None,
-        "fast_tracked": app.fast_tracked,
-        "credit": credit,
-        "decided_at": app.decided_at.isoformat() if app.decided_at else None,
-        "valid_until": app.valid_until.isoformat() if app.valid_until else None,
-        "certificate_number": app.certificate_number,
-        "history": [
-            {
-                "action": step.action,
-                "from_status": step.from_status,
-                "to_status": step.to_status,
-                "actor": step.actor,
-                "actor_role": step.actor_role,
-                "reason": step.reason,
-                "at": step.at.isoformat(),
-            }
-            for step in history
-        ],
-    }
-
-
 def _page(uow: UnitOfWork, statement: Any, limit: int, offset: int, today: date) -> dict:
     page = fetch_page(
         uow.session, statement, Application.submitted_at, Application.id, limit=limit, offset=offset
@@ -109,8 +48,9 @@ def _page(uow: UnitOfWork, statement: Any, limit: int, offset: int, today: date)
     apps = list(page["items"])
     for card in sorted({app.card_number for app in apps}):
         uow.record_access(card, "read", RESOURCE)
-    histories = _histories(uow.session, apps)
-    return {**page, "items": [view(uow.session, app, today, histories[app.id]) for app in apps]}
+    histories = views.histories(uow.session, apps)
+    items = [views.view(uow.session, app, today, histories[app.id]) for app in apps]
+    return {**page, "items": items}
 
 
 # --- the resident -----------------------------------------------------------------------------
@@ -185,7 +125,7 @@ def submit(
         subject=card,
     )
     uow.record_access(card, "write", RESOURCE, affair.code)
-    return view(uow.session, app, today)
+    return views.view(uow.session, app, today)
 
 
 def _own(session: Session, card: str, application_id: str, lock: bool = False) -> Application:
@@ -213,7 +153,7 @@ def mine(uow: UnitOfWork, card: str, limit: int, offset: int, today: date) -> di
 def my_application(uow: UnitOfWork, card: str, application_id: str, today: date) -> dict:
     app = _own(uow.session, card, application_id)
     uow.record_access(card, "read", RESOURCE)
-    return view(uow.session, app, today)
+    return views.view(uow.session, app, today)
 
 
 def resubmit(
@@ -234,7 +174,7 @@ def resubmit(
     app.due_on = working_days.add_working_days(today, affair.time_limit_days)
     _record(uow, app, "resubmit", old, payload.get("note"))
     uow.record_access(card, "write", RESOURCE, app.affair_code)
-    return view(uow.session, app, today)
+    return views.view(uow.session, app, today)
 
 
 # --- the handling unit ------------------------------------------------------------------------
@@ -270,7 +210,7 @@ def queue(uow: UnitOfWork, unit: str | None, query: dict[str, Any], today: date)
 def unit_application(uow: UnitOfWork, unit: str | None, application_id: str, today: date) -> dict:
     app = for_unit(uow.session, unit, application_id)
     uow.record_access(app.card_number, "read", RESOURCE)
-    return view(uow.session, app, today)
+    return views.view(uow.session, app, today)
 
 
 def credit_purpose(session: Session, app: Application, action: str) -> str | None:
@@ -324,7 +264,7 @@ def act(
     if target in ("approved", "rejected"):
         _decide(uow, app, affair, today, now)
     uow.record_access(app.card_number, "write", RESOURCE, action)
-    return view(uow.session, app, today)
+    return views.view(uow.session, app, today)
 
 
 def _note_check(uow: UnitOfWork, app: Application, check: dict[str, Any]) -> None:
