@@ -21,8 +21,7 @@ from math import ceil
 from shared.errors import Conflict
 
 OPEN_STATES = ("submitted", "accepted", "in_review", "awaiting_credit_check", "returned")
-DECIDED_STATES = ("approved", "rejected")
-APPLICATION_STATES = (*OPEN_STATES, *DECIDED_STATES)
+"""Not yet decided: the time limit runs (and the due lists show them)."""
 
 DEPARTMENT_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "accept": (("submitted",), "accepted"),
@@ -40,7 +39,6 @@ INCIDENT_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "resolve": (("assigned",), "resolved"),
     "close": (("resolved",), "closed"),
 }
-INCIDENT_STATES = ("reported", "assigned", "resolved", "closed")
 
 
 def next_state(table: dict[str, tuple[tuple[str, ...], str]], current: str, action: str) -> str:

@@ -44,16 +44,6 @@ def add_working_days(start: date, days: int) -> date:
     return day
 
 
-def working_days_late(due_on: date, today: date) -> int:
-    """How many working days ``today`` is past ``due_on`` (0 if not past it)."""
-    late, day = 0, due_on
-    while day < today:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            late += 1
-    return late
-
-
 def due_status(due_on: date, today: date, soon_days: int = 2) -> str:
     """``overdue`` (past its due day), ``due_soon`` (due within ``soon_days`` working days
     of today, today included) or ``on_time``.

@@ -11,6 +11,7 @@ from services.community.domain.workflow import (
     fast_track_limit,
     next_state,
 )
+from shared.contracts import community as contract
 from shared.errors import Conflict
 
 
@@ -58,3 +59,11 @@ def test_credit_verdicts_and_the_fast_track_limit():
     assert credit_verdict(red) == "fast_track"
     assert credit_verdict({"lists": [], "reasons": ["level A"]}) == "clear"
     assert (fast_track_limit(20), fast_track_limit(5), fast_track_limit(1)) == (10, 3, 1)
+
+
+def test_the_contracts_name_exactly_the_workflow_s_states_and_actions():
+    tables = (DEPARTMENT_ACTIONS, RESIDENT_ACTIONS)
+    states = {s for t in tables for sources, target in t.values() for s in (*sources, target)}
+    assert states == set(contract.APPLICATION_STATES)
+    assert set(contract.APPLICATION_ACTIONS) == set(DEPARTMENT_ACTIONS)
+    assert set(contract.INCIDENT_ACTIONS) == set(INCIDENT_ACTIONS)

@@ -11,7 +11,6 @@ from services.community.domain.working_days import (
     add_working_days,
     due_status,
     is_working_day,
-    working_days_late,
     years_after,
 )
 
@@ -51,12 +50,9 @@ def test_due_soon_and_overdue_across_the_holiday():
     assert due_status(due, date(2026, 10, 9)) == "due_soon"
     assert due_status(due, date(2026, 10, 12)) == "due_soon"
     assert due_status(due, date(2026, 10, 13)) == "overdue"
-    assert working_days_late(due, date(2026, 10, 14)) == 2
-    assert working_days_late(due, date(2026, 10, 12)) == 0
-    # Due on the last working day before the holiday, judged on its third day: 0 working
-    # days late (1-7 October are off), yet overdue.
-    assert working_days_late(date(2026, 9, 30), date(2026, 10, 3)) == 0
+    # Due on the last working day before the holiday: overdue on its third day.
     assert due_status(date(2026, 9, 30), date(2026, 10, 3)) == "overdue"
+    assert due_status(date(2026, 9, 30), date(2026, 9, 28)) == "due_soon"  # 29, 30 Sep
 
 
 def test_a_year_the_calendar_does_not_know_is_a_clear_error():
