@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -121,47 +120,3 @@ def _success(route: RouteSpec) -> dict[str, Any]:
             schema = {"type": "array", "items": route.response}
         response["content"] = {"application/json": {"schema": schema}}
     return response
-
-
-def docs_page(document: dict[str, Any]) -> str:
-    """A self-contained page (no CDN: it works offline) listing every route."""
-    schemas = document.get("components", {}).get("schemas", {})
-    rows = []
-    for path, operations in sorted(document["paths"].items()):
-        for method, op in operations.items():
-            request = _schema_fields(op.get("requestBody", {}).get("content", {}), schemas)
-            response = _schema_fields(
-                next(iter(op["responses"].values())).get("content", {}), schemas
-            )
-            query = ", ".join(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
-            rows.append(
-                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code>"
-                f"</td><td>{html.escape(op['summary'])}</td>"
-                f"<td>{html.escape(op['x-access'])}</td><td>{html.escape(query)}</td>"
-                f"<td>{html.escape(request)}</td><td>{html.escape(response)}</td></tr>"
-            )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Smart Shenyang API</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{border-bottom:1px solid #ddd;"
-        "padding:4px 8px;vertical-align:top;text-align:left}</style></head><body>"
-        f"<h1>Smart Shenyang city API {html.escape(document['info']['version'])}</h1>"
-        "<p>Machine-readable: <a href='/api/openapi.json'>/api/openapi.json</a>. Errors are "
-        "always <code>{error, message, fields, request_id}</code>.</p>"
-        "<table><tr><th>method</th><th>path</th><th>what</th><th>who may call it</th>"
-        "<th>query</th><th>request body</th><th>response</th></tr>"
-        + "".join(rows)
-        + "</table></body></html>"
-    )
-
-
-def _schema_fields(content: dict[str, Any], schemas: dict[str, Any]) -> str:
-    for media in content.values():
-        schema = media.get("schema", {})
-        if schema.get("type") == "array":
-            schema = schema.get("items", {})
-        ref = schema.get("$ref", "")
-        resolved = schemas.get(ref.rsplit("/", 1)[-1], schema) if ref else schema
-        props = resolved.get("properties", {})
-        required = set(resolved.get("required", []))
-        return ", ".join(f"{name}{'*' if name in required else ''}" for name in props)
-    return ""

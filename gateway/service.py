@@ -14,6 +14,7 @@ from gateway.routes.credit import CreditRoutes
 from gateway.routes.identity import IdentityRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.registry import RegistryRoutes
+from gateway.routes.tourism import TourismRoutes
 from gateway.routes.traffic import TrafficRoutes
 from gateway.routes.webhooks import WebhookRoutes
 from gateway.rpc import Services
@@ -26,6 +27,7 @@ class GatewayService(
     RegistryRoutes,
     CreditRoutes,
     TrafficRoutes,
+    TourismRoutes,
     WebhookRoutes,
     CommunityRoutes,
 ):

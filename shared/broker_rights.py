@@ -80,7 +80,19 @@ ACCESS_RIGHTS: tuple[Principal, ...] = (
     Principal("health", calls=("credit.check",)),
     Principal("education", calls=("credit.check",)),
     Principal("community", calls=("credit.check", "credit.record_check_feedback")),
-    Principal("tourism", calls=("credit.check",)),
+    Principal(
+        "tourism",
+        calls=("credit.check",),
+        subscribes=(
+            "platform.citizen_card_issued",
+            "education.student_card_issued",
+            "education.student_card_suspended",
+            "education.student_card_revoked",
+            "community.application_decided",
+            "credit.list_changed",
+        ),
+        notes="checks venue operators with credit; cards and benefits follow others' events",
+    ),
     Principal(
         GATEWAY,
         calls=tuple(f"{service}.*" for service in SERVED),

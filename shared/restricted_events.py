@@ -30,7 +30,8 @@ RESTRICTED_EVENTS_BY_DEPARTMENT: Mapping[str, tuple[str, ...]] = MappingProxyTyp
         "health": ("credit.list_changed",),
         "education": ("credit.list_changed",),
         "community": ("credit.list_changed",),
-        "tourism": ("credit.list_changed",),
+        # Tourism follows its own bookings (e.g. for the venue operators' systems).
+        "tourism": ("credit.list_changed", "tourism.ticket_booked"),
         # Traffic follows its own reservations (e.g. for the car park operators' systems).
         "traffic": ("credit.list_changed", "traffic.parking_reserved"),
     }

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import eventlet
+from nameko.exceptions import UnknownService
 
-from shared.errors import GatewayTimeout
+from shared.errors import GatewayTimeout, ServiceUnavailable
 
 DEFAULT_CONSUMER_RPC_TIMEOUT_S = 2.0
 """Deadline of RPCs a service makes to another service: short next to the gateway's
@@ -31,12 +32,15 @@ def call_with_deadline(
 
     Raises ``GatewayTimeout`` (504 at the gateway) when the answer does not come in time; the
     request expires in the broker at the same moment, and a late answer is dropped by nameko's
-    reply listener.
+    reply listener. Raises ``ServiceUnavailable`` (503) when no instance of ``service`` ever
+    declared its queue (nameko's ``UnknownService``).
     """
-    reply = with_expiry(method_proxy, timeout).call_async(*args, **kwargs)
     try:
+        reply = with_expiry(method_proxy, timeout).call_async(*args, **kwargs)
         with eventlet.Timeout(timeout):
             return reply.result()
+    except UnknownService:
+        raise ServiceUnavailable(f"{service} is not running", extra={"service": service}) from None
     except eventlet.Timeout:
         raise GatewayTimeout(
             f"{service} did not answer within {timeout:g} s", extra={"service": service}

@@ -40,17 +40,23 @@ _file_secrets: dict[Path, str] = {}
 
 
 def jwt_secret() -> str:
-    """The HMAC key of access tokens: ``JWT_SECRET``, else this machine's generated one.
+    """The HMAC key of access tokens: ``JWT_SECRET``, else this machine's generated one."""
+    return machine_secret("JWT_SECRET", SECRET_FILE_NAME)
+
+
+def machine_secret(variable: str, file_name: str) -> str:
+    """An HMAC key: the environment variable ``variable``, else a random key created once in
+    ``var_dir()/<file_name>`` that every process of this machine shares.
 
     Raises ``ValueError`` for a configured secret shorter than 32 characters: HS256 with a
-    short key can be brute-forced offline from any one token.
+    short key can be brute-forced offline from anything it signed.
     """
-    configured = os.environ.get("JWT_SECRET")
+    configured = os.environ.get(variable)
     if configured:
         if len(configured) < MIN_SECRET_LENGTH:
-            raise ValueError(f"JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+            raise ValueError(f"{variable} must be at least {MIN_SECRET_LENGTH} characters")
         return configured
-    path = var_dir() / SECRET_FILE_NAME
+    path = var_dir() / file_name
     if path not in _file_secrets:
         _file_secrets[path] = _read_or_create_secret(path)
     return _file_secrets[path]

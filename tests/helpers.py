@@ -2,6 +2,8 @@
 
 import json
 import os
+import random
+import socket
 import time
 from collections.abc import Callable
 from urllib.parse import urlparse
@@ -16,6 +18,29 @@ from shared.contracts.envelope import EVENTS_EXCHANGE
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg2://postgres:postgres@127.0.0.1:5432/postgres"
 )
+
+
+_HANDED_OUT: set[int] = set()
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on, never the same twice in one test run.
+
+    Drawn below the kernel's ephemeral range (32768-60999 by default), not with ``bind(0)``:
+    outgoing connections (AMQP, PostgreSQL) take their local ports from that range, so on a
+    busy machine a port picked there can be taken before the process under test binds it.
+    """
+    while True:
+        port = random.randrange(20000, 32000)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
 
 
 def pika_url(amqp_uri: str) -> str:

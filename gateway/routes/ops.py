@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from swagger_ui_bundle import swagger_ui_path
 from werkzeug.wrappers import Response
 
 from gateway.access import PUBLIC
 from gateway.http import Call, api
-from gateway.openapi import docs_page, openapi_document
-from shared.errors import ServiceUnavailable
+from gateway.openapi import openapi_document
+from shared.errors import NotFound, ServiceUnavailable
+
+VIEWER = Path(__file__).resolve().parents[1] / "docs_viewer"
+DOCS_ASSETS: dict[str, tuple[Path, str]] = {
+    "swagger-ui.css": (Path(str(swagger_ui_path)) / "swagger-ui.css", "text/css"),
+    "swagger-ui-bundle.js": (
+        Path(str(swagger_ui_path)) / "swagger-ui-bundle.js",
+        "text/javascript",
+    ),
+    "smartcity-docs.css": (VIEWER / "smartcity-docs.css", "text/css"),
+    "smartcity-docs.js": (VIEWER / "smartcity-docs.js", "text/javascript"),
+}
+"""The API viewer's files: Swagger UI from the ``swagger-ui-bundle`` package (served here, no
+CDN, so the docs work offline) and our page around it. Only these names are served."""
 
 
 class OpsRoutes:
@@ -42,6 +57,22 @@ class OpsRoutes:
     def openapi(self, call: Call) -> dict[str, Any]:
         return openapi_document(type(self))
 
-    @api("GET", "/api/docs", access=PUBLIC, summary="Human-readable API docs", tags=("ops",))
+    @api("GET", "/api/docs", access=PUBLIC, summary="The API in Swagger UI", tags=("ops",))
     def docs(self, call: Call) -> Response:
-        return Response(docs_page(openapi_document(type(self))), mimetype="text/html")
+        return Response((VIEWER / "index.html").read_bytes(), mimetype="text/html")
+
+    @api(
+        "GET",
+        "/api/docs/static/<name>",
+        access=PUBLIC,
+        summary="Files of the API viewer",
+        tags=("ops",),
+    )
+    def docs_asset(self, call: Call) -> Response:
+        asset = DOCS_ASSETS.get(call.path["name"])
+        if asset is None:
+            raise NotFound("no such file of the API viewer")
+        path, mimetype = asset
+        response = Response(path.read_bytes(), mimetype=mimetype)
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response

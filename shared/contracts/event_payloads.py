@@ -230,7 +230,9 @@ class TicketBooked(Payload):
     venue_id = fields.String(required=True)
     visit_date = fields.Date(required=True)
     visitors = fields.Integer(required=True)
-    card_number = fields.String(required=True, metadata={"description": "tourist card number"})
+    card_number = fields.String(
+        required=True, metadata={"description": "tourist card number", "personal": True}
+    )
     total_price = fields.Decimal(required=True, as_string=True)
     booked_at = fields.AwareDateTime(required=True, format="iso")
 

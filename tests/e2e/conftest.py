@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,18 +19,12 @@ from pathlib import Path
 import eventlet
 import pytest
 import sqlalchemy as sa
-from helpers import POSTGRES_ADMIN_URL
+from helpers import POSTGRES_ADMIN_URL, free_port
 from nameko.testing import rabbit
 
 from shared.config import GATEWAY, PLATFORM, SERVICES
 
 PROCESS_SERVICES = (*SERVICES, PLATFORM, GATEWAY)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

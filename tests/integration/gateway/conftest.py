@@ -1,7 +1,6 @@
 """The gateway over real HTTP, with the platform and credit services behind it on a real
 RabbitMQ vhost and real PostgreSQL databases."""
 
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -9,17 +8,12 @@ from typing import Any
 import pytest
 import requests
 from gateway_samples import JWT_SECRET, LI_LEI, PASSWORD
+from helpers import free_port
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from gateway.service import GatewayService
 from services.credit.service import CreditService
 from services.platform.service import PlatformService
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Pure tourism logic: benefits, prices, ticket codes, opening hours (no database, no broker)."""

@@ -1,0 +1,134 @@
+"""Venues: registration, live occupancy, credit flags and search (flush, never commit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+from typing import Any
+
+from haversine import Unit, haversine
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.tourism.domain.opening import is_open
+from services.tourism.models import Venue
+from shared.clock import CITY_TIMEZONE
+from shared.errors import Conflict, NotFound
+
+METRES_PER_DEGREE = 111_320.0
+"""Length of a degree of latitude: the search's box prefilter before the exact distance."""
+
+
+def venue_dict(venue: Venue, now: dt.datetime, distance_m: float | None = None) -> dict[str, Any]:
+    local = now.replace(tzinfo=dt.UTC).astimezone(CITY_TIMEZONE).time()
+    observed = venue.occupancy_observed_at
+    return {
+        "venue_id": venue.venue_id,
+        "name": venue.name,
+        "category": venue.category,
+        "lat": venue.lat,
+        "lon": venue.lon,
+        "opens_at": venue.opens_at.strftime("%H:%M"),
+        "closes_at": venue.closes_at.strftime("%H:%M"),
+        "daily_capacity": venue.daily_capacity,
+        "price": str(venue.price),
+        "operator_credit_code": venue.operator_credit_code,
+        "credit_flag": "black_list" if venue.black_listed else None,
+        "present": venue.present,
+        "occupancy_observed_at": observed.isoformat() + "Z" if observed else None,
+        "open_now": is_open(venue.opens_at, venue.closes_at, local),
+        "distance_m": None if distance_m is None else round(distance_m, 1),
+    }
+
+
+def add_venue(session: Session, department: str, data: dict[str, Any], black_listed: bool) -> Venue:
+    """Register a venue of ``department`` (loaded by ``VenueIn``); ``Conflict`` if the id is
+    taken."""
+    if session.get(Venue, data["venue_id"]) is not None:
+        raise Conflict(
+            f"venue '{data['venue_id']}' already exists", fields={"venue_id": ["already taken"]}
+        )
+    venue = Venue(
+        venue_id=data["venue_id"],
+        department=department,
+        name=data["name"].strip(),
+        category=data["category"],
+        lat=float(data["lat"]),
+        lon=float(data["lon"]),
+        opens_at=dt.time.fromisoformat(str(data["opens_at"])),
+        closes_at=dt.time.fromisoformat(str(data["closes_at"])),
+        daily_capacity=int(data["daily_capacity"]),
+        price=Decimal(str(data["price"])).quantize(Decimal("0.01")),
+        operator_credit_code=data["operator_credit_code"],
+        black_listed=black_listed,
+    )
+    session.add(venue)
+    session.flush()
+    return venue
+
+
+def get_venue(session: Session, venue_id: str) -> Venue:
+    venue = session.get(Venue, venue_id)
+    if venue is None:
+        raise NotFound(f"venue '{venue_id}' not found", fields={"venue_id": ["no such venue"]})
+    return venue
+
+
+def record_presence(
+    session: Session, venue_id: str, gate_unit: str | None, present: int, now: dt.datetime
+) -> Venue:
+    """A gate's count of the people inside its own venue; another venue is ``NotFound``."""
+    venue = session.get(Venue, venue_id)
+    if venue is None or gate_unit != venue_id:
+        raise NotFound(f"venue '{venue_id}' not found")
+    venue.present = present
+    venue.occupancy_observed_at = now
+    session.flush()
+    return venue
+
+
+def set_black_listed(session: Session, credit_code: str, listed: bool) -> int:
+    """Flag (or clear) every venue whose operator is ``credit_code``; how many rows changed."""
+    result = session.execute(
+        update(Venue)
+        .where(Venue.operator_credit_code == credit_code, Venue.black_listed.is_not(listed))
+        .values(black_listed=listed)
+    )
+    return result.rowcount
+
+
+def search(session: Session, query: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """A page of venues: near ``lat``/``lon`` within ``radius`` (nearest first), else by name;
+    of one ``category``; only those open now (city time) with ``open_now``."""
+    statement = select(Venue)
+    if query.get("category"):
+        statement = statement.where(Venue.category == query["category"])
+    lat, lon = query.get("lat"), query.get("lon")
+    if lat is not None and lon is not None:
+        radius = float(query["radius"])
+        dlat = radius / METRES_PER_DEGREE
+        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+        statement = statement.where(
+            Venue.lat.between(lat - dlat, lat + dlat), Venue.lon.between(lon - dlon, lon + dlon)
+        )
+    found = []
+    for venue in session.scalars(statement.order_by(Venue.name, Venue.venue_id)):
+        distance = None
+        if lat is not None and lon is not None:
+            distance = haversine((lat, lon), (venue.lat, venue.lon), unit=Unit.METERS)
+            if distance > float(query["radius"]):
+                continue
+        item = venue_dict(venue, now, distance)
+        if query.get("open_now") and not item["open_now"]:
+            continue
+        found.append(item)
+    if lat is not None:
+        found.sort(key=lambda item: (item["distance_m"], item["venue_id"]))
+    limit, offset = query["limit"], query["offset"]
+    return {
+        "items": found[offset : offset + limit],
+        "total": len(found),
+        "limit": limit,
+        "offset": offset,
+    }
