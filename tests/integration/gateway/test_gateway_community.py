@@ -15,6 +15,8 @@ from helpers import wait_for
 
 from services.community.service import CommunityService
 from services.credit.service import CreditService
+from services.platform.service import PlatformService
+from services.tourism.service import TourismService
 from shared.errors import Conflict
 
 RED_ID = "210102198511201044"
@@ -25,7 +27,11 @@ TODAY = date.today()
 
 @pytest.fixture
 def stack(stack_factory, service_config, runner_factory, tmp_path, event_tap):
-    stack = stack_factory(RATE_LIMIT_PER_CLIENT=100_000, RATE_LIMIT_PER_IP=100_000)
+    stack = stack_factory(
+        (PlatformService, CreditService, TourismService),
+        RATE_LIMIT_PER_CLIENT=100_000,
+        RATE_LIMIT_PER_IP=100_000,
+    )
     config = service_config(
         "community",
         COMMUNITY_TODAY="2026-09-29",
@@ -35,7 +41,7 @@ def stack(stack_factory, service_config, runner_factory, tmp_path, event_tap):
     stack.configs["community"] = config
     stack.runners["community"] = runner_factory(config, CommunityService)
     stack.runners["community"].start()
-    stack.events = event_tap("community.application_decided", "*.card_linked")
+    stack.events = event_tap("community.application_decided", "community.card_linked")
     stack.restart_credit = lambda: runner_factory(stack.configs["credit"], CreditService).start()
     return stack
 
@@ -93,7 +99,7 @@ ALLOWANCE_FORM = {
 }
 
 
-def test_a_disability_certificate_from_upload_to_card(stack):
+def test_a_disability_certificate_from_upload_to_card_and_free_entry(stack):
     catalogue = stack.call("GET", "/api/v1/community/affairs", params={"q": "disability"}).json()
     assert [item["code"] for item in catalogue["items"]] == ["disability-certificate"]
     subsidy = stack.call("GET", "/api/v1/community/affairs/employment-subsidy").json()
@@ -206,6 +212,17 @@ def test_a_disability_certificate_from_upload_to_card(stack):
     }
     assert events["community.application_decided"]["outcome"] == "approved"
     assert events["community.application_decided"]["affair_code"] == "disability-certificate"
+
+    # Tourism turns the approved certificate into free entry, valid as long as the certificate.
+    assert stack.call("POST", "/api/v1/tourism/me", token).status_code in (200, 201)
+
+    def disability_benefits() -> list[dict]:
+        benefits = stack.call("GET", "/api/v1/tourism/me", token).json()["benefits"]
+        return [benefit for benefit in benefits if benefit["kind"] == "disability"]
+
+    [benefit] = wait_for(disability_benefits)
+    assert (benefit["reference"], benefit["valid_until"]) == (app_id, "2036-09-29")
+    assert benefit["discount_percent"] == 100
 
 
 def record(stack, traffic: str, card: str, serial: str, **fields) -> None:
