@@ -213,6 +213,13 @@ def test_a_disability_certificate_from_upload_to_card_and_free_entry(stack):
     assert events["community.application_decided"]["outcome"] == "approved"
     assert events["community.application_decided"]["affair_code"] == "disability-certificate"
 
+    # The platform links the certificate to the citizen card.
+    def linked() -> list[dict]:
+        cards = stack.call("GET", "/api/v1/me", token).json()["linked_cards"]
+        return [c for c in cards if c["kind"] == "disability_certificate"]
+
+    assert wait_for(linked)[0]["number"] == f"{LI_LEI}42"
+
     # Tourism turns the approved certificate into free entry, valid as long as the certificate.
     assert stack.call("POST", "/api/v1/tourism/me", token).status_code in (200, 201)
 
