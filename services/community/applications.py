@@ -249,6 +249,8 @@ def act(
             app.counted_from, fast_track_limit(affair.time_limit_days)
         )
         _feedback(uow, check, "measures_applied", "fast-tracked into review, half time limit")
+    if action == "accept" and credit_error:
+        reason = f"{reason or 'accepted'}; no fast track: credit check unavailable"
     if action == "approve" and affair.credit_check:
         if check is None:
             target = "awaiting_credit_check"
