@@ -30,6 +30,7 @@ PERSONAL_DATA_SCOPES = frozenset(
         "education.students",
         "health.records",
         "health.consultations",
+        "community.affairs",
     }
 )
 """Department scopes that open residents' personal data: a route any of them admits touches

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from gateway.auth import Authenticator
 from gateway.ratelimit import RateLimiter
+from gateway.routes.community import CommunityRoutes
 from gateway.routes.credit import CreditRoutes
 from gateway.routes.education import EducationRoutes
 from gateway.routes.health import HealthRoutes
@@ -32,6 +33,7 @@ class GatewayService(
     WebhookRoutes,
     EducationRoutes,
     HealthRoutes,
+    CommunityRoutes,
 ):
     name = "gateway"
 

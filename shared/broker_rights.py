@@ -87,7 +87,7 @@ ACCESS_RIGHTS: tuple[Principal, ...] = (
         calls=("platform.verify_card",),
         notes="checks a citizen card and its holder's name before issuing a student card",
     ),
-    Principal("community", calls=("credit.check",)),
+    Principal("community", calls=("credit.check", "credit.record_check_feedback")),
     Principal(
         "tourism",
         calls=("credit.check",),

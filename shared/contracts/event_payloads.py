@@ -208,7 +208,7 @@ class ApplicationSubmitted(Payload):
     affair_code = fields.String(required=True)
     affair_version = fields.Integer(required=True)
     department = fields.String(required=True)
-    card_number = fields.String(required=True)
+    card_number = fields.String(required=True, metadata={"personal": True})
     submitted_at = fields.AwareDateTime(required=True, format="iso")
     due_on = fields.Date(required=True)
 
@@ -218,7 +218,7 @@ class ApplicationDecided(Payload):
     affair_code = fields.String(required=True)
     affair_version = fields.Integer(required=True)
     department = fields.String(required=True)
-    card_number = fields.String(required=True)
+    card_number = fields.String(required=True, metadata={"personal": True})
     outcome = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
     decided_at = fields.AwareDateTime(required=True, format="iso")
     valid_until = fields.Date(load_default=None, allow_none=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import access_log_community
 import access_log_education
 import access_log_health
 import access_log_tourism
@@ -120,9 +121,10 @@ EXERCISES: dict[str, Callable[[World], requests.Response]] = {
     **access_log_tourism.EXERCISES,
     **access_log_education.EXERCISES,
     **access_log_health.EXERCISES,
+    **access_log_community.EXERCISES,
 }
 
-AREAS = (access_log_tourism, access_log_education, access_log_health)
+AREAS = (access_log_tourism, access_log_education, access_log_health, access_log_community)
 
 
 @pytest.fixture
