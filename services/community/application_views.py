@@ -51,6 +51,7 @@ def view(
         "document_ids": app.document_ids,
         "submitted_at": app.submitted_at.isoformat(),
         "due_on": app.due_on.isoformat(),
+        "due_on_provisional": working_days.is_provisional(app.due_on),
         "due_status": working_days.due_status(app.due_on, today)
         if app.status in OPEN_STATES
         else None,

@@ -145,6 +145,13 @@ class Application(Schema):
     document_ids = fields.List(fields.String(), required=True)
     submitted_at = fields.String(required=True)
     due_on = fields.String(required=True)
+    due_on_provisional = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "counted through a year whose official holidays are not yet in the "
+            "calendar (Monday to Friday): it may move by that year's holidays"
+        },
+    )
     due_status = fields.String(allow_none=True)
     fast_tracked = fields.Boolean(required=True)
     credit = fields.Dict(allow_none=True, metadata={"description": "verdict, reason, check_id"})

@@ -1,8 +1,11 @@
 """Time limits in working days of China's official calendar (the State Council's yearly notice).
 
 ``chinese_calendar`` knows the public holidays and the weekend days made working days (调休)
-of each year up to the newest published notice. A day in a year it does not know raises
-``CalendarUnknown``: guessing Monday-to-Friday would put a legal deadline on a holiday.
+of each year up to the newest published notice. A later year is counted *provisionally*:
+Monday to Friday, less New Year's Day (the one holiday fixed by date). Refusing to count would
+stop every filing whose limit runs past 31 December until the package has the next notice; a
+provisional due day is flagged instead (``is_provisional``), so residents and offices know it
+may move by the year's holidays.
 
 A time limit of N working days counts from the day after the start day (the start day itself
 does not count, as in China's Administrative Licensing Law art. 82), so N working days after a
@@ -15,23 +18,19 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
-from shared.errors import ServiceUnavailable
-
-
-class CalendarUnknown(ServiceUnavailable):
-    """The official calendar of a year is not in the installed ``chinese-calendar``."""
+LAST_KNOWN_YEAR = max(day.year for day in chinese_calendar.constants.holidays)
+"""The last year of the installed ``chinese-calendar``'s official calendar."""
 
 
 def is_working_day(day: date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        raise CalendarUnknown(
-            f"the official working-day calendar of {day.year} is not known yet "
-            f"(chinese-calendar covers the years of published State Council notices); "
-            "time limits into that year cannot be computed",
-            extra={"year": day.year},
-        ) from None
+    if day.year > LAST_KNOWN_YEAR:
+        return day.weekday() < 5 and (day.month, day.day) != (1, 1)
+    return bool(chinese_calendar.is_workday(day))
+
+
+def is_provisional(due_on: date) -> bool:
+    """Whether a due day was counted through a year the official calendar does not know yet."""
+    return due_on.year > LAST_KNOWN_YEAR
 
 
 def add_working_days(start: date, days: int) -> date:

@@ -134,6 +134,7 @@ def test_a_disability_certificate_from_upload_to_card_and_free_entry(stack):
     app_id = application["application_id"]
     # 15 working days from Tue 29 Sep: 30 Sep, 8-10 Oct (Sat 10 worked), 12-16, 19-23, 26 Oct.
     assert (application["status"], application["due_on"]) == ("submitted", "2026-10-26")
+    assert application["due_on_provisional"] is False  # 2026 is in the official calendar
 
     # Nobody else sees it: another resident, another office (404, not 403).
     mine = f"/api/v1/community/me/applications/{app_id}"

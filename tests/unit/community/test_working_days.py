@@ -7,9 +7,10 @@ from datetime import date
 import pytest
 
 from services.community.domain.working_days import (
-    CalendarUnknown,
+    LAST_KNOWN_YEAR,
     add_working_days,
     due_status,
+    is_provisional,
     is_working_day,
     years_after,
 )
@@ -55,13 +56,14 @@ def test_due_soon_and_overdue_across_the_holiday():
     assert due_status(date(2026, 9, 30), date(2026, 9, 28)) == "due_soon"  # 29, 30 Sep
 
 
-def test_a_year_the_calendar_does_not_know_is_a_clear_error():
-    # 28-31 December 2026 are known; 1 January 2027 is not (no published notice in the data).
-    with pytest.raises(CalendarUnknown) as raised:
-        add_working_days(date(2026, 12, 28), 5)
-    assert "2027" in raised.value.message
-    assert raised.value.status == 503
-    # A due day in a known year is judged without looking into the unknown one.
+def test_a_year_the_calendar_does_not_know_is_counted_provisionally():
+    assert LAST_KNOWN_YEAR == 2026  # chinese-calendar 1.11.0; a newer release moves it on
+    # Monday 28 December 2026 + 5: 29, 30, 31 December (official), then 1 January 2027 (New
+    # Year's Day, off), the weekend, Monday 4 and Tuesday 5 January (provisional weekdays).
+    due = add_working_days(date(2026, 12, 28), 5)
+    assert due == date(2027, 1, 5)
+    assert is_provisional(due)
+    assert not is_provisional(add_working_days(date(2026, 12, 21), 5))  # 28 December 2026
     assert due_status(date(2026, 12, 31), date(2026, 12, 30)) == "due_soon"
 
 
