@@ -14,6 +14,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config as settings
+from smartcity import demo_community, demo_education, demo_health, demo_tourism
 from smartcity.broker import operator_uri
 
 DEMO_GTFS = Path(__file__).parent / "demo_data" / "sample_gtfs.zip"
@@ -38,12 +39,22 @@ ENTERPRISES = (
         "established_on": "2015-09-18",
     },
 )
-CLIENTS = {
-    "operator": ("operator", None, []),
-    "traffic": ("department", "traffic", ["traffic.realtime", "traffic.parking", "credit.records"]),
-    "health": ("department", "health", ["registry.population", "audit.read", "credit.check"]),
-    "credit": ("department", "credit", ["credit.objections", "credit.records", "audit.read"]),
+SECTOR_DEMOS = (demo_health, demo_education, demo_community, demo_tourism)
+"""Each sector's demo (``smartcity/demo_<service>.py``: its ``CLIENTS`` and ``load``), in the
+order they load: tourism last, since its benefits follow education's and community's events."""
+CLIENTS: dict[str, tuple[str, str | None, list[str], str | None]] = {
+    "operator": ("operator", None, [], None),
+    "traffic": (
+        "department",
+        "traffic",
+        ["traffic.realtime", "traffic.parking", "credit.records"],
+        None,
+    ),
+    "health": ("department", "health", ["registry.population", "audit.read", "credit.check"], None),
+    "credit": ("department", "credit", ["credit.objections", "credit.records", "audit.read"], None),
+    **{name: client for demo in SECTOR_DEMOS for name, client in demo.CLIENTS.items()},
 }
+"""Demo API clients: name → (role, department, scopes, unit)."""
 
 
 def load_demo(gateway: str) -> str:
@@ -84,24 +95,27 @@ def load_demo(gateway: str) -> str:
     path = settings.var_dir() / "demo-credentials.json"
     path.write_text(json.dumps(credentials, indent=2))
     path.chmod(0o600)
+    sectors = [demo.load(gateway, keys, cards) for demo in SECTOR_DEMOS]
     feed_note = "imported" if feed.returncode == 0 else f"not imported: {feed.stderr[-300:]}"
     return (
         f"demo data loaded: residents {', '.join(cards)} (password {DEMO_PASSWORD}); "
-        f"GTFS sample feed {feed_note}; API keys in {path}"
+        f"GTFS sample feed {feed_note}; {'; '.join(sectors)}; API keys in {path}"
     )
 
 
 def _api_clients() -> dict[str, str]:
-    """One client per demo role; keys are shown once, so reuse the ones saved last time."""
+    """One client per demo role; keys are shown once, so reuse the ones saved last time (and
+    create only those a newer demo added)."""
     saved = settings.var_dir() / "demo-credentials.json"
-    if saved.exists():
-        return json.loads(saved.read_text())["api_keys"]
-    keys = {}
-    with ClusterRpcProxy({"AMQP_URI": operator_uri()}, timeout=15) as cluster:
-        for name, (role, department, scopes) in CLIENTS.items():
-            keys[name] = cluster.platform.create_client(f"demo {name}", role, department, scopes)[
-                "api_key"
-            ]
+    keys = json.loads(saved.read_text())["api_keys"] if saved.exists() else {}
+    missing = {name: client for name, client in CLIENTS.items() if name not in keys}
+    if missing:
+        with ClusterRpcProxy({"AMQP_URI": operator_uri()}, timeout=15) as cluster:
+            for name, (role, department, scopes, unit) in missing.items():
+                created = cluster.platform.create_client(
+                    f"demo {name}", role, department, scopes, unit
+                )
+                keys[name] = created["api_key"]
     return keys
 
 
