@@ -10,17 +10,25 @@ from __future__ import annotations
 from gateway.auth import Authenticator
 from gateway.ratelimit import RateLimiter
 from gateway.routes.credit import CreditRoutes
+from gateway.routes.events import EventRoutes
 from gateway.routes.identity import IdentityRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.registry import RegistryRoutes
 from gateway.routes.traffic import TrafficRoutes
-from gateway.routes.webhooks import WebhookRoutes
+from gateway.routes.webhooks import SubscriptionRoutes, WebhookRoutes
 from gateway.rpc import Services
 from shared.observability import Observed
 
 
 class GatewayService(
-    OpsRoutes, IdentityRoutes, RegistryRoutes, CreditRoutes, TrafficRoutes, WebhookRoutes
+    OpsRoutes,
+    IdentityRoutes,
+    RegistryRoutes,
+    CreditRoutes,
+    TrafficRoutes,
+    WebhookRoutes,
+    SubscriptionRoutes,
+    EventRoutes,
 ):
     name = "gateway"
 

@@ -439,7 +439,7 @@ WEBHOOK_URL_MAX_LENGTH = 500
 MAX_WEBHOOK_PATTERNS = 20
 TOPIC_PATTERN = re.compile(r"^(\*|#|[a-z][a-z0-9_]*)(\.(\*|#|[a-z][a-z0-9_]*))*$")
 """An AMQP topic pattern over event types: dot-separated words, ``*`` one word, ``#`` any."""
-WEBHOOK_DELIVERY_STATUSES: tuple[str, ...] = ("pending", "delivered", "failed")
+WEBHOOK_DELIVERY_STATUSES: tuple[str, ...] = ("pending", "delivered", "failed", "throttled")
 
 
 class CreateWebhookRequest(Request):
