@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 messaging_metadata = MetaData()
 """Tables every service database has; migrated by the shared ``messaging`` Alembic branch."""
 
+
 def outbox_like(name: str, metadata: MetaData) -> Table:
     """An outbox-shaped table: the shared ``outbox``, or a service's own one for another
     exchange (the platform's ``public_outbox`` of the public feed)."""
