@@ -146,7 +146,7 @@ def enqueue_deliveries(
             next_attempt_at=now,
             created_at=now,
             order_key=order_key_of(envelope),
-            generation=max(previous, default=-1) + 1,
+            generation=max(previous, default=0) + 1 if only is not None else 0,
         )
         uow.session.add(delivery)
         queued.append(delivery)
