@@ -206,31 +206,6 @@ def dlq_replay(service: str, event_id: str | None) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
-def events(as_json: bool) -> None:
-    """The event catalogue: name, version, classification, payload fields."""
-    from shared.contracts.catalogue import CATALOGUE
-
-    rows = [
-        {
-            "type": spec.type,
-            "version": spec.version,
-            "classification": spec.classification,
-            "description": spec.description,
-            "fields": sorted(spec.schema().fields),
-        }
-        for spec in CATALOGUE.values()
-    ]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        click.echo(
-            f"{row['type']:<40} v{row['version']}  {row['classification']:<10} {row['description']}"
-        )
-
-
-@main.command()
 @click.option("--out", default="docs", type=click.Path(file_okay=False, path_type=Path))
 def docs(out: Path) -> None:
     """Regenerate docs/events.md and docs/openapi.json from the code."""
@@ -328,9 +303,12 @@ def broker_rights() -> None:
         )
 
 
+from smartcity.integrators_cli import events, integrators  # noqa: E402
 from smartcity.traffic_cli import traffic  # noqa: E402
 
 main.add_command(traffic)
+main.add_command(events)
+main.add_command(integrators)
 
 
 def _platform_rpc(method: str, *args: object) -> object:

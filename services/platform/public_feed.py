@@ -13,7 +13,7 @@ import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from kombu import Exchange
+from kombu import Connection, Exchange
 from nameko.extensions import DependencyProvider
 from sqlalchemy.dialects.postgresql import insert
 
@@ -79,6 +79,9 @@ class PublicFeedRelay(DependencyProvider):
 
     def start(self) -> None:
         config = self.container.config
+        # Declared up front, so integrators can bind to it before the first public event.
+        with Connection(config["AMQP_URI"], transport_options={"max_retries": 1}) as conn:
+            public_exchange(conn).declare()
         interval = float(config.get("OUTBOX_POLL_INTERVAL", 1.0))
         retention = timedelta(days=float(config.get("MESSAGING_RETENTION_DAYS", 14)))
         self.container.spawn_managed_thread(
