@@ -17,11 +17,14 @@ from helpers import publish_raw, wait_for
 
 @pytest.fixture
 def service_config(service_config):
-    """The platform retries a failed delivery after 0.1 s instead of 2 s."""
+    """The platform retries a failed delivery after 0.1 s instead of 2 s, and may POST over
+    http to this test's receiver on 127.0.0.1 (explicitly allow-listed)."""
 
     def make(service: str, **overrides):
         if service == "platform":
             overrides.setdefault("WEBHOOK_RETRY_BASE_S", 0.1)
+            overrides.setdefault("WEBHOOK_ALLOW_HTTP", "true")
+            overrides.setdefault("WEBHOOK_TRUSTED_HOSTS", "127.0.0.1")
         return service_config(service, **overrides)
 
     return make
@@ -53,6 +56,7 @@ class Receiver:
                 "event": environ.get("HTTP_X_SMARTCITY_EVENT"),
                 "delivery": environ.get("HTTP_X_SMARTCITY_DELIVERY"),
                 "signature": environ.get("HTTP_X_SMARTCITY_SIGNATURE"),
+                "timestamp": environ.get("HTTP_X_SMARTCITY_TIMESTAMP"),
             }
         )
         script = self.scripts.get(path) or []
@@ -130,7 +134,8 @@ def test_events_reach_subscribers_signed_and_by_classification(stack, receiver):
     publish_raw(amqp, listed)
 
     [arrived] = wait_for(lambda: receiver.received("/open", "traffic.feed_imported"))
-    expected = hmac.new(open_hook["secret"].encode(), arrived["body"], hashlib.sha256).hexdigest()
+    signed = f"{arrived['timestamp']}.".encode() + arrived["body"]
+    expected = hmac.new(open_hook["secret"].encode(), signed, hashlib.sha256).hexdigest()
     assert arrived["signature"] == f"sha256={expected}"
     assert json.loads(arrived["body"]) == feed  # the envelope as the traffic service sent it
     wait_for(lambda: receiver.received("/dept", "credit.list_changed"))
