@@ -16,6 +16,7 @@ subscriber (a local receiver in development and tests only).
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,11 @@ DEFAULT_TIMEOUT_S = 5.0
 
 class Refused(Exception):
     """The URL may not be delivered to (the message says why)."""
+
+
+def setting(config: Mapping[str, Any], key: str, default: Any) -> Any:
+    """A platform setting: the nameko config key, else the environment variable of that name."""
+    return config.get(key, os.environ.get(key, default))
 
 
 @dataclass(frozen=True)

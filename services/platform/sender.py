@@ -22,7 +22,14 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
 
 from services.platform import delivery
-from services.platform.egress import DEFAULT_TIMEOUT_S, EgressPolicy, Refused, check_url, post
+from services.platform.egress import (
+    DEFAULT_TIMEOUT_S,
+    EgressPolicy,
+    Refused,
+    check_url,
+    post,
+    setting,
+)
 from services.platform.webhooks import DEFAULT_RETRY_BASE_S
 from shared import config as settings
 from shared.db import UnitOfWork, make_engine
@@ -44,10 +51,10 @@ class DeliverySender(DependencyProvider):
         self.engine = make_engine(url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.policy = EgressPolicy.from_config(config)
-        self.timeout_s = float(config.get("WEBHOOK_TIMEOUT_S", DEFAULT_TIMEOUT_S))
-        self.retry_base_s = float(config.get("WEBHOOK_RETRY_BASE_S", DEFAULT_RETRY_BASE_S))
-        self.lane_width = int(config.get("WEBHOOK_LANE_WIDTH", DEFAULT_LANE_WIDTH))
-        self.interval_s = float(config.get("WEBHOOK_SEND_INTERVAL_S", 0.5))
+        self.timeout_s = float(setting(config, "WEBHOOK_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+        self.retry_base_s = float(setting(config, "WEBHOOK_RETRY_BASE_S", DEFAULT_RETRY_BASE_S))
+        self.lane_width = int(setting(config, "WEBHOOK_LANE_WIDTH", DEFAULT_LANE_WIDTH))
+        self.interval_s = float(setting(config, "WEBHOOK_SEND_INTERVAL_S", 0.5))
         self.pool = eventlet.GreenPool(MAX_CONCURRENT_POSTS)
         self.in_flight: Counter[str] = Counter()
         self._running = False

@@ -16,7 +16,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.platform import audit, delivery, event_log, handlers, registries, subscriptions
-from services.platform.egress import EgressPolicy
+from services.platform.egress import EgressPolicy, setting
 from services.platform.models import Base
 from services.platform.public_feed import PublicFeedRelay
 from services.platform.sender import DeliverySender
@@ -285,6 +285,6 @@ class PlatformService(ServiceBase):
 
     @timer(interval=3600)
     def prune_event_log(self) -> None:
-        days = float(self.config.get("EVENT_LOG_RETENTION_DAYS", 7))
+        days = float(setting(self.config, "EVENT_LOG_RETENTION_DAYS", 7))
         event_log.prune(self.db, utcnow(), timedelta(days=days))
         self.db.commit()
