@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from contextlib import closing
+from datetime import timedelta
 
 import eventlet
 from nameko.extensions import DependencyProvider
@@ -55,6 +56,8 @@ class DeliverySender(DependencyProvider):
         self.retry_base_s = float(setting(config, "WEBHOOK_RETRY_BASE_S", DEFAULT_RETRY_BASE_S))
         self.lane_width = int(setting(config, "WEBHOOK_LANE_WIDTH", DEFAULT_LANE_WIDTH))
         self.interval_s = float(setting(config, "WEBHOOK_SEND_INTERVAL_S", 0.5))
+        # A lease outlasts the longest POST, so no other instance takes a delivery in flight.
+        self.lease = max(delivery.SEND_LEASE, timedelta(seconds=2 * self.timeout_s + 10))
         self.pool = eventlet.GreenPool(MAX_CONCURRENT_POSTS)
         self.in_flight: Counter[str] = Counter()
         self._running = False
@@ -86,7 +89,11 @@ class DeliverySender(DependencyProvider):
             return 0
         with self._unit() as uow:
             outgoing = delivery.due_deliveries(
-                uow, limit=room, in_flight=self.in_flight, lane_width=self.lane_width
+                uow,
+                limit=room,
+                lease=self.lease,
+                in_flight=self.in_flight,
+                lane_width=self.lane_width,
             )
             uow.commit()
         for item in outgoing:

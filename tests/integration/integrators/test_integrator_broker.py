@@ -4,6 +4,7 @@ declare or read another integrator's queues; it does receive the public events, 
 same ids and without personal data, through the copyable consumer of ``smartcity events
 tail``. Restricted events never reach the public exchange."""
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -11,28 +12,34 @@ import eventlet
 import pika
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from eventlet.event import Event
 from helpers import publish_raw, wait_for
+from nameko.standalone.rpc import ClusterRpcProxy
 from test_integrator_subscriptions import CARD, occupancy, reservation
 
 from services.platform.service import PlatformService
 from shared.broker_rights import EVENTS_EXCHANGE, PUBLIC_EXCHANGE
 from shared.contracts.catalogue import personal_fields, spec_for
 from smartcity.broker import create_integrator, delete_integrator
+from smartcity.cli import main
 from smartcity.events_tail import tail
 
 
 @pytest.fixture
 def integrators(rabbit_config):
     admin = rabbit_config["AMQP_URI"]
-    made: list[str] = []
 
-    def make(name: str) -> str:
-        made.append(name)
-        return create_integrator(admin, name)
+    class Integrators:
+        made: list[str] = []
 
-    yield make
-    for name in made:
+        def __call__(self, name: str) -> str:
+            self.made.append(name)
+            return create_integrator(admin, name)
+
+    made = Integrators()
+    yield made
+    for name in made.made:
         delete_integrator(admin, name)
 
 
@@ -63,12 +70,27 @@ def feed_imported(subject: str | None) -> dict:
     }
 
 
+def created_by_the_cli(config: dict, monkeypatch, tmp_path, name: str) -> dict:
+    """``smartcity integrators create <name> --json``, as the operator runs it."""
+    monkeypatch.setenv("AMQP_URI", config["AMQP_URI"])
+    monkeypatch.setenv("SMARTCITY_VAR_DIR", str(tmp_path))  # no saved broker users: AMQP_URI
+    result = CliRunner().invoke(main, ["integrators", "create", name, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
 def test_an_integrator_user_is_confined_and_receives_public_events_only(
-    service_config, runner_factory, integrators
+    service_config, runner_factory, integrators, monkeypatch, tmp_path
 ):
     config = service_config("platform")
     runner_factory(config, PlatformService).start()
-    maps, bus = integrators("maps"), integrators("bus")
+    created = created_by_the_cli(config, monkeypatch, tmp_path, "maps")
+    integrators.made.append("maps")  # deleted after the test
+    maps, bus = created["amqp_uri"], integrators("bus")
+    assert "smartcity-integrator-maps%40" in maps  # vhost-aware user name
+    with ClusterRpcProxy(config) as cluster:
+        key = cluster.platform.authenticate_api_key(created["api_key"])
+    assert key["role"] == "integrator"
     connection = pika.BlockingConnection(pika.URLParameters(bus))
     connection.channel().queue_declare("integrator.bus.feed", durable=True)
     connection.close()
