@@ -312,10 +312,21 @@ def record_attempt(
     ``None`` when the delivery is gone (its subscription was deleted meanwhile).
     """
     now = now or utcnow()
-    delivery = uow.session.get(WebhookDelivery, uuid.UUID(str(delivery_id)), with_for_update=True)
+    key = uuid.UUID(str(delivery_id))
+    found = uow.session.get(WebhookDelivery, key)
+    # Locks in the order every writer takes them: the subscription, then its deliveries.
+    webhook = found and uow.session.get(Webhook, found.webhook_id, with_for_update=True)
+    delivery = (
+        webhook
+        and uow.session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.delivery_id == key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+    )
     if delivery is None or delivery.status != "pending":
         return delivery
-    webhook = uow.session.get(Webhook, delivery.webhook_id, with_for_update=True)
     delivery.attempts += 1
     delivery.last_status_code = status_code
     webhook.times_sent += 1
