@@ -5,14 +5,19 @@ a failing receiver gets the event on a retry, and nobody else can see or delete 
 import hashlib
 import hmac
 import json
+import sys
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import eventlet
-import eventlet.wsgi
 import pytest
 from gateway_samples import ENTERPRISE_CODE
 from helpers import publish_raw, wait_for
+
+# The integrators' test receiver (tests/integration/integrators/receiver.py), one for both.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integrators"))
+from receiver import Receiver
 
 
 @pytest.fixture
@@ -28,49 +33,6 @@ def service_config(service_config):
         return service_config(service, **overrides)
 
     return make
-
-
-class Receiver:
-    """An HTTP endpoint of an integrator: records every request; answers from a script per path
-    (default 200)."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.scripts: dict[str, list[int]] = {}
-        self.sock = eventlet.listen(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.thread = eventlet.spawn(eventlet.wsgi.server, self.sock, self.app, log_output=False)
-
-    def close(self):
-        self.thread.kill()
-        self.sock.close()
-
-    def app(self, environ, start_response):
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length)
-        path = environ["PATH_INFO"]
-        self.requests.append(
-            {
-                "path": path,
-                "body": body,
-                "event": environ.get("HTTP_X_SMARTCITY_EVENT"),
-                "delivery": environ.get("HTTP_X_SMARTCITY_DELIVERY"),
-                "signature": environ.get("HTTP_X_SMARTCITY_SIGNATURE"),
-                "timestamp": environ.get("HTTP_X_SMARTCITY_TIMESTAMP"),
-            }
-        )
-        script = self.scripts.get(path) or []
-        status = script.pop(0) if script else 200
-        # Connection: close, so no keep-alive green thread outlives the test.
-        start_response(f"{status} X", [("Content-Type", "text/plain"), ("Connection", "close")])
-        return [b"ok"]
-
-    def received(self, path: str, event_type: str | None = None) -> list[dict]:
-        return [
-            r
-            for r in self.requests
-            if r["path"] == path and (event_type is None or r["event"] == event_type)
-        ]
 
 
 @pytest.fixture

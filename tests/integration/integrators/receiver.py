@@ -56,16 +56,20 @@ class Receiver:
         start_response(f"{status} X", [("Content-Type", "text/plain"), ("Connection", "close")])
         return [b"ok"]
 
-    def received(self, path: str, status: int | None = 200) -> list[dict]:
-        """Requests to ``path`` (answered ``status``; None: all), in arrival order."""
+    def received(self, path: str, event_type: str | None = None) -> list[dict]:
+        """Every request to ``path`` (of ``event_type``), in arrival order."""
         return [
             r
             for r in self.requests
-            if r["path"] == path and (status is None or r["status"] == status)
+            if r["path"] == path and (event_type is None or r["event"] == event_type)
         ]
 
+    def accepted(self, path: str) -> list[dict]:
+        """The requests to ``path`` answered 200."""
+        return [r for r in self.received(path) if r["status"] == 200]
+
     def event_ids(self, path: str) -> list[str]:
-        return [r["envelope"]["event_id"] for r in self.received(path)]
+        return [r["envelope"]["event_id"] for r in self.accepted(path)]
 
 
 def verified(request: dict, secret: str) -> bool:
