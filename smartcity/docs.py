@@ -32,7 +32,8 @@ def events_markdown() -> str:
         "# City events: the integrators' contract",
         "",
         "Generated from `shared/contracts/catalogue.py` by `smartcity docs`; do not edit. The "
-        "same entries, with each payload's JSON Schema, are served by "
+        "same entries, with each payload's JSON Schema (the OpenAPI 3.0 dialect: `nullable`; "
+        "personal fields carry `x-personal: true`), are served by "
         "`GET /api/v1/events/catalogue` (no credentials needed).",
         "",
         "## Where to receive them",

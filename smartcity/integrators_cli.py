@@ -103,3 +103,14 @@ def integrators_create(name: str, as_json: bool) -> None:
     click.echo(f"API key (shown once): {client['api_key']}")
     click.echo(f"AMQP URI (shown once): {amqp_uri}")
     click.echo(f"Your queues: integrator.{name}.*, bound to smartcity.public only.")
+
+
+@integrators.command("delete")
+@click.argument("name")
+def integrators_delete(name: str) -> None:
+    """Delete integrator NAME's broker user: its AMQP access ends (its queues stay until the
+    operator deletes them). Its API client is revoked separately (platform.revoke_client)."""
+    from smartcity.broker import delete_integrator
+
+    delete_integrator(settings.amqp_uri(), name)
+    click.echo(f"broker user of integrator {name} deleted")
