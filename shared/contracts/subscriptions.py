@@ -12,10 +12,9 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from shared.contracts.common import BoundedAwareDateTime, Page, Request, TrimmedString, page_of
 from shared.contracts.platform import (
-    MAX_WEBHOOK_PATTERNS,
-    TOPIC_PATTERN,
     WEBHOOK_DELIVERY_STATUSES,
     WEBHOOK_URL_MAX_LENGTH,
+    topic_patterns,
 )
 
 SETTABLE_STATUSES = ("active", "inactive", "oneshot")
@@ -55,19 +54,8 @@ class Condition(Request):
     value = FilterValue(required=True)
 
 
-_patterns = fields.List(
-    fields.String(
-        validate=[
-            validate.Length(max=100),
-            validate.Regexp(TOPIC_PATTERN, error="is not a topic pattern (traffic.#)"),
-        ]
-    ),
-    validate=validate.Length(min=1, max=MAX_WEBHOOK_PATTERNS),
-)
-
-
 class _SubscriptionFields(Request):
-    patterns = _patterns
+    patterns = topic_patterns(required=False)
     filter = fields.List(
         fields.Nested(Condition), validate=validate.Length(max=MAX_FILTER_CONDITIONS)
     )
