@@ -138,12 +138,17 @@ def validate_url(url: str, policy: EgressPolicy, role: str, resolver: Resolver =
 
 
 def post(
-    target: Target, body: bytes, headers: dict[str, str], timeout_s: float = DEFAULT_TIMEOUT_S
+    target: Target,
+    body: bytes,
+    headers: dict[str, str],
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    ca_certs: str | None = None,
 ) -> tuple[int | None, str | None]:
     """POST to the checked address: ``(status or None, error or None)``; never raises.
 
     Each socket operation has ``timeout_s`` and the whole exchange twice that, so a receiver
-    that trickles bytes cannot hold a lane for longer.
+    that trickles bytes cannot hold a lane for longer. TLS is verified against ``ca_certs``
+    (default: certifi's bundle) for the URL's host name, whatever address was connected to.
     """
     timeout = urllib3.Timeout(connect=timeout_s, read=timeout_s)
     default_port = 443 if target.scheme == "https" else 80
@@ -156,7 +161,7 @@ def post(
             server_hostname=target.host,
             assert_hostname=target.host,
             cert_reqs="CERT_REQUIRED",
-            ca_certs=certifi.where(),
+            ca_certs=ca_certs or certifi.where(),
         )
     else:
         pool = urllib3.HTTPConnectionPool(target.address, target.port, timeout=timeout)
