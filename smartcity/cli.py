@@ -296,11 +296,14 @@ def broker_rights() -> None:
 
     for row in ACCESS_RIGHTS:
         publishes = f"{row.name}.*" if row.serves else "-"
+        if row.public_feed:
+            publishes += " (and the public types to smartcity.public)"
         calls = "everything" if row.everything else ", ".join(row.calls) or "-"
         click.echo(f"{row.name:<10} calls: {calls}")
         click.echo(
             f"{'':<10} publishes: {publishes}; subscribes: {', '.join(row.subscribes) or '-'}"
         )
+    click.echo("integrators: queues integrator.<name>.* bound to smartcity.public, nothing else")
 
 
 from smartcity.integrators_cli import events, integrators  # noqa: E402
