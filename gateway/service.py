@@ -12,13 +12,14 @@ from gateway.ratelimit import RateLimiter
 from gateway.routes.community import CommunityRoutes
 from gateway.routes.credit import CreditRoutes
 from gateway.routes.education import EducationRoutes
+from gateway.routes.events import EventRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.identity import IdentityRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.registry import RegistryRoutes
 from gateway.routes.tourism import TourismRoutes
 from gateway.routes.traffic import TrafficRoutes
-from gateway.routes.webhooks import WebhookRoutes
+from gateway.routes.webhooks import SubscriptionRoutes, WebhookRoutes
 from gateway.rpc import Services
 from shared.observability import Observed
 
@@ -34,6 +35,8 @@ class GatewayService(
     EducationRoutes,
     HealthRoutes,
     CommunityRoutes,
+    SubscriptionRoutes,
+    EventRoutes,
 ):
     name = "gateway"
 

@@ -28,6 +28,10 @@ from urllib.parse import unquote, urlparse
 
 RPC_EXCHANGE = "nameko-rpc"
 EVENTS_EXCHANGE = "smartcity.events"
+PUBLIC_EXCHANGE = "smartcity.public"
+"""The integrators' feed: public events only, personal fields removed (the platform publishes
+it, ``services/platform/public_feed.py``); integrators' broker users may only read it."""
+INTEGRATOR_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 
 OPERATOR = "operator"
 GATEWAY = "gateway"
@@ -57,6 +61,8 @@ class Principal:
     """Answers RPC and publishes its own events (False: a caller only)."""
     everything: bool = False
     """The operator: every queue and method of the vhost (dead letters, replays, clients)."""
+    public_feed: bool = False
+    """Publishes the public event types to ``smartcity.public`` (the platform)."""
     notes: str = ""
 
 
@@ -64,7 +70,8 @@ ACCESS_RIGHTS: tuple[Principal, ...] = (
     Principal(
         "platform",
         subscribes=("*.card_linked", "*.personal_data_accessed", "#"),
-        notes="identity, audit and registries; '#' feeds the webhooks of integrators",
+        public_feed=True,
+        notes="identity, audit and registries; '#' feeds subscriptions and the public feed",
     ),
     Principal(
         "credit",
@@ -151,10 +158,16 @@ class BrokerRules:
 
 def broker_rules(row: Principal) -> BrokerRules:
     if row.everything:
-        everything = {RPC_EXCHANGE: (".*", ".*"), EVENTS_EXCHANGE: (".*", ".*")}
+        everything = {
+            RPC_EXCHANGE: (".*", ".*"),
+            EVENTS_EXCHANGE: (".*", ".*"),
+            PUBLIC_EXCHANGE: (".*", ".*"),
+        }
         return BrokerRules(".*", ".*", ".*", everything)
     name = re.escape(row.name)
     exchanges = f"{re.escape(RPC_EXCHANGE)}|{re.escape(EVENTS_EXCHANGE)}"
+    if row.public_feed:
+        exchanges += f"|{re.escape(PUBLIC_EXCHANGE)}"
     own_queues = [rf"rpc\.reply-{name}-.+"]
     if row.serves:
         own_queues += [f"rpc-{name}", rf"{name}\..+"]
@@ -166,13 +179,55 @@ def broker_rules(row: Principal) -> BrokerRules:
         rpc_read.append(rf"{name}\.\*")  # nameko binds rpc-<name> with "<name>.*"
     events_write = rf"^{name}\.{_METHOD}$" if row.serves else "^$"
     events_read = _alternatives(re.escape(pattern) for pattern in row.subscribes)
+    topics = {
+        RPC_EXCHANGE: (_alternatives(rpc_write), _alternatives(rpc_read)),
+        EVENTS_EXCHANGE: (events_write, events_read),
+    }
+    if row.public_feed:
+        topics[PUBLIC_EXCHANGE] = (_alternatives(_public_types()), "^$")
+    return BrokerRules(configure=resources, write=resources, read=resources, topics=topics)
+
+
+def _public_types() -> list[str]:
+    """Routing keys of the public feed: the public types (a shared one under any service)."""
+    from shared.contracts.catalogue import CATALOGUE
+
+    return [
+        re.escape(spec.type).replace(re.escape("*."), "[a-z][a-z_]*\\.")
+        for spec in CATALOGUE.values()
+        if spec.classification == "public"
+    ]
+
+
+# --- integrators: one broker user each, confined to the public feed ---------------------------
+
+
+def integrator_username(name: str, vhost: str = "/") -> str:
+    """``smartcity-integrator-<name>`` (with ``@<vhost>`` off the default vhost)."""
+    if not INTEGRATOR_NAME.match(name):
+        raise ValueError(f"integrator name {name!r}: 2-31 of a-z, 0-9 and '-', a letter first")
+    return broker_username(f"integrator-{name}", vhost)
+
+
+def integrator_queue_prefix(name: str) -> str:
+    """Integrator ``name`` may declare and consume only queues starting so."""
+    return f"integrator.{name}."
+
+
+def integrator_rules(name: str) -> BrokerRules:
+    """Declare, bind and consume its own queues (``integrator.<name>.*``); bind them to
+    ``smartcity.public`` only (read there, any routing key). No write to any exchange (not
+    even the default one), no read of ``smartcity.events`` or of anyone else's queue."""
+    integrator_username(name)  # checks the name
+    queues = re.escape(integrator_queue_prefix(name)) + ".+"
     return BrokerRules(
-        configure=resources,
-        write=resources,
-        read=resources,
+        configure=f"^{queues}$",
+        write=f"^{queues}$",  # queue.bind needs write on the queue, read on the exchange
+        read=f"^({queues}|{re.escape(PUBLIC_EXCHANGE)})$",
         topics={
-            RPC_EXCHANGE: (_alternatives(rpc_write), _alternatives(rpc_read)),
-            EVENTS_EXCHANGE: (events_write, events_read),
+            PUBLIC_EXCHANGE: ("^$", ".*"),
+            EVENTS_EXCHANGE: ("^$", "^$"),
+            RPC_EXCHANGE: ("^$", "^$"),
         },
     )
 

@@ -51,20 +51,27 @@ log = logging.getLogger(__name__)
 messaging_metadata = MetaData()
 """Tables every service database has; migrated by the shared ``messaging`` Alembic branch."""
 
-outbox_table = Table(
-    "outbox",
-    messaging_metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("event_id", Uuid, nullable=False, unique=True),
-    Column("type", String(120), nullable=False),
-    Column("envelope", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("published_at", DateTime(timezone=True), nullable=True),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("last_error", Text, nullable=True),
-    Column("claimed_until", DateTime(timezone=True), nullable=True),
-    Index("ix_outbox_pending", "published_at", "id"),
-)
+
+def outbox_like(name: str, metadata: MetaData) -> Table:
+    """An outbox-shaped table: the shared ``outbox``, or a service's own one for another
+    exchange (the platform's ``public_outbox`` of the public feed)."""
+    return Table(
+        name,
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("event_id", Uuid, nullable=False, unique=True),
+        Column("type", String(120), nullable=False),
+        Column("envelope", JSON, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("last_error", Text, nullable=True),
+        Column("claimed_until", DateTime(timezone=True), nullable=True),
+        Index(f"ix_{name}_pending", "published_at", "id"),
+    )
+
+
+outbox_table = outbox_like("outbox", messaging_metadata)
 
 processed_events_table = Table(
     "processed_events",
@@ -94,19 +101,27 @@ _RELAY_TRANSPORT_OPTIONS = {
 
 
 class OutboxRelay:
-    """Publishes pending outbox rows of one service database."""
+    """Publishes pending outbox rows of one service database (``table``, to ``exchange``)."""
 
     def __init__(
-        self, engine: Engine, amqp_uri: str, batch_size: int = 200, lease_s: float = LEASE_S
+        self,
+        engine: Engine,
+        amqp_uri: str,
+        batch_size: int = 200,
+        lease_s: float = LEASE_S,
+        table: Table = outbox_table,
+        exchange: Exchange = events_exchange,
     ):
         self.engine = engine
+        self.table = table
+        self.exchange = exchange
         self.batch_size = batch_size
         self.lease_s = lease_s
         self.username = identity_of(amqp_uri)[0]
         self.publisher = Publisher(
             amqp_uri,
             use_confirms=True,
-            declare=[events_exchange],
+            declare=[exchange],
             retry=True,
             retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 1},
         )
@@ -123,8 +138,8 @@ class OutboxRelay:
         with self.engine.connect() as conn:
             return conn.execute(
                 select(func.count())
-                .select_from(outbox_table)
-                .where(outbox_table.c.published_at.is_(None))
+                .select_from(self.table)
+                .where(self.table.c.published_at.is_(None))
             ).scalar_one()
 
     def publish_pending(self) -> int:
@@ -157,24 +172,24 @@ class OutboxRelay:
         whoever claims after the lease runs out.
         """
         claimable = (
-            select(outbox_table.c.id)
+            select(self.table.c.id)
             .where(
-                outbox_table.c.published_at.is_(None),
+                self.table.c.published_at.is_(None),
                 or_(
-                    outbox_table.c.claimed_until.is_(None),
-                    outbox_table.c.claimed_until < func.now(),
+                    self.table.c.claimed_until.is_(None),
+                    self.table.c.claimed_until < func.now(),
                 ),
             )
-            .order_by(outbox_table.c.id)
+            .order_by(self.table.c.id)
             .limit(self.batch_size)
             .with_for_update(skip_locked=True)
         )
         with self.engine.begin() as conn:
             rows = conn.execute(
-                update(outbox_table)
-                .where(outbox_table.c.id.in_(claimable))
+                update(self.table)
+                .where(self.table.c.id.in_(claimable))
                 .values(claimed_until=func.now() + timedelta(seconds=self.lease_s))
-                .returning(outbox_table.c.id, outbox_table.c.type, outbox_table.c.envelope)
+                .returning(self.table.c.id, self.table.c.type, self.table.c.envelope)
             ).all()
         return sorted(rows, key=lambda row: row.id)
 
@@ -185,26 +200,26 @@ class OutboxRelay:
         with self.engine.begin() as conn:
             if published:
                 conn.execute(
-                    update(outbox_table)
-                    .where(outbox_table.c.id.in_(published))
+                    update(self.table)
+                    .where(self.table.c.id.in_(published))
                     .values(
                         published_at=datetime.now(UTC),
-                        attempts=outbox_table.c.attempts + 1,
+                        attempts=self.table.c.attempts + 1,
                         claimed_until=None,
                     )
                 )
             if failure:
                 failed_id, error = failure
                 conn.execute(
-                    update(outbox_table)
-                    .where(outbox_table.c.id == failed_id)
-                    .values(attempts=outbox_table.c.attempts + 1, last_error=error)
+                    update(self.table)
+                    .where(self.table.c.id == failed_id)
+                    .values(attempts=self.table.c.attempts + 1, last_error=error)
                 )
             unpublished = sorted(set(claimed) - set(published))
             if unpublished:
                 conn.execute(
-                    update(outbox_table)
-                    .where(outbox_table.c.id.in_(unpublished))
+                    update(self.table)
+                    .where(self.table.c.id.in_(unpublished))
                     .values(claimed_until=None)
                 )
 
@@ -215,7 +230,7 @@ class OutboxRelay:
             headers["nameko.request_id"] = envelope["request_id"]
         self.publisher.publish(
             envelope,
-            exchange=events_exchange,
+            exchange=self.exchange,
             routing_key=event_type,
             message_id=envelope["event_id"],
             headers=headers,
@@ -252,9 +267,9 @@ class OutboxRelay:
         """
         with self.engine.begin() as conn:
             published = conn.execute(
-                delete(outbox_table).where(
-                    outbox_table.c.published_at.is_not(None),
-                    outbox_table.c.published_at < before,
+                delete(self.table).where(
+                    self.table.c.published_at.is_not(None),
+                    self.table.c.published_at < before,
                 )
             ).rowcount
             marks = conn.execute(

@@ -27,9 +27,12 @@ from shared import config as settings
 from shared.broker_rights import (
     ACCESS_RIGHTS,
     OPERATOR,
+    BrokerRules,
     Principal,
     broker_rules,
     broker_username,
+    integrator_rules,
+    integrator_username,
 )
 
 MANAGEMENT_PORT = 15672
@@ -42,6 +45,7 @@ class BrokerSetupFailed(SystemExit):
 class UserAdmin(Protocol):
     def put_user(self, username: str, password: str) -> None: ...
     def set_rules(self, vhost: str, username: str, row: Principal) -> None: ...
+    def set_broker_rules(self, vhost: str, username: str, rules: BrokerRules) -> None: ...
     def delete_user(self, username: str) -> None: ...
 
 
@@ -75,7 +79,9 @@ class ManagementApi:
         )
 
     def set_rules(self, vhost: str, username: str, row: Principal) -> None:
-        rules = broker_rules(row)
+        self.set_broker_rules(vhost, username, broker_rules(row))
+
+    def set_broker_rules(self, vhost: str, username: str, rules: BrokerRules) -> None:
         where = f"{quote(vhost, safe='')}/{quote(username, safe='')}"
         self._call(
             "PUT",
@@ -106,7 +112,9 @@ class Rabbitmqctl:
             self._run("change_password", username, password)
 
     def set_rules(self, vhost: str, username: str, row: Principal) -> None:
-        rules = broker_rules(row)
+        self.set_broker_rules(vhost, username, broker_rules(row))
+
+    def set_broker_rules(self, vhost: str, username: str, rules: BrokerRules) -> None:
         self._run(
             "set_permissions", "-p", vhost, username, rules.configure, rules.write, rules.read
         )
@@ -189,6 +197,22 @@ def teardown(admin_uri: str) -> None:
     for row in ACCESS_RIGHTS:
         admin.delete_user(broker_username(row.name, vhost_of(admin_uri)))
     credentials_file(admin_uri).unlink(missing_ok=True)
+
+
+def create_integrator(admin_uri: str, name: str) -> str:
+    """Create (or reset the password of) integrator ``name``'s broker user on the URI's vhost,
+    confined by ``integrator_rules``; returns its AMQP URI (the password is not stored)."""
+    admin = user_admin(admin_uri)
+    vhost = vhost_of(admin_uri)
+    username = integrator_username(name, vhost)
+    password = new_password()
+    admin.put_user(username, password)
+    admin.set_broker_rules(vhost, username, integrator_rules(name))
+    return _with_credentials(admin_uri, username, password)
+
+
+def delete_integrator(admin_uri: str, name: str) -> None:
+    user_admin(admin_uri).delete_user(integrator_username(name, vhost_of(admin_uri)))
 
 
 def uri_for(name: str) -> str:

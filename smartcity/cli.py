@@ -206,31 +206,6 @@ def dlq_replay(service: str, event_id: str | None) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
-def events(as_json: bool) -> None:
-    """The event catalogue: name, version, classification, payload fields."""
-    from shared.contracts.catalogue import CATALOGUE
-
-    rows = [
-        {
-            "type": spec.type,
-            "version": spec.version,
-            "classification": spec.classification,
-            "description": spec.description,
-            "fields": sorted(spec.schema().fields),
-        }
-        for spec in CATALOGUE.values()
-    ]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        click.echo(
-            f"{row['type']:<40} v{row['version']}  {row['classification']:<10} {row['description']}"
-        )
-
-
-@main.command()
 @click.option("--out", default="docs", type=click.Path(file_okay=False, path_type=Path))
 def docs(out: Path) -> None:
     """Regenerate docs/events.md and docs/openapi.json from the code."""
@@ -321,16 +296,22 @@ def broker_rights() -> None:
 
     for row in ACCESS_RIGHTS:
         publishes = f"{row.name}.*" if row.serves else "-"
+        if row.public_feed:
+            publishes += " (and the public types to smartcity.public)"
         calls = "everything" if row.everything else ", ".join(row.calls) or "-"
         click.echo(f"{row.name:<10} calls: {calls}")
         click.echo(
             f"{'':<10} publishes: {publishes}; subscribes: {', '.join(row.subscribes) or '-'}"
         )
+    click.echo("integrators: queues integrator.<name>.* bound to smartcity.public, nothing else")
 
 
+from smartcity.integrators_cli import events, integrators  # noqa: E402
 from smartcity.traffic_cli import traffic  # noqa: E402
 
 main.add_command(traffic)
+main.add_command(events)
+main.add_command(integrators)
 
 
 def _platform_rpc(method: str, *args: object) -> object:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from marshmallow import fields as mfields
 
-from shared.contracts.catalogue import CATALOGUE
+from shared.broker_rights import PUBLIC_EXCHANGE
+from shared.contracts.catalogue import CATALOGUE, PERSONAL, catalogue_entries
 from shared.contracts.envelope import ENVELOPE_EVOLUTION, EVENTS_EXCHANGE, EnvelopeSchema
 
 
@@ -21,20 +22,35 @@ def _field_line(name: str, field: mfields.Field) -> str:
     description = field.metadata.get("description", "")
     choices = getattr(field.validate, "choices", None) if field.validate else None
     extra = f" one of {', '.join(map(str, choices))}" if choices else ""
-    return f"| `{name}` | {kind} | {required} | {description}{extra} |"
+    personal = " **personal**" if field.metadata.get(PERSONAL) else ""
+    return f"| `{name}` | {kind} | {required} | {description}{extra}{personal} |"
 
 
 def events_markdown() -> str:
+    """``docs/events.md``: the same entries ``GET /api/v1/events/catalogue`` serves."""
     lines = [
         "# City events: the integrators' contract",
         "",
-        "Generated from `shared/contracts/catalogue.py` by `smartcity docs`; do not edit.",
+        "Generated from `shared/contracts/catalogue.py` by `smartcity docs`; do not edit. The "
+        "same entries, with each payload's JSON Schema (the OpenAPI 3.0 dialect: `nullable`; "
+        "personal fields carry `x-personal: true`), are served by "
+        "`GET /api/v1/events/catalogue` (no credentials needed).",
         "",
-        f"Every event is published, persistent, to the durable topic exchange "
-        f"`{EVENTS_EXCHANGE}` with the event type as routing key. Bind a queue with a pattern "
-        "(`traffic.#`, `*.administrative_penalty_issued`). Delivery is at least once: use "
-        "`event_id` to drop duplicates. `restricted` events carry personal data and are only "
-        "for departments and integrators the operator has cleared.",
+        "## Where to receive them",
+        "",
+        f"- **AMQP, integrators**: the durable topic exchange `{PUBLIC_EXCHANGE}` carries every "
+        "`public` event with the fields marked **personal** removed (and a `subject` that "
+        "names a person blanked), routing key = event type, same `event_id`. Restricted "
+        "events never reach it. Your broker user (`smartcity integrators create <name>`) may "
+        "declare and consume only queues named `integrator.<name>.*` and bind them only to "
+        "this exchange. `smartcity events tail 'traffic.#'` is a consumer to copy.",
+        "- **HTTP**: `POST /api/v1/subscriptions` (see the platform README): signed "
+        "deliveries, filters, replay. Integrators receive public events, departments also "
+        "the restricted ones `shared/restricted_events.py` grants them.",
+        f"- `{EVENTS_EXCHANGE}` is the services' own exchange: every event, personal data "
+        "included. Only the city's services (each with its own broker user) can read it.",
+        "",
+        "Delivery is at least once: use `event_id` to drop duplicates.",
         "",
         "## Envelope",
         "",
@@ -45,15 +61,25 @@ def events_markdown() -> str:
         ENVELOPE_EVOLUTION,
         "",
     ]
-    for spec in CATALOGUE.values():
+    for entry in catalogue_entries():
+        spec = CATALOGUE[entry["type"]]
+        personal = ", ".join(f"`{name}`" for name in entry["personal_fields"]) or "none"
         lines += [
             f"## `{spec.type}` (version {spec.version}, {spec.classification})",
             "",
             spec.description,
             "",
+            f"Personal fields: {personal}.",
+            "",
             "| data field | type | | |",
             "|---|---|---|---|",
             *(_field_line(name, field) for name, field in spec.schema().fields.items()),
+            "",
+            "Example `data`:",
+            "",
+            "```json",
+            json.dumps(entry["example"], indent=2),
+            "```",
             "",
         ]
     return "\n".join(lines)

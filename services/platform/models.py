@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     String,
@@ -25,6 +26,8 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.outbox import outbox_like
 
 BigId = BigInteger()
 
@@ -277,6 +280,25 @@ class Webhook(Base):
     patterns: Mapped[list[str]] = mapped_column(JSON)
     secret: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # -- the subscription model (FIWARE Orion's; services/platform/README.md) --
+    endpoint: Mapped[str] = mapped_column(String(300), index=True)
+    """``scheme://host:port`` of ``url``: the lane one receiver's deliveries queue in."""
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    throttling_s: Mapped[int] = mapped_column(Integer, default=0)
+    filter: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    max_fails: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(String(200))
+    previous_secret: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    times_sent: Mapped[int] = mapped_column(Integer, default=0)
+    fails_counter: Mapped[int] = mapped_column(Integer, default=0)
+    last_notification: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_code: Mapped[int | None] = mapped_column(Integer)
+    last_failure: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class WebhookDelivery(Base):
@@ -284,13 +306,18 @@ class WebhookDelivery(Base):
 
     A pending row is due at ``next_attempt_at``; a sender leases it by pushing that time
     forward, so a sender that dies mid-delivery leaves it to be retried after the lease.
-    One row per (webhook, event): a redelivered event is queued once.
+    One row per (webhook, event, generation): a redelivered event is queued once; each replay
+    of it is a new generation. ``seq`` is the publish order the sender keeps per subject
+    (``order_key``).
     """
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_webhook_event"),
+        UniqueConstraint(
+            "webhook_id", "event_id", "generation", name="uq_webhook_deliveries_generation"
+        ),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_order", "webhook_id", "order_key", "seq"),
     )
 
     delivery_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -305,3 +332,26 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
+    order_key: Mapped[str] = mapped_column(String(120))
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def is_replay(self) -> bool:
+        return self.generation > 0
+
+
+class EventLogEntry(Base):
+    """Every event the platform received, kept ``EVENT_LOG_RETENTION_DAYS`` for replays."""
+
+    __tablename__ = "event_log"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(120))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+public_outbox_table = outbox_like("public_outbox", Base.metadata)
+"""Public events, personal fields removed, waiting for the relay to ``smartcity.public``."""

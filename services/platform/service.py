@@ -7,17 +7,20 @@ validated there (``shared.contracts.platform``), errors are those of ``shared.er
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import eventlet
-import requests
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.platform import audit, handlers, registries, webhooks
+from services.platform import audit, delivery, event_log, handlers, registries, subscriptions
+from services.platform.egress import EgressPolicy, setting
 from services.platform.models import Base
+from services.platform.public_feed import PublicFeedRelay
+from services.platform.sender import DeliverySender
+from shared.clock import utcnow
 from shared.db import Database
 from shared.messaging import Event, subscribe
 from shared.service import ServiceBase
@@ -25,25 +28,6 @@ from shared.service import ServiceBase
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-WEBHOOK_TIMEOUT_S = 5
-WEBHOOK_BATCH = 20
-WEBHOOK_CONCURRENCY = 10
-
-
-def post_webhook(outgoing: webhooks.Outgoing) -> tuple[str, int | None, str | None]:
-    """POST one delivery: ``(delivery_id, status code or None, error or None)``; never raises."""
-    try:
-        response = requests.post(
-            outgoing.url,
-            data=outgoing.body,
-            headers=outgoing.headers(),
-            timeout=WEBHOOK_TIMEOUT_S,
-            allow_redirects=False,
-        )
-    except requests.RequestException as exc:
-        return outgoing.delivery_id, None, f"{type(exc).__name__}: {exc}"
-    error = None if response.ok else f"HTTP {response.status_code}: {response.text[:200]}"
-    return outgoing.delivery_id, response.status_code, error
 
 
 class PlatformService(ServiceBase):
@@ -53,6 +37,8 @@ class PlatformService(ServiceBase):
     name = "platform"
     db = Database(Base, MIGRATIONS)
     config = Config()
+    public_feed = PublicFeedRelay()
+    sender = DeliverySender()
 
     # --- residents and citizen cards -------------------------------------------------------
 
@@ -211,21 +197,24 @@ class PlatformService(ServiceBase):
         self.db.commit()  # the audit entry of this read
         return result
 
-    # --- webhooks --------------------------------------------------------------------------
+    # --- subscriptions (and the /webhooks view of them) ------------------------------------
+
+    def _egress(self) -> EgressPolicy:
+        return EgressPolicy.from_config(self.config)
 
     @rpc
     def create_webhook(self, client_id: str, url: str, patterns: list[str]) -> dict[str, Any]:
-        result = webhooks.create_webhook(self.db, client_id, url, patterns)
+        result = subscriptions.create_webhook(self.db, client_id, url, patterns, self._egress())
         self.db.commit()
         return result
 
     @rpc
     def list_webhooks(self, client_id: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-        return webhooks.list_webhooks(self.db, client_id, limit, offset)
+        return subscriptions.list_webhooks(self.db, client_id, limit, offset)
 
     @rpc
     def delete_webhook(self, client_id: str, webhook_id: str) -> dict[str, Any]:
-        result = webhooks.delete_webhook(self.db, client_id, webhook_id)
+        result = subscriptions.delete_webhook(self.db, client_id, webhook_id)
         self.db.commit()
         return result
 
@@ -233,27 +222,69 @@ class PlatformService(ServiceBase):
     def webhook_deliveries(
         self, client_id: str, webhook_id: str, limit: int = 50, offset: int = 0
     ) -> dict[str, Any]:
-        return webhooks.list_deliveries(self.db, client_id, webhook_id, limit, offset)
+        return subscriptions.list_webhook_deliveries(self.db, client_id, webhook_id, limit, offset)
+
+    @rpc
+    def create_subscription(self, client_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        result = subscriptions.create_subscription(self.db, client_id, payload, self._egress())
+        self.db.commit()
+        return result
+
+    @rpc
+    def list_subscriptions(
+        self, client_id: str, limit: int = 50, offset: int = 0
+    ) -> dict[str, Any]:
+        return subscriptions.list_subscriptions(self.db, client_id, limit, offset)
+
+    @rpc
+    def get_subscription(self, client_id: str, subscription_id: str) -> dict[str, Any]:
+        return subscriptions.get_subscription(self.db, client_id, subscription_id)
+
+    @rpc
+    def update_subscription(
+        self, client_id: str, subscription_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        result = subscriptions.update_subscription(self.db, client_id, subscription_id, payload)
+        self.db.commit()
+        return result
+
+    @rpc
+    def delete_subscription(self, client_id: str, subscription_id: str) -> dict[str, Any]:
+        result = subscriptions.delete_subscription(self.db, client_id, subscription_id)
+        self.db.commit()
+        return result
+
+    @rpc
+    def subscription_deliveries(
+        self, client_id: str, subscription_id: str, limit: int = 50, offset: int = 0
+    ) -> dict[str, Any]:
+        return subscriptions.list_deliveries(self.db, client_id, subscription_id, limit, offset)
+
+    @rpc
+    def rotate_subscription_secret(
+        self, client_id: str, subscription_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        result = subscriptions.rotate_secret(self.db, client_id, subscription_id, payload)
+        self.db.commit()
+        return result
+
+    @rpc
+    def replay_subscription(
+        self, client_id: str, subscription_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        result = subscriptions.replay(self.db, client_id, subscription_id, payload)
+        self.db.commit()
+        return result
 
     @subscribe("#")
     def queue_webhook_deliveries(self, event: Event) -> None:
-        webhooks.queue_event(self.db, event)
+        """Every event: into the event log, the public feed's outbox when public, and the
+        matching subscriptions' deliveries (sent by ``sender``), in one transaction."""
+        delivery.queue_event(self.db, event)
         self.db.commit()
 
-    @timer(interval=1)
-    def deliver_webhooks(self) -> None:
-        """Send due deliveries: take and lease them (committed, so other instances skip them),
-        POST them concurrently, then record every outcome."""
-        outgoing = webhooks.due_deliveries(self.db, limit=WEBHOOK_BATCH)
-        self.db.commit()
-        if not outgoing:
-            return
-        retry_base_s = float(self.config.get("WEBHOOK_RETRY_BASE_S", webhooks.DEFAULT_RETRY_BASE_S))
-        pool = eventlet.GreenPool(WEBHOOK_CONCURRENCY)
-        for delivery_id, status_code, error in pool.imap(post_webhook, outgoing):
-            if error:
-                log.info("webhook delivery %s not accepted: %s", delivery_id, error)
-            webhooks.record_attempt(
-                self.db, delivery_id, status_code, error, retry_base_s=retry_base_s
-            )
+    @timer(interval=3600)
+    def prune_event_log(self) -> None:
+        days = float(setting(self.config, "EVENT_LOG_RETENTION_DAYS", 7))
+        event_log.prune(self.db, utcnow(), timedelta(days=days))
         self.db.commit()

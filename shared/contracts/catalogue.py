@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 
 from shared.contracts import event_payloads as p
 from shared.errors import ValidationFailed
@@ -270,3 +270,83 @@ def validate_payload(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
 def load_payload(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     """Deserialise a received payload (dates become ``date`` objects etc.)."""
     return spec_for(event_type).schema().load(data)
+
+
+# --- what integrators are told: JSON Schema, personal fields, examples ------------------------
+
+PERSONAL = "personal"
+"""Field metadata key (``metadata={"personal": True}``) of payload fields holding personal data:
+the public feed strips them, the catalogue lists them."""
+
+_EXAMPLE_TIME = "2026-12-01T08:00:00+08:00"
+_EXAMPLE_UUID = "7f1c7a52-2f0e-4c55-9b53-2d3f5f7b0a11"
+
+
+def personal_fields(spec: EventSpec) -> list[str]:
+    """The payload fields of ``spec`` that hold personal data, in declaration order."""
+    return [name for name, field in spec.schema().fields.items() if field.metadata.get(PERSONAL)]
+
+
+def json_schema(spec: EventSpec) -> dict[str, Any]:
+    """The JSON Schema of the payload, converted from its marshmallow schema by apispec (the
+    converter the gateway's OpenAPI document uses); personal fields carry ``x-personal``."""
+    from apispec.ext.marshmallow.openapi import OpenAPIConverter
+
+    converter = OpenAPIConverter("3.0.3", lambda _schema: None, None)
+    schema = converter.schema2jsonschema(spec.schema)
+    for name in personal_fields(spec):
+        schema["properties"][name]["x-personal"] = True
+    return schema
+
+
+def example_payload(spec: EventSpec) -> dict[str, Any]:
+    """An example ``data`` of the type, derived from the schema's field types (it validates)."""
+    return {name: _example_value(name, field) for name, field in spec.schema().fields.items()}
+
+
+def _example_value(name: str, field: fields.Field) -> Any:
+    choices = getattr(field.validate, "choices", None)
+    for validator in getattr(field, "validators", ()):
+        choices = choices or getattr(validator, "choices", None)
+    if choices:
+        return next(iter(choices))
+    by_type: list[tuple[type, Any]] = [
+        (fields.AwareDateTime, _EXAMPLE_TIME),
+        (fields.DateTime, _EXAMPLE_TIME),
+        (fields.Date, "2026-12-01"),
+        (fields.UUID, _EXAMPLE_UUID),
+        (fields.Boolean, True),
+        (fields.Integer, 1),
+        (fields.Decimal, "12.50"),
+        (fields.Float, 1.5),
+    ]
+    for kind, value in by_type:
+        if isinstance(field, kind):
+            return value
+    if isinstance(field, fields.List):
+        return [_example_value(name, field.inner)]
+    if isinstance(field, fields.Dict):
+        return {"example": _example_value(name, field.value_field or fields.String())}
+    return f"example-{name.replace('_', '-')}"
+
+
+def public_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without the fields the catalogue marks personal (what the public feed carries)."""
+    personal = set(personal_fields(spec_for(event_type)))
+    return {name: value for name, value in data.items() if name not in personal}
+
+
+def catalogue_entries() -> list[dict[str, Any]]:
+    """Every event type as ``GET /api/v1/events/catalogue`` and ``docs/events.md`` show it."""
+    return [
+        {
+            "type": spec.type,
+            "version": spec.version,
+            "classification": spec.classification,
+            "description": spec.description,
+            "personal_fields": personal_fields(spec),
+            "schema": json_schema(spec),
+            "example": example_payload(spec),
+        }
+        for spec in CATALOGUE.values()
+    ]

@@ -20,9 +20,12 @@ class AdministrativeDecisionIssued(Payload):
     subject_type = fields.String(required=True, validate=validate.OneOf(SUBJECT_TYPES))
     subject_id = fields.String(
         required=True,
-        metadata={"description": "credit code, resident ID number or citizen card number"},
+        metadata={
+            "description": "credit code, resident ID number or citizen card number",
+            "personal": True,
+        },
     )
-    subject_name = fields.String(load_default=None, allow_none=True)
+    subject_name = fields.String(load_default=None, allow_none=True, metadata={"personal": True})
     category = fields.String(required=True)
     severity = fields.String(required=True, validate=validate.OneOf(("minor", "serious", "severe")))
     basis = fields.String(required=True, metadata={"description": "legal document reference"})
@@ -32,14 +35,17 @@ class AdministrativeDecisionIssued(Payload):
 
 
 class PersonalDataAccessed(Payload):
-    actor = fields.String(required=True, metadata={"description": "client id or resident card"})
+    actor = fields.String(
+        required=True, metadata={"description": "client id or resident card", "personal": True}
+    )
     actor_role = fields.String(required=True)
     department = fields.String(required=True, allow_none=True)
     subject = fields.String(
         required=True,
         metadata={
             "description": "citizen card number, or the resident ID number (the platform "
-            "files the access under that resident's card)"
+            "files the access under that resident's card)",
+            "personal": True,
         },
     )
     action = fields.String(required=True, validate=validate.OneOf(("read", "write")))
@@ -48,8 +54,8 @@ class PersonalDataAccessed(Payload):
 
 
 class CitizenCardIssued(Payload):
-    resident_id = fields.UUID(required=True)
-    card_number = fields.String(required=True)
+    resident_id = fields.UUID(required=True, metadata={"personal": True})
+    card_number = fields.String(required=True, metadata={"personal": True})
     issued_at = fields.AwareDateTime(required=True, format="iso")
 
 
@@ -57,8 +63,8 @@ class RegistrationRepeated(Payload):
     """Someone tried to register an ID number that already holds a card: the holder is told
     (by SMS) instead of the caller, so registration reveals nothing."""
 
-    card_number = fields.String(required=True)
-    phone = fields.String(required=True)
+    card_number = fields.String(required=True, metadata={"personal": True})
+    phone = fields.String(required=True, metadata={"personal": True})
     attempted_at = fields.AwareDateTime(required=True, format="iso")
 
 
@@ -76,9 +82,9 @@ CARD_KINDS = ("student_id", "tourist_card", "health_archive", "disability_certif
 
 
 class CardLinked(Payload):
-    card_number = fields.String(required=True)
+    card_number = fields.String(required=True, metadata={"personal": True})
     kind = fields.String(required=True, validate=validate.OneOf(CARD_KINDS))
-    linked_number = fields.String(required=True)
+    linked_number = fields.String(required=True, metadata={"personal": True})
 
 
 class FeedImported(Payload):
@@ -101,7 +107,7 @@ class ServiceAlertPublished(Payload):
 class ParkingReserved(Payload):
     reservation_id = fields.UUID(required=True)
     lot_id = fields.String(required=True)
-    card_number = fields.String(required=True)
+    card_number = fields.String(required=True, metadata={"personal": True})
     starts_at = fields.AwareDateTime(required=True, format="iso")
     ends_at = fields.AwareDateTime(required=True, format="iso")
 
@@ -117,7 +123,9 @@ class ParkingOccupancyChanged(Payload):
 class CreditRecordAdded(Payload):
     record_id = fields.String(required=True)
     subject_type = fields.String(required=True, validate=validate.OneOf(SUBJECT_TYPES))
-    subject_id = fields.String(required=True)
+    subject_id = fields.String(
+        required=True, metadata={"description": "credit code or ID number", "personal": True}
+    )
     department = fields.String(required=True)
     category = fields.String(required=True)
     polarity = fields.String(required=True, validate=validate.OneOf(("positive", "negative")))
@@ -126,7 +134,9 @@ class CreditRecordAdded(Payload):
 
 class CreditListChanged(Payload):
     subject_type = fields.String(required=True, validate=validate.OneOf(SUBJECT_TYPES))
-    subject_id = fields.String(required=True)
+    subject_id = fields.String(
+        required=True, metadata={"description": "credit code or ID number", "personal": True}
+    )
     list = fields.String(required=True, validate=validate.OneOf(("red", "black")))
     change = fields.String(required=True, validate=validate.OneOf(("added", "removed")))
     basis = fields.String(required=True)

@@ -439,23 +439,29 @@ WEBHOOK_URL_MAX_LENGTH = 500
 MAX_WEBHOOK_PATTERNS = 20
 TOPIC_PATTERN = re.compile(r"^(\*|#|[a-z][a-z0-9_]*)(\.(\*|#|[a-z][a-z0-9_]*))*$")
 """An AMQP topic pattern over event types: dot-separated words, ``*`` one word, ``#`` any."""
-WEBHOOK_DELIVERY_STATUSES: tuple[str, ...] = ("pending", "delivered", "failed")
+WEBHOOK_DELIVERY_STATUSES: tuple[str, ...] = ("pending", "delivered", "failed", "throttled")
 
 
-class CreateWebhookRequest(Request):
-    """Where to POST events (http or https, no credentials in the URL) and which types."""
-
-    url = _trimmed(WEBHOOK_URL_MAX_LENGTH)
-    patterns = fields.List(
+def topic_patterns(required: bool = True) -> fields.List:
+    """1-20 AMQP topic patterns over event types (``traffic.#``, ``*.card_linked``)."""
+    return fields.List(
         fields.String(
             validate=[
                 validate.Length(max=100),
                 validate.Regexp(TOPIC_PATTERN, error="is not a topic pattern (traffic.#)"),
             ]
         ),
-        required=True,
+        required=required,
         validate=validate.Length(min=1, max=MAX_WEBHOOK_PATTERNS),
     )
+
+
+class CreateWebhookRequest(Request):
+    """Where to POST events and which types. The platform checks the URL (https, or http
+    where the operator allows it; no credentials; no internal address: SSRF)."""
+
+    url = _trimmed(WEBHOOK_URL_MAX_LENGTH)
+    patterns = topic_patterns()
 
     @post_load
     def _unique_patterns(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:

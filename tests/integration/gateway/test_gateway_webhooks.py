@@ -5,68 +5,34 @@ a failing receiver gets the event on a retry, and nobody else can see or delete 
 import hashlib
 import hmac
 import json
+import sys
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import eventlet
-import eventlet.wsgi
 import pytest
 from gateway_samples import ENTERPRISE_CODE
 from helpers import publish_raw, wait_for
 
+# The integrators' test receiver (tests/integration/integrators/receiver.py), one for both.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integrators"))
+from receiver import Receiver
+
 
 @pytest.fixture
 def service_config(service_config):
-    """The platform retries a failed delivery after 0.1 s instead of 2 s."""
+    """The platform retries a failed delivery after 0.1 s instead of 2 s, and may POST over
+    http to this test's receiver on 127.0.0.1 (explicitly allow-listed)."""
 
     def make(service: str, **overrides):
         if service == "platform":
             overrides.setdefault("WEBHOOK_RETRY_BASE_S", 0.1)
+            overrides.setdefault("WEBHOOK_ALLOW_HTTP", "true")
+            overrides.setdefault("WEBHOOK_TRUSTED_HOSTS", "127.0.0.1")
         return service_config(service, **overrides)
 
     return make
-
-
-class Receiver:
-    """An HTTP endpoint of an integrator: records every request; answers from a script per path
-    (default 200)."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.scripts: dict[str, list[int]] = {}
-        self.sock = eventlet.listen(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.thread = eventlet.spawn(eventlet.wsgi.server, self.sock, self.app, log_output=False)
-
-    def close(self):
-        self.thread.kill()
-        self.sock.close()
-
-    def app(self, environ, start_response):
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length)
-        path = environ["PATH_INFO"]
-        self.requests.append(
-            {
-                "path": path,
-                "body": body,
-                "event": environ.get("HTTP_X_SMARTCITY_EVENT"),
-                "delivery": environ.get("HTTP_X_SMARTCITY_DELIVERY"),
-                "signature": environ.get("HTTP_X_SMARTCITY_SIGNATURE"),
-            }
-        )
-        script = self.scripts.get(path) or []
-        status = script.pop(0) if script else 200
-        # Connection: close, so no keep-alive green thread outlives the test.
-        start_response(f"{status} X", [("Content-Type", "text/plain"), ("Connection", "close")])
-        return [b"ok"]
-
-    def received(self, path: str, event_type: str | None = None) -> list[dict]:
-        return [
-            r
-            for r in self.requests
-            if r["path"] == path and (event_type is None or r["event"] == event_type)
-        ]
 
 
 @pytest.fixture
@@ -130,7 +96,8 @@ def test_events_reach_subscribers_signed_and_by_classification(stack, receiver):
     publish_raw(amqp, listed)
 
     [arrived] = wait_for(lambda: receiver.received("/open", "traffic.feed_imported"))
-    expected = hmac.new(open_hook["secret"].encode(), arrived["body"], hashlib.sha256).hexdigest()
+    signed = f"{arrived['timestamp']}.".encode() + arrived["body"]
+    expected = hmac.new(open_hook["secret"].encode(), signed, hashlib.sha256).hexdigest()
     assert arrived["signature"] == f"sha256={expected}"
     assert json.loads(arrived["body"]) == feed  # the envelope as the traffic service sent it
     wait_for(lambda: receiver.received("/dept", "credit.list_changed"))

@@ -8,7 +8,8 @@ import pytest
 from platform_samples import LI_LEI, registration
 from sqlalchemy.orm import sessionmaker
 
-from services.platform import audit, handlers, webhooks
+from services.platform import audit, delivery, handlers, subscriptions, webhooks
+from services.platform.egress import EgressPolicy
 from services.platform.models import Base
 from services.platform.service import MIGRATIONS
 from shared.db import UnitOfWork, make_engine, migrate
@@ -25,6 +26,15 @@ def uow(database_url):
     yield unit
     unit.close()
     engine.dispose()
+
+
+def public_dns(host: str, port: int) -> list[str]:
+    """Every name of these tests resolves to a public address (no network needed)."""
+    return ["93.184.216.34"]
+
+
+def create_webhook(uow, client: str, url: str, patterns: list[str]) -> dict:
+    return subscriptions.create_webhook(uow, client, url, patterns, EgressPolicy(), public_dns)
 
 
 def envelope(event_type: str, data: dict) -> dict:
@@ -60,21 +70,21 @@ LIST_CHANGED = envelope("credit.list_changed", LIST_CHANGED_DATA)
 def test_only_matching_visible_webhooks_get_a_delivery_and_only_once(uow):
     integrator = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
     department = handlers.create_client(uow, "health", "department", "health", [])["client_id"]
-    public_hook = webhooks.create_webhook(uow, integrator, "https://maps.example/h", ["#"])
-    restricted_hook = webhooks.create_webhook(uow, department, "https://h.example/h", ["#"])
-    webhooks.create_webhook(uow, department, "https://h.example/t", ["education.*"])
+    public_hook = create_webhook(uow, integrator, "https://maps.example/h", ["#"])
+    restricted_hook = create_webhook(uow, department, "https://h.example/h", ["#"])
+    create_webhook(uow, department, "https://h.example/t", ["education.*"])
 
     # traffic.feed_imported is public: both '#' webhooks; the education.* one does not match.
-    queued = webhooks.enqueue_deliveries(uow, FEED, now=T0)
+    queued = delivery.enqueue_deliveries(uow, FEED, now=T0)
     assert {str(d.webhook_id) for d in queued} == {
         public_hook["webhook_id"],
         restricted_hook["webhook_id"],
     }
     # credit.list_changed is restricted: the department only.
-    queued = webhooks.enqueue_deliveries(uow, LIST_CHANGED, now=T0)
+    queued = delivery.enqueue_deliveries(uow, LIST_CHANGED, now=T0)
     assert [str(d.webhook_id) for d in queued] == [restricted_hook["webhook_id"]]
     # The same event again queues nothing.
-    assert webhooks.enqueue_deliveries(uow, FEED, now=T0) == []
+    assert delivery.enqueue_deliveries(uow, FEED, now=T0) == []
 
 
 def test_restricted_events_reach_only_the_departments_the_table_grants(uow):
@@ -84,7 +94,7 @@ def test_restricted_events_reach_only_the_departments_the_table_grants(uow):
     tourism = handlers.create_client(uow, "tourism", "department", "tourism", [])["client_id"]
     traffic = handlers.create_client(uow, "traffic", "department", "traffic", [])["client_id"]
     hooks = {
-        client: webhooks.create_webhook(uow, client, f"https://{n}.example/h", ["#"])["webhook_id"]
+        client: create_webhook(uow, client, f"https://{n}.example/h", ["#"])["webhook_id"]
         for n, client in enumerate((health, tourism, traffic))
     }
     reserved = envelope(
@@ -111,7 +121,7 @@ def test_restricted_events_reach_only_the_departments_the_table_grants(uow):
     )
 
     def receivers(event: dict) -> set[str]:
-        return {str(d.webhook_id) for d in webhooks.enqueue_deliveries(uow, event, now=T0)}
+        return {str(d.webhook_id) for d in delivery.enqueue_deliveries(uow, event, now=T0)}
 
     assert receivers(LIST_CHANGED) == set(hooks.values())
     assert receivers(reserved) == {hooks[traffic]}
@@ -122,20 +132,20 @@ def test_restricted_events_reach_only_the_departments_the_table_grants(uow):
 def test_a_delivered_restricted_event_naming_a_resident_is_in_their_access_log(uow):
     card = handlers.register_resident(uow, registration())["card_number"]
     health = handlers.create_client(uow, "health", "department", "health", [])
-    webhooks.create_webhook(uow, health["client_id"], "https://h.example/h", ["credit.#"])
+    create_webhook(uow, health["client_id"], "https://h.example/h", ["credit.#"])
     about_a_person = envelope(
         "credit.list_changed", {**LIST_CHANGED_DATA, "subject_type": "individual"}
     )
     about_a_person["data"]["subject_id"] = LI_LEI  # credit names people by ID number
     about_a_person["subject"] = LI_LEI
-    webhooks.enqueue_deliveries(uow, about_a_person, now=T0)
-    webhooks.enqueue_deliveries(uow, LIST_CHANGED, now=T0)  # about an organisation
-    outgoing = webhooks.due_deliveries(uow, now=T0)
+    delivery.enqueue_deliveries(uow, about_a_person, now=T0)
+    delivery.enqueue_deliveries(uow, LIST_CHANGED, now=T0)  # about an organisation
+    outgoing = delivery.due_deliveries(uow, now=T0)
     assert len(outgoing) == 2
     before = audit.access_log(uow, card, 50, 0)["total"]
 
-    for delivery in outgoing:
-        webhooks.record_attempt(uow, delivery.delivery_id, 200, now=T0)
+    for item in outgoing:
+        delivery.record_attempt(uow, item.delivery_id, 200, now=T0)
 
     log = audit.access_log(uow, card, 50, 0)
     assert log["total"] == before + 2  # the delivery, and the access_log read before it
@@ -153,61 +163,70 @@ def test_a_delivered_restricted_event_naming_a_resident_is_in_their_access_log(u
 
 def test_a_failing_receiver_is_retried_with_backoff_then_given_up(uow):
     integrator = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
-    hook = webhooks.create_webhook(uow, integrator, "https://maps.example/h", ["traffic.#"])
-    webhooks.enqueue_deliveries(uow, FEED, now=T0)
+    hook = create_webhook(uow, integrator, "https://maps.example/h", ["traffic.#"])
+    delivery.enqueue_deliveries(uow, FEED, now=T0)
 
-    [outgoing] = webhooks.due_deliveries(uow, now=T0)
+    [outgoing] = delivery.due_deliveries(uow, now=T0)
     assert outgoing.url == "https://maps.example/h"
-    assert outgoing.signature == webhooks.sign(hook["secret"], outgoing.body)
-    assert outgoing.headers()["X-Smartcity-Event"] == "traffic.feed_imported"
-    # Leased for 60 s: not due again meanwhile.
-    assert webhooks.due_deliveries(uow, now=T0 + timedelta(seconds=59)) == []
+    assert outgoing.timestamp == int(T0.timestamp())
+    assert outgoing.signature == webhooks.sign(hook["secret"], outgoing.timestamp, outgoing.body)
+    headers = outgoing.headers()
+    assert headers["X-Smartcity-Event"] == "traffic.feed_imported"
+    assert headers["X-Smartcity-Timestamp"] == str(outgoing.timestamp)
+    # Leased for 60 s: not due again meanwhile. A sender that died (a restart) with it in
+    # flight leaves it to whoever looks after the lease: the same delivery, taken again.
+    assert delivery.due_deliveries(uow, now=T0 + timedelta(seconds=59)) == []
+    [again] = delivery.due_deliveries(uow, now=T0 + timedelta(seconds=60))
+    assert (again.delivery_id, again.body) == (outgoing.delivery_id, outgoing.body)
 
-    now = T0
+    now = T0 + timedelta(seconds=60)
     for attempt in range(1, webhooks.MAX_ATTEMPTS):
-        delivery = webhooks.record_attempt(uow, outgoing.delivery_id, 500, "HTTP 500", now=now)
-        # after attempt n the wait is 2 * 2**(n-1) s: 2, 4, 8 … 128 (all under the 300 s cap)
-        assert delivery.status == "pending" and delivery.attempts == attempt
-        assert delivery.next_attempt_at == now + timedelta(seconds=2 * 2 ** (attempt - 1))
-        now = delivery.next_attempt_at
-    delivery = webhooks.record_attempt(uow, outgoing.delivery_id, None, "ConnectTimeout", now=now)
-    assert (delivery.status, delivery.attempts, delivery.last_error) == (
-        "failed",
-        8,
-        "ConnectTimeout",
-    )
-    assert webhooks.due_deliveries(uow, now=now + timedelta(days=1)) == []
+        row = delivery.record_attempt(uow, outgoing.delivery_id, 500, "HTTP 500", now=now)
+        # after attempt n the step is 2 * 2**(n-1) s (2, 4 … 128, under the 300 s cap); the
+        # jitter waits between half of it and all of it
+        step = 2 * 2 ** (attempt - 1)
+        assert row.status == "pending" and row.attempts == attempt
+        assert now + timedelta(seconds=step / 2) <= row.next_attempt_at
+        assert row.next_attempt_at <= now + timedelta(seconds=step)
+        now = row.next_attempt_at
+    row = delivery.record_attempt(uow, outgoing.delivery_id, None, "ConnectTimeout", now=now)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 8, "ConnectTimeout")
+    assert delivery.due_deliveries(uow, now=now + timedelta(days=1)) == []
+    counters = subscriptions.get_subscription(uow, integrator, hook["webhook_id"])
+    assert (counters["times_sent"], counters["fails_counter"]) == (8, 8)
+    assert counters["last_failure_reason"] == "ConnectTimeout"
+    assert counters["status"] == "active"  # no max_fails set: it stays active
 
 
 def test_a_2xx_delivers(uow):
     integrator = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
-    webhooks.create_webhook(uow, integrator, "https://maps.example/h", ["traffic.#"])
-    webhooks.enqueue_deliveries(uow, FEED, now=T0)
-    [outgoing] = webhooks.due_deliveries(uow, now=T0)
-    delivery = webhooks.record_attempt(uow, outgoing.delivery_id, 204, now=T0)
-    assert (delivery.status, delivery.attempts, delivery.delivered_at) == ("delivered", 1, T0)
+    create_webhook(uow, integrator, "https://maps.example/h", ["traffic.#"])
+    delivery.enqueue_deliveries(uow, FEED, now=T0)
+    [outgoing] = delivery.due_deliveries(uow, now=T0)
+    row = delivery.record_attempt(uow, outgoing.delivery_id, 204, now=T0)
+    assert (row.status, row.attempts, row.delivered_at) == ("delivered", 1, T0)
 
 
 def test_clients_manage_only_their_own_webhooks(uow):
     maps = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
     other = handlers.create_client(uow, "other", "integrator", None, [])["client_id"]
     operator = handlers.create_client(uow, "ops", "operator", None, [])["client_id"]
-    hook = webhooks.create_webhook(uow, maps, "https://maps.example/h", ["traffic.#", "traffic.#"])
+    hook = create_webhook(uow, maps, "https://maps.example/h", ["traffic.#", "traffic.#"])
     assert hook["patterns"] == ["traffic.#"]  # duplicates collapse
     assert len(hook["secret"]) == 43  # 32 random bytes, urlsafe base64 without padding
 
-    listed = webhooks.list_webhooks(uow, maps)
+    listed = subscriptions.list_webhooks(uow, maps)
     assert listed["total"] == 1 and "secret" not in listed["items"][0]
-    assert webhooks.list_webhooks(uow, other)["total"] == 0
+    assert subscriptions.list_webhooks(uow, other)["total"] == 0
     with pytest.raises(NotFound):
-        webhooks.delete_webhook(uow, other, hook["webhook_id"])
+        subscriptions.delete_webhook(uow, other, hook["webhook_id"])
     with pytest.raises(NotFound):
-        webhooks.list_deliveries(uow, other, hook["webhook_id"])
+        subscriptions.list_webhook_deliveries(uow, other, hook["webhook_id"])
     with pytest.raises(Forbidden):
-        webhooks.create_webhook(uow, operator, "https://ops.example/h", ["#"])
+        create_webhook(uow, operator, "https://ops.example/h", ["#"])
     with pytest.raises(ValidationFailed) as raised:
-        webhooks.create_webhook(uow, maps, "https://maps.example/h", ["traffic..x"])
+        create_webhook(uow, maps, "https://maps.example/h", ["traffic..x"])
     assert "patterns" in raised.value.fields
 
-    assert webhooks.delete_webhook(uow, maps, hook["webhook_id"])["deleted"] is True
-    assert webhooks.list_webhooks(uow, maps)["total"] == 0
+    assert subscriptions.delete_webhook(uow, maps, hook["webhook_id"])["deleted"] is True
+    assert subscriptions.list_webhooks(uow, maps)["total"] == 0

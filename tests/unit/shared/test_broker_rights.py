@@ -90,3 +90,46 @@ def test_usernames_name_the_vhost_unless_it_is_the_default():
     assert principal_of_username("smartcity-credit", "/") == "credit"
     assert principal_of_username("smartcity-credit@e2e_1", "/") is None
     assert principal_of_username("guest", "/") is None
+
+
+def test_the_platform_publishes_only_public_types_to_the_public_exchange():
+    from shared.broker_rights import PUBLIC_EXCHANGE
+    from shared.contracts.catalogue import CATALOGUE
+
+    rules = broker_rules(principal("platform"))
+    write, read = rules.topics[PUBLIC_EXCHANGE]
+    assert allows(rules.write, PUBLIC_EXCHANGE) and read == "^$"
+    for spec in CATALOGUE.values():
+        key = spec.type.replace("*", "traffic")
+        assert allows(write, key) is (spec.classification == "public"), spec.type
+    # no other service may write there
+    for row in ACCESS_RIGHTS:
+        if row.name not in ("platform", "operator"):
+            assert PUBLIC_EXCHANGE not in broker_rules(row).topics, row.name
+            assert not allows(broker_rules(row).write, PUBLIC_EXCHANGE), row.name
+
+
+def test_an_integrator_may_only_use_its_own_queues_on_the_public_exchange():
+    from shared.broker_rights import (
+        PUBLIC_EXCHANGE,
+        integrator_queue_prefix,
+        integrator_rules,
+        integrator_username,
+    )
+
+    rules = integrator_rules("maps")
+    own = integrator_queue_prefix("maps") + "traffic"
+    assert own == "integrator.maps.traffic"
+    assert allows(rules.configure, own) and allows(rules.read, own) and allows(rules.write, own)
+    for other in ("integrator.bus.traffic", "integrator.maps", "platform.webhooks", "rpc-platform"):
+        assert not any(allows(p, other) for p in (rules.configure, rules.read, rules.write)), other
+    assert allows(rules.read, PUBLIC_EXCHANGE)
+    for exchange in (EVENTS_EXCHANGE, RPC_EXCHANGE, "amq.default", "", "amq.topic"):
+        assert not allows(rules.read, exchange) and not allows(rules.write, exchange), exchange
+    assert not allows(rules.write, PUBLIC_EXCHANGE) and not allows(rules.configure, PUBLIC_EXCHANGE)
+    assert rules.topics[PUBLIC_EXCHANGE] == ("^$", ".*")
+    assert integrator_username("maps", "e2e_1") == "smartcity-integrator-maps@e2e_1"
+    assert principal_of_username("smartcity-integrator-maps") is None  # not a service
+    for bad in ("Maps", "a", "maps.evil", "maps|x", "x" * 40):
+        with pytest.raises(ValueError):
+            integrator_rules(bad)
