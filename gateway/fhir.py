@@ -17,6 +17,7 @@ from nameko.exceptions import deserialize_to_instance
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
+from gateway.http import parse_json
 from shared.contracts.common import hostile_value_problem
 from shared.contracts.health import (
     FHIR_JSON,
@@ -107,16 +108,7 @@ def _div(text: str) -> str:
 
 def resource_body(raw: bytes) -> Any:
     """The resource a client sent (``application/fhir+json`` or ``application/json``)."""
-    try:
-        data = json.loads(raw or b"null")
-    except ValueError as exc:
-        raise ValidationFailed(
-            f"malformed JSON: {exc}", fields={"body": ["malformed JSON"]}
-        ) from None
-    except RecursionError:
-        raise ValidationFailed(
-            "JSON nested too deep", fields={"body": ["nested too deep"]}
-        ) from None
+    data = parse_json(raw)
     problem = hostile_value_problem(data)
     if problem:
         raise ValidationFailed(f"body: {problem}", fields={"body": [problem]})

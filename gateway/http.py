@@ -221,6 +221,28 @@ def _load(schema_cls: type[Schema], data: Any, where: str) -> Any:
         raise ValidationFailed(f"invalid {where}", fields=exc.messages) from None
 
 
+def _refuse_non_json_number(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body as strict JSON (RFC 8259), or ``ValidationFailed`` naming the body.
+
+    Python's parser also takes ``NaN`` and ``Infinity``, which no column or schema bound
+    expects; they are refused here, where every body enters.
+    """
+    try:
+        return json.loads(raw or b"null", parse_constant=_refuse_non_json_number)
+    except ValueError as exc:
+        raise ValidationFailed(
+            f"malformed JSON: {exc}", fields={"body": ["malformed JSON"]}
+        ) from None
+    except RecursionError:
+        raise ValidationFailed(
+            "JSON nested too deep", fields={"body": ["nested too deep"]}
+        ) from None
+
+
 def _parse_body(request: Request, spec: RouteSpec) -> tuple[Any, Any, bytes]:
     length = request.content_length
     if length is not None and length > spec.max_body_bytes:
@@ -238,16 +260,7 @@ def _parse_body(request: Request, spec: RouteSpec) -> tuple[Any, Any, bytes]:
         )
     if mimetype != JSON:
         return None, None, raw
-    try:
-        data = json.loads(raw or b"null")
-    except ValueError as exc:
-        raise ValidationFailed(
-            f"malformed JSON: {exc}", fields={"body": ["malformed JSON"]}
-        ) from None
-    except RecursionError:
-        raise ValidationFailed(
-            "JSON nested too deep", fields={"body": ["nested too deep"]}
-        ) from None
+    data = parse_json(raw)
     if spec.body is None:
         return data, data, raw
     if not isinstance(data, dict):

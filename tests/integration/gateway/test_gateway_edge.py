@@ -32,6 +32,13 @@ def test_malformed_json_is_400(stack):
         "POST", "/api/v1/residents", data=b'{"name": ', headers={"Content-Type": "application/json"}
     )
     assert_error(response, 400, "validation_failed")
+    # Python's parser takes NaN and Infinity; JSON (RFC 8259) has no such numbers.
+    for number in (b"NaN", b"Infinity", b"-Infinity"):
+        body = b'{"name": "Li Lei", "phone": ' + number + b"}"
+        response = stack.call(
+            "POST", "/api/v1/residents", data=body, headers={"Content-Type": "application/json"}
+        )
+        assert "is not a JSON number" in assert_error(response, 400, "validation_failed")["message"]
 
 
 def test_wrong_types_and_unknown_fields_name_the_field(stack):
