@@ -21,7 +21,7 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
-from services.community import applications, catalogue, documents, grid
+from services.community.handlers import applications, catalogue, documents, grid
 from services.community.models import Base
 from shared.clock import city_today, utcnow
 from shared.contracts.common import load

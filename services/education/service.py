@@ -13,8 +13,8 @@ from typing import Any
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 
-from services.education import cards, exams, schools
 from services.education.domain.student_number import same_person_name
+from services.education.handlers import cards, exams, schools
 from services.education.models import Base
 from shared.clock import city_today
 from shared.config import PLATFORM

@@ -6,7 +6,7 @@ import base64
 import pytest
 from sqlalchemy.orm import Session
 
-from services.community import catalogue
+from services.community.handlers import catalogue
 from shared.db import make_engine
 from shared.errors import ValidationFailed
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from services.education import cards, schools
+from services.education.handlers import cards, schools
 from services.education.models import Base
 from services.education.service import MIGRATIONS
 from shared.db import UnitOfWork, make_engine, migrate

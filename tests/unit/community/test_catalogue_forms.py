@@ -3,8 +3,8 @@ checked, bad fields named by their path."""
 
 import pytest
 
-from services.community.catalogue import seed_items
 from services.community.domain.forms import validate_form
+from services.community.handlers.catalogue import seed_items
 from shared.errors import ValidationFailed
 
 ITEMS = {(item["code"], item["version"]): item for item in seed_items()}

@@ -32,8 +32,8 @@ from services.education.domain.grading import (
     first_errors,
 )
 from services.education.domain.supervision import ScoreFact, supervision_report
+from services.education.handlers.schools import school_of
 from services.education.models import Exam, School, Score, ScoreBatch
-from services.education.schools import school_of
 from shared.clock import utcnow
 from shared.db import UnitOfWork, fetch_page
 from shared.errors import Conflict, NotFound, Unprocessable

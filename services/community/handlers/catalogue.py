@@ -18,7 +18,7 @@ from services.community.models import AffairVersion
 from shared.db import fetch_page
 from shared.errors import NotFound
 
-CATALOGUE_FILE = Path(__file__).parent / "affairs.json"
+CATALOGUE_FILE = Path(__file__).parents[1] / "affairs.json"
 
 FIELDS = (
     "code",

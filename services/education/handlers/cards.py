@@ -26,8 +26,8 @@ from services.education.domain.student_number import (
     random_student_number,
     school_year_end,
 )
+from services.education.handlers.schools import school_of
 from services.education.models import School, StudentCard
-from services.education.schools import school_of
 from shared.clock import utcnow
 from shared.db import UnitOfWork, fetch_page
 from shared.errors import Conflict, NotFound, Unprocessable

@@ -14,8 +14,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.community import application_views as views
-from services.community import catalogue
 from services.community.domain import working_days
 from services.community.domain.forms import validate_form
 from services.community.domain.workflow import (
@@ -27,6 +25,8 @@ from services.community.domain.workflow import (
     fast_track_limit,
     next_state,
 )
+from services.community.handlers import application_views as views
+from services.community.handlers import catalogue
 from services.community.models import (
     AffairVersion,
     Application,
