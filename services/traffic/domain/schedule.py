@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,6 +78,51 @@ def active_services(
             else:
                 running.discard(exception.service_id)
     return running
+
+
+class ServiceDays:
+    """Which services run on which date, from one feed's calendars and exceptions in memory.
+
+    Built once per feed (``timetable.py`` keeps one per imported feed), so that a request does
+    not read every calendar of the feed; the answer for a date is remembered, for at most
+    ``remembered_dates`` dates at a time.
+    """
+
+    def __init__(
+        self,
+        calendars: Iterable[ServiceCalendar],
+        exceptions: Iterable[ServiceException],
+        remembered_dates: int = 64,
+    ):
+        self._calendars = tuple(calendars)
+        self._exceptions: dict[dt.date, list[ServiceException]] = defaultdict(list)
+        for exception in exceptions:  # in feed order: a later exception of a date wins
+            self._exceptions[exception.date].append(exception)
+        self._remembered_dates = remembered_dates
+        self._running: dict[dt.date, frozenset[str]] = {}
+
+    def running_on(self, day: dt.date) -> frozenset[str]:
+        """The service ids running on ``day`` (as ``active_services``)."""
+        running = self._running.get(day)
+        if running is None:
+            running = frozenset(
+                active_services(day, self._calendars, self._exceptions.get(day, ()))
+            )
+            if len(self._running) >= self._remembered_dates:
+                self._running.clear()
+            self._running[day] = running
+        return running
+
+
+def service_days_before(latest_departure_s: int) -> int:
+    """How many service days before a date can still have vehicles running on it: a trip
+    leaving at ``latest_departure_s`` (e.g. 49:00:00) belongs to the day before yesterday."""
+    return latest_departure_s // 86400
+
+
+def service_day_start(service_date: dt.date, tz: ZoneInfo | None) -> dt.datetime:
+    """The instant GTFS times of ``service_date`` count from (see ``_service_day_start``)."""
+    return _service_day_start(service_date, tz)
 
 
 def _service_day_start(service_date: dt.date, tz: ZoneInfo | None) -> dt.datetime:
@@ -237,15 +282,23 @@ def upcoming_arrivals(
     delays: Iterable[Delay] = (),
     tz: ZoneInfo | None = None,
     limit: int = 10,
+    running_on: Callable[[dt.date], Collection[str]] | None = None,
 ) -> list[Arrival]:
     """The next ``limit`` vehicles at a stop from ``at`` (naive local time), soonest first.
 
     A vehicle is listed while it has not left: its expected departure is at or after ``at``.
     Runs of the previous service days (times past 24:00:00) and of the next day are included,
     so a bus at 00:10 is found at 23:55. Cancelled runs and skipped stops are left out.
+    ``running_on`` (e.g. ``ServiceDays.running_on``), when given, says which services run on a
+    date instead of ``calendars`` and ``exceptions``.
     """
     calls = list(calls)
-    calendars, exceptions = list(calendars), list(exceptions)
+    if running_on is None:
+        calendars, exceptions = list(calendars), list(exceptions)
+
+        def running_on(day: dt.date) -> Collection[str]:
+            return active_services(day, calendars, exceptions)
+
     windows: dict[str, list[FrequencyWindow]] = defaultdict(list)
     for window in frequencies:
         windows[window.trip_id].append(window)
@@ -264,9 +317,9 @@ def upcoming_arrivals(
         default=0,
     )
     candidates: list[Arrival] = []
-    for offset in range(-(latest_s // 86400), 2):
+    for offset in range(-service_days_before(latest_s), 2):
         service_date = at.date() + dt.timedelta(days=offset)
-        running = active_services(service_date, calendars, exceptions)
+        running = running_on(service_date)
         day_start = _service_day_start(service_date, tz)
         for call in calls:
             trip = trips.get(call.trip_id)

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 from google.transit import gtfs_realtime_pb2
 
-from services.traffic import queries
+from services.traffic import queries, timetable
 from services.traffic.importer import store_realtime
 from shared.errors import NotFound, ValidationFailed
 
@@ -79,7 +79,7 @@ def test_unknown_stop_and_route_are_not_found(session, sample_feed):
     with pytest.raises(NotFound):
         queries.stop_detail(session, "NOWHERE")
     with pytest.raises(NotFound):
-        queries.arrivals(session, "NOWHERE", dt.datetime(2007, 6, 9, 10, 30))
+        timetable.arrivals(session, "NOWHERE", dt.datetime(2007, 6, 9, 10, 30))
     with pytest.raises(NotFound):
         queries.route_stops(session, "NOPE")
 
@@ -99,7 +99,7 @@ def _arrival_times(result):
 def test_arrivals_follow_calendars_exceptions_and_frequencies(session, sample_feed):
     # Hand-worked in tests/unit/traffic/test_traffic_schedule.py from the feed's files:
     # Saturday 10:30 at the airport mixes the weekend AAMV trips with the half-hourly shuttle.
-    saturday = queries.arrivals(session, "BEATTY_AIRPORT", dt.datetime(2007, 6, 9, 10, 30), 4)
+    saturday = timetable.arrivals(session, "BEATTY_AIRPORT", dt.datetime(2007, 6, 9, 10, 30), 4)
     assert _arrival_times(saturday) == [
         ("STBA", "06-09T10:50"),
         ("AAMV2", "06-09T11:00"),
@@ -116,10 +116,10 @@ def test_arrivals_follow_calendars_exceptions_and_frequencies(session, sample_fe
         "delay_s": None,
     }
     # Monday 2007-06-04 has no service (calendar_dates removes FULLW): Tuesday's first shuttle.
-    removed = queries.arrivals(session, "BEATTY_AIRPORT", dt.datetime(2007, 6, 4, 10, 30), 1)
+    removed = timetable.arrivals(session, "BEATTY_AIRPORT", dt.datetime(2007, 6, 4, 10, 30), 1)
     assert _arrival_times(removed) == [("STBA", "06-05T06:20")]
     # CITY1 and CITY2 reach NADAV 12 minutes after each run starts (runs at 7:00 and 7:30).
-    city = queries.arrivals(session, "NADAV", dt.datetime(2007, 6, 5, 7, 5), 3)
+    city = timetable.arrivals(session, "NADAV", dt.datetime(2007, 6, 5, 7, 5), 3)
     assert _arrival_times(city) == [
         ("CITY1", "06-05T07:12"),
         ("CITY2", "06-05T07:12"),
@@ -130,7 +130,7 @@ def test_arrivals_follow_calendars_exceptions_and_frequencies(session, sample_fe
 def test_arrivals_take_an_aware_time_in_the_feeds_zone(session, sample_feed):
     # 17:30 UTC on 2007-06-09 is 10:30 PDT.
     at = dt.datetime(2007, 6, 9, 17, 30, tzinfo=dt.UTC)
-    assert _arrival_times(queries.arrivals(session, "BEATTY_AIRPORT", at, 1)) == [
+    assert _arrival_times(timetable.arrivals(session, "BEATTY_AIRPORT", at, 1)) == [
         ("STBA", "06-09T10:50")
     ]
 
@@ -138,7 +138,7 @@ def test_arrivals_take_an_aware_time_in_the_feeds_zone(session, sample_feed):
 def test_arrivals_validate_their_time(session, sample_feed):
     # The limit is the contract's (ArrivalsQuery), checked where the call enters the service.
     with pytest.raises(ValidationFailed) as caught:
-        queries.arrivals(session, "BEATTY_AIRPORT", "10:30", 5)
+        timetable.arrivals(session, "BEATTY_AIRPORT", "10:30", 5)
     assert list(caught.value.fields) == ["at"]
 
 
@@ -201,7 +201,7 @@ def _delayed(message, trip_id, seconds, stop_id=None, start_date="20070605"):
 
 
 def _expected(session, stop_id, at, limit):
-    result = queries.arrivals(session, stop_id, at, limit)
+    result = timetable.arrivals(session, stop_id, at, limit)
     return [(i["trip_id"], i["expected"][11:16], i["delay_s"]) for i in result["items"]]
 
 
