@@ -53,10 +53,21 @@ from services.traffic.models import (
 )
 from services.traffic.queries import _get_stop, _local_time, active_feed
 
-# Local wall-clock time and time since the start of the service day differ by up to a
-# daylight-saving shift (one hour, half an hour on Lord Howe Island): the window is this wide.
-_CLOCK_SHIFT_MARGIN = dt.timedelta(hours=2)
 _MORE_ROWS = 4  # each refetch asks for this many times more rows of a service day
+_OFFSET_SAMPLES = dt.timedelta(hours=6)
+
+
+def _clock_set_back(tz: ZoneInfo, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    """How far local clocks go back between two instants (0 but on a day clocks fall back):
+    wall-clock times are then not in the order of seconds since the service day's start."""
+    moment, highest, set_back = start, None, dt.timedelta(0)
+    while True:
+        offset = moment.astimezone(tz).utcoffset() or dt.timedelta(0)
+        highest = offset if highest is None else max(highest, offset)
+        set_back = max(set_back, highest - offset)
+        if moment >= end:
+            return set_back
+        moment = min(moment + _OFFSET_SAMPLES, end)
 
 
 @dataclass(frozen=True)
@@ -192,13 +203,15 @@ def arrivals(
     gathered = _Calls({}, {}, [])
     if index.has_frequencies:
         _add_frequency_calls(session, feed.feed_id, stop.stop_id, gathered)
-    rows_per_day = limit
+    rows_per_day = 2 * limit + 8  # a little past the answer, to prove that it is complete
     while True:
         truncated_bounds = []  # no call not yet fetched is expected before these
         for day in days:
             day_start = service_day_start(day, tz)
             running = index.service_days.running_on(day)
-            from_s = int((moment - _CLOCK_SHIFT_MARGIN - late - day_start).total_seconds())
+            day_end = day_start + dt.timedelta(seconds=index.max_departure_s) + late
+            margin = _clock_set_back(tz, day_start, day_end)
+            from_s = int((moment - margin - late - day_start).total_seconds())
             if not running or from_s > index.max_departure_s:
                 continue
             query = _calls_query(feed.feed_id, stop.stop_id).where(
@@ -212,9 +225,7 @@ def arrivals(
             gathered.add(rows)
             if len(rows) == rows_per_day:
                 last = day_start + dt.timedelta(seconds=rows[-1].arrival_s)
-                truncated_bounds.append(
-                    last.astimezone(tz).replace(tzinfo=None) - _CLOCK_SHIFT_MARGIN + early
-                )
+                truncated_bounds.append(last.astimezone(tz).replace(tzinfo=None) - margin + early)
         items = _upcoming(session, at, gathered, index, tz, limit)
         if _complete(items, limit, truncated_bounds):
             return {"items": [item.to_dict() for item in items]}
