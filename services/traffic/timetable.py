@@ -32,15 +32,13 @@ from services.traffic.domain.schedule import (
     Arrival,
     Delay,
     FrequencyWindow,
-    ServiceCalendar,
-    ServiceDays,
-    ServiceException,
     StopCall,
     TripInfo,
     service_day_start,
     service_days_before,
     upcoming_arrivals,
 )
+from services.traffic.domain.service_days import ServiceCalendar, ServiceDays, ServiceException
 from services.traffic.models import (
     Calendar,
     CalendarDate,
