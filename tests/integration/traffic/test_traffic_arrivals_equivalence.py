@@ -1,11 +1,12 @@
 """The indexed arrivals (``timetable.arrivals``) answer exactly what the full computation does.
 
 The reference is the original way: every call of the stop, every calendar and every exception
-of the feed, read from the database and handed to ``schedule.upcoming_arrivals``. Both run on
-the Cairns feed for stops and times chosen to cross its rules: the busiest stop, a terminus,
+of the feed, read here straight from the zip, handed to ``schedule.upcoming_arrivals``. Both run
+on the Cairns feed for stops and times chosen to cross its rules: the busiest stop, a terminus,
 a stop reached past 24:00, weekdays, the Friday-only service, weekends, the Queen's Birthday
 exception day (2014-06-09: weekday service removed, Sunday's added), the last night of the
-calendar, then the same again with stored real-time delays that reorder and cancel runs.
+calendar, then the same again with stored real-time delays that reorder and cancel runs; and
+on Google's sample feed (Los Angeles, frequency-based trips) across both daylight-saving changes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import pytest
 from sqlalchemy import delete, func, insert, select
 
 from services.traffic import timetable
+from services.traffic.domain.gtfs import load_feed
 from services.traffic.domain.schedule import (
+    FrequencyWindow,
     ServiceCalendar,
     ServiceException,
     StopCall,
@@ -26,8 +29,7 @@ from services.traffic.domain.schedule import (
     upcoming_arrivals,
 )
 from services.traffic.importer import import_feed
-from services.traffic.models import Calendar, CalendarDate, Route, StopTime, Trip, TripDelay
-from services.traffic.queries import active_feed
+from services.traffic.models import StopTime, TripDelay
 
 CAIRNS_ZIP = Path(__file__).resolve().parents[2] / "data" / "gtfs" / "cairns_gtfs.zip"
 
@@ -51,82 +53,78 @@ def cairns(session):
     return summary
 
 
-def _reference(session, stop_id: str, at: dt.datetime, limit: int) -> list[dict]:
-    """Arrivals computed from every call, calendar and exception, as before the index."""
-    feed = active_feed(session)
-    rows = session.execute(
-        select(
-            StopTime.trip_id,
-            StopTime.stop_sequence,
-            StopTime.arrival_s,
-            StopTime.departure_s,
-            StopTime.stop_headsign,
-            Trip.route_id,
-            Trip.service_id,
-            Trip.trip_headsign,
-            Route.route_short_name,
-        )
-        .join(Trip, (Trip.feed_id == StopTime.feed_id) & (Trip.trip_id == StopTime.trip_id))
-        .join(Route, (Route.feed_id == Trip.feed_id) & (Route.route_id == Trip.route_id))
-        .where(
-            StopTime.feed_id == feed.feed_id,
-            StopTime.stop_id == stop_id,
-            StopTime.departure_s.is_not(None),
-        )
-    ).all()
+def _reference_builder(zip_path: Path):
+    """``reference(session, stop_id, at, limit)``: arrivals computed as before the index,
+    from every call, calendar and exception of the feed, read here from the zip itself (only
+    the live delays come from the database)."""
+    feed = load_feed(zip_path)
+    routes = {row["route_id"]: row for row in feed.rows("routes.txt")}
+    stop_times = [row for row in feed.rows("stop_times.txt") if row["departure_s"] is not None]
+    first_departures: dict[str, int] = {}
+    for row in sorted(stop_times, key=lambda row: row["stop_sequence"]):
+        first_departures.setdefault(row["trip_id"], row["departure_s"])
     trips = {
-        row.trip_id: TripInfo(
-            row.trip_id, row.route_id, row.service_id, row.route_short_name, row.trip_headsign
+        row["trip_id"]: TripInfo(
+            row["trip_id"],
+            row["route_id"],
+            row["service_id"],
+            routes[row["route_id"]]["route_short_name"],
+            row["trip_headsign"],
+            first_departures.get(row["trip_id"]),
         )
-        for row in rows
+        for row in feed.rows("trips.txt")
     }
-    calls = [
-        StopCall(row.trip_id, row.stop_sequence, row.arrival_s, row.departure_s, row.stop_headsign)
-        for row in rows
-    ]
-    calendars = [
-        ServiceCalendar.from_row(row._mapping)
-        for row in session.execute(
-            select(Calendar.__table__).where(Calendar.feed_id == feed.feed_id)
+    calendars = [ServiceCalendar.from_row(row) for row in feed.rows("calendar.txt")]
+    exceptions = [ServiceException.from_row(row) for row in feed.rows("calendar_dates.txt")]
+    frequencies = [FrequencyWindow.from_row(row) for row in feed.rows("frequencies.txt")]
+    calls_at: dict[str, list[StopCall]] = {}
+    for row in stop_times:
+        calls_at.setdefault(row["stop_id"], []).append(
+            StopCall(
+                row["trip_id"],
+                row["stop_sequence"],
+                row["arrival_s"],
+                row["departure_s"],
+                row["stop_headsign"],
+            )
         )
-    ]
-    exceptions = [
-        ServiceException.from_row(row._mapping)
-        for row in session.execute(
-            select(CalendarDate.__table__).where(CalendarDate.feed_id == feed.feed_id)
+    tz = ZoneInfo(feed.timezone)
+
+    def reference(session, stop_id: str, at: dt.datetime, limit: int) -> list[dict]:
+        delays = [
+            timetable.Delay(
+                row.trip_id,
+                row.stop_sequence,
+                row.delay_s,
+                row.skipped,
+                row.service_date,
+                row.start_time_s,
+            )
+            for row in session.scalars(select(TripDelay))
+        ]
+        found = upcoming_arrivals(
+            at,
+            calls_at.get(stop_id, []),
+            trips,
+            calendars,
+            exceptions,
+            frequencies=frequencies,
+            delays=delays,
+            tz=tz,
+            limit=limit,
         )
-    ]
-    delays = [
-        timetable.Delay(
-            row.trip_id,
-            row.stop_sequence,
-            row.delay_s,
-            row.skipped,
-            row.service_date,
-            row.start_time_s,
-        )
-        for row in session.scalars(select(TripDelay).where(TripDelay.trip_id.in_(trips)))
-    ]
-    found = upcoming_arrivals(
-        at,
-        calls,
-        trips,
-        calendars,
-        exceptions,
-        delays=delays,
-        tz=ZoneInfo(feed.timezone),
-        limit=limit,
-    )
-    return [item.to_dict() for item in found]
+        return [item.to_dict() for item in found]
+
+    return reference
 
 
-def _compare_everywhere(session, limits=(1, 10, 40)) -> int:
+def _compare_everywhere(session, reference, limits=(1, 10, 40)) -> int:
     """Compares every stop, moment and limit; returns how many arrivals were compared."""
     compared = 0
     for stop_id in STOPS:
         for at in MOMENTS:
             for limit in limits:
-                expected = _reference(session, stop_id, at, limit)
+                expected = reference(session, stop_id, at, limit)
                 assert timetable.arrivals(session, stop_id, at, limit)["items"] == expected, (
                     stop_id,
                     at,
@@ -137,6 +135,7 @@ def _compare_everywhere(session, limits=(1, 10, 40)) -> int:
 
 
 def test_indexed_arrivals_equal_the_full_computation_on_cairns(session, cairns):
+    reference = _reference_builder(CAIRNS_ZIP)
     busiest = session.scalar(
         select(StopTime.stop_id)
         .group_by(StopTime.stop_id)
@@ -144,7 +143,7 @@ def test_indexed_arrivals_equal_the_full_computation_on_cairns(session, cairns):
         .limit(1)
     )
     assert busiest == STOPS[0]
-    assert _compare_everywhere(session) > 1000  # real answers, not empty lists
+    assert _compare_everywhere(session, reference) > 1000  # real answers, not empty lists
 
     # The exception day really differs: Sunday's timetable, not Monday's.
     monday = timetable.arrivals(session, "750449", MOMENTS[0], 5)["items"]
@@ -182,13 +181,49 @@ def test_indexed_arrivals_equal_the_full_computation_on_cairns(session, cairns):
         ],
     )
     session.commit()
-    assert _compare_everywhere(session, limits=(3, 25)) > 500
+    assert _compare_everywhere(session, reference, limits=(3, 25)) > 500
     early_morning = dt.datetime(2014, 6, 2, 5, 0)
     delayed = timetable.arrivals(session, "750449", early_morning, 200)["items"]
-    assert delayed == _reference(session, "750449", early_morning, 200)
+    assert delayed == reference(session, "750449", early_morning, 200)
     late = [item for item in delayed if item["trip_id"] == calls[0].trip_id]
     assert [item["delay_s"] for item in late] == [4 * 3600]
     assert all(item["trip_id"] != calls[9].trip_id for item in delayed)
 
     session.execute(delete(TripDelay))
     session.commit()
+
+
+SAMPLE_ZIP = CAIRNS_ZIP.parent / "sample_gtfs.zip"
+# Google's sample feed runs in America/Los_Angeles, with frequency-based trips, and its calendar
+# covers both daylight-saving changes of 2007: clocks went forward on 11 March at 02:00 and
+# back on 4 November at 02:00 (01:00-02:00 happened twice).
+DST_MOMENTS = tuple(
+    dt.datetime.combine(day, dt.time(*clock))
+    for day in (
+        dt.date(2007, 3, 10),
+        dt.date(2007, 3, 11),
+        dt.date(2007, 11, 3),
+        dt.date(2007, 11, 4),
+        dt.date(2007, 6, 4),
+    )
+    for clock in ((0, 30), (1, 30), (2, 30), (5, 55), (6, 10), (12, 0), (23, 50))
+)
+
+
+def test_indexed_arrivals_equal_the_full_computation_across_daylight_saving(session):
+    import_feed(session, SAMPLE_ZIP, name="sample")
+    session.commit()
+    reference = _reference_builder(SAMPLE_ZIP)
+    stop_ids = sorted(row["stop_id"] for row in load_feed(SAMPLE_ZIP).rows("stops.txt"))
+    compared = 0
+    for stop_id in stop_ids:
+        for at in DST_MOMENTS:
+            for limit in (1, 5, 30):
+                expected = reference(session, stop_id, at, limit)
+                assert timetable.arrivals(session, stop_id, at, limit)["items"] == expected, (
+                    stop_id,
+                    at,
+                    limit,
+                )
+                compared += len(expected)
+    assert compared > 1000
