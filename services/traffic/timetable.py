@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from services.traffic.domain.schedule import (
@@ -215,7 +216,7 @@ def arrivals(
             query = _calls_query(feed.feed_id, stop.stop_id).where(
                 StopTime.arrival_s >= from_s - index.max_dwell_s,
                 StopTime.departure_s >= from_s,
-                Trip.service_id.in_(sorted(running)),
+                Trip.service_id == any_(_strings(sorted(running))),
             )
             if index.has_frequencies:
                 query = query.where(StopTime.trip_id.not_in(_frequency_trips(feed.feed_id)))
@@ -259,6 +260,12 @@ def _upcoming(
         limit=limit,
         running_on=index.service_days.running_on,
     )
+
+
+def _strings(values: list[str]) -> Any:
+    """One array parameter rather than one parameter per value: a big feed runs hundreds of
+    services a day, and an IN list would be rendered and bound value by value each time."""
+    return bindparam(None, values, type_=ARRAY(String), unique=True)
 
 
 def _frequency_trips(feed_id: int) -> Any:
@@ -307,5 +314,7 @@ def _stored_delays(session: Session, trip_ids: list[str]) -> list[Delay]:
             service_date=row.service_date,
             start_time_s=row.start_time_s,
         )
-        for row in session.scalars(select(TripDelay).where(TripDelay.trip_id.in_(trip_ids)))
+        for row in session.scalars(
+            select(TripDelay).where(TripDelay.trip_id == any_(_strings(trip_ids)))
+        )
     ]
