@@ -188,27 +188,46 @@ def _indexed(session: Session, stop_id: str, at: dt.datetime, limit: int) -> obj
     return timetable.arrivals(session, stop_id, at, limit)
 
 
-def latency(database_url: str, call: Callable, calls: int, threads: int) -> dict[str, float]:
-    engine = sa.create_engine(database_url, pool_size=threads, max_overflow=0)
+def latency(urls: dict[str, str], call: Callable, calls: int, threads: int) -> dict[str, dict]:
+    """p50 latency of ``call`` on each database, serial and from ``threads`` threads, with the
+    databases taken in turn (call by call, round by round) so that the load of a shared
+    machine falls on all of them alike."""
+    engines = {
+        label: sa.create_engine(url, pool_size=threads, max_overflow=0)
+        for label, url in urls.items()
+    }
 
-    def one(_: int) -> float:
-        with Session(engine) as session:
+    def one(label: str) -> float:
+        with Session(engines[label]) as session:
             started = time.perf_counter()
             call(session, BUSIEST_STOP, MONDAY_MORNING, 10)
             return time.perf_counter() - started
 
-    for i in range(10):  # warm-up: connections, the feed's calendars in memory
-        one(i)
-    serial = [one(i) for i in range(calls)]
-    started = time.perf_counter()
+    for label in urls:  # warm-up: connections, the feed's calendars in memory
+        for _ in range(10):
+            one(label)
+    serial: dict[str, list[float]] = {label: [] for label in urls}
+    for _ in range(calls):
+        for label in urls:
+            serial[label].append(one(label))
+    concurrent: dict[str, list[float]] = {label: [] for label in urls}
+    walls = dict.fromkeys(urls, 0.0)
+    rounds = 4
     with ThreadPoolExecutor(threads) as pool:
-        concurrent = list(pool.map(one, range(calls)))
-    wall = time.perf_counter() - started
-    engine.dispose()
+        for _ in range(rounds):
+            for label in urls:
+                started = time.perf_counter()
+                concurrent[label] += pool.map(one, [label] * (calls // rounds))
+                walls[label] += time.perf_counter() - started
+    for engine in engines.values():
+        engine.dispose()
     return {
-        "serial_p50_ms": statistics.median(serial) * 1000,
-        "concurrent_p50_ms": statistics.median(concurrent) * 1000,
-        "concurrent_per_s": calls / wall,
+        label: {
+            "serial_p50_ms": round(statistics.median(serial[label]) * 1000, 2),
+            "concurrent_p50_ms": round(statistics.median(concurrent[label]) * 1000, 2),
+            "concurrent_per_s": round(len(concurrent[label]) / walls[label], 1),
+        }
+        for label in urls
     }
 
 
@@ -229,6 +248,12 @@ def main() -> None:
         action="store_true",
         help="import without timing the COPY baseline: for arrivals figures alone",
     )
+    parser.add_argument(
+        "--reuse",
+        nargs=2,
+        metavar=("URL_1X", "URL_NX"),
+        help="databases already holding the 1x and Nx feeds: arrivals figures alone",
+    )
     arguments = parser.parse_args()
     databases = Databases()
     workdir = Path(tempfile.mkdtemp(prefix="bench_traffic_"))
@@ -243,8 +268,8 @@ def main() -> None:
 def run(databases: Databases, workdir: Path, arguments: argparse.Namespace) -> dict:
     times = arguments.times
     report: dict = {"times": times, "shared_stops": arguments.shared_stops}
-    sizes = {}
-    for label, copies in (("1x", 1), (f"{times}x", times)):
+    sizes = dict(zip(("1x", f"{times}x"), arguments.reuse or (), strict=False))
+    for label, copies in () if sizes else (("1x", 1), (f"{times}x", times)):
         feed = workdir / f"cairns_{label}.zip"
         build(CAIRNS, feed, copies, arguments.shared_stops)
         url = databases.create(label)
@@ -264,10 +289,7 @@ def run(databases: Databases, workdir: Path, arguments: argparse.Namespace) -> d
             print(f"import {label} before: {before}", flush=True)
             report[f"import {label} before"] = before
     for name, call in (("indexed", _indexed), ("full (before)", full_arrivals)):
-        figures = {
-            label: latency(url, call, arguments.calls, arguments.threads)
-            for label, url in sizes.items()
-        }
+        figures = latency(sizes, call, arguments.calls, arguments.threads)
         small, big = figures["1x"], figures[f"{times}x"]
         report[f"arrivals {name}"] = {
             **figures,
