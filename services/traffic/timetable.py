@@ -52,6 +52,8 @@ from services.traffic.models import (
 )
 from services.traffic.queries import _get_stop, _local_time, active_feed
 
+# Arrivals are listed by (expected, scheduled, trip_id), as ``upcoming_arrivals`` sorts them.
+_SortKey = tuple[dt.datetime, dt.datetime, str]
 _MORE_ROWS = 4  # each refetch asks for this many times more rows of a service day
 _OFFSET_SAMPLES = dt.timedelta(hours=6)
 
@@ -204,7 +206,7 @@ def arrivals(
         _add_frequency_calls(session, feed.feed_id, stop.stop_id, gathered)
     rows_per_day = 2 * limit + 8  # a little past the answer, to prove that it is complete
     while True:
-        truncated_bounds = []  # no call not yet fetched is expected before these
+        truncated_bounds = []  # no call not yet fetched sorts before these
         for day in days:
             day_start = service_day_start(day, tz)
             running = index.service_days.running_on(day)
@@ -220,23 +222,31 @@ def arrivals(
             )
             if index.has_frequencies:
                 query = query.where(StopTime.trip_id.not_in(_frequency_trips(feed.feed_id)))
-            rows = session.execute(query.order_by(StopTime.arrival_s).limit(rows_per_day)).all()
+            ordered = query.order_by(StopTime.arrival_s, StopTime.trip_id)
+            rows = session.execute(ordered.limit(rows_per_day)).all()
             gathered.add(rows)
             if len(rows) == rows_per_day:
                 last = day_start + dt.timedelta(seconds=rows[-1].arrival_s)
-                truncated_bounds.append(last.astimezone(tz).replace(tzinfo=None) - margin + early)
+                local = last.astimezone(tz).replace(tzinfo=None)
+                if margin or early or late:  # unread calls come no earlier than this
+                    truncated_bounds.append((local - margin + early, dt.datetime.min, ""))
+                else:  # clocks and calls in step: unread calls sort after the last one read
+                    truncated_bounds.append((local, local, rows[-1].trip_id))
         items = _upcoming(session, at, gathered, index, tz, limit)
         if _complete(items, limit, truncated_bounds):
             return {"items": [item.to_dict() for item in items]}
         rows_per_day *= _MORE_ROWS
 
 
-def _complete(items: list[Arrival], limit: int, truncated_bounds: list[dt.datetime]) -> bool:
-    """Whether no call left unread could be among the first ``limit``: every unread call is
-    expected at or after its day's bound, and the answer's last one comes strictly before."""
+def _complete(items: list[Arrival], limit: int, truncated_bounds: list[_SortKey]) -> bool:
+    """Whether no call left unread could be among the first ``limit``: every unread call
+    sorts at or after its day's bound, and the answer's last one strictly before."""
     if not truncated_bounds:
         return True
-    return len(items) == limit and items[-1].expected < min(truncated_bounds)
+    last = items[-1] if len(items) == limit else None
+    return last is not None and (last.expected, last.scheduled, last.trip_id) < min(
+        truncated_bounds
+    )
 
 
 def _upcoming(
