@@ -6,13 +6,19 @@ cos(mean latitude); the code uses the haversine formula.
 """
 
 import datetime as dt
+import io
+import zipfile
+from pathlib import Path
 
 import pytest
 from google.transit import gtfs_realtime_pb2
+from sqlalchemy.orm import Session
 
 from services.traffic import queries, timetable
-from services.traffic.importer import store_realtime
+from services.traffic.importer import import_feed, store_realtime
 from shared.errors import NotFound, ValidationFailed
+
+SAMPLE_ZIP = Path(__file__).resolve().parents[2] / "data" / "gtfs" / "sample_gtfs.zip"
 
 
 def test_stops_near_nearest_first(session, sample_feed):
@@ -257,3 +263,32 @@ def test_invalid_realtime_message(session, sample_feed):
     with pytest.raises(ValidationFailed) as caught:
         store_realtime(session, b"not protobuf")
     assert list(caught.value.fields) == ["feed_message"]
+
+
+def test_arrivals_follow_a_feed_imported_by_another_connection(session, traffic_engine):
+    """The calendars held in memory belong to the feed they were read from: an import
+    committed elsewhere (the CLI, another instance) is seen by the next request."""
+    import_feed(session, SAMPLE_ZIP, name="sample")
+    session.commit()
+    monday, tuesday = dt.datetime(2007, 6, 4, 10, 30), dt.datetime(2007, 6, 5, 10, 30)
+    assert _arrival_times(timetable.arrivals(session, "BEATTY_AIRPORT", monday, 1)) == [
+        ("STBA", "06-05T06:20")  # Monday's service removed by calendar_dates.txt
+    ]
+    # Another connection imports the feed with the exception moved to Tuesday.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(SAMPLE_ZIP) as source, zipfile.ZipFile(buffer, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "calendar_dates.txt":
+                data = data.replace(b"20070604", b"20070605")
+            target.writestr(name, data)
+    with Session(traffic_engine) as other:
+        import_feed(other, buffer.getvalue(), name="moved exception")
+        other.commit()
+    session.commit()  # the next request's transaction
+    assert _arrival_times(timetable.arrivals(session, "BEATTY_AIRPORT", monday, 1)) == [
+        ("STBA", "06-04T10:50")
+    ]
+    assert _arrival_times(timetable.arrivals(session, "BEATTY_AIRPORT", tuesday, 1)) == [
+        ("STBA", "06-06T06:20")
+    ]
