@@ -12,6 +12,8 @@ on Google's sample feed (Los Angeles, frequency-based trips) across both dayligh
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -53,7 +55,7 @@ def cairns(session):
     return summary
 
 
-def _reference_builder(zip_path: Path):
+def _reference_builder(zip_path: Path | bytes):
     """``reference(session, stop_id, at, limit)``: arrivals computed as before the index,
     from every call, calendar and exception of the feed, read here from the zip itself (only
     the live delays come from the database)."""
@@ -206,15 +208,45 @@ DST_MOMENTS = tuple(
         dt.date(2007, 11, 4),
         dt.date(2007, 6, 4),
     )
-    for clock in ((0, 30), (1, 30), (2, 30), (5, 55), (6, 10), (12, 0), (23, 50))
+    for clock in (
+        (0, 30),
+        (1, 5),
+        (1, 30),
+        (2, 10),
+        (2, 30),
+        (3, 5),
+        (5, 55),
+        (6, 10),
+        (12, 0),
+        (23, 50),
+    )
 )
 
 
+def _sample_at_night() -> bytes:
+    """The sample feed with trip AB1 moved from 08:00 to 03:10-03:25: on 11 March that is
+    just after the hour clocks skip, so a time asked inside that hour (02:30, which has no
+    instant) must still find it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(SAMPLE_ZIP) as source, zipfile.ZipFile(buffer, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "stop_times.txt":
+                data = data.replace(b"AB1,8:00:00,8:00:00", b"AB1,3:10:00,3:10:00")
+                data = data.replace(b"AB1,8:10:00,8:15:00", b"AB1,3:20:00,3:25:00")
+            target.writestr(name, data)
+    return buffer.getvalue()
+
+
 def test_indexed_arrivals_equal_the_full_computation_across_daylight_saving(session):
-    import_feed(session, SAMPLE_ZIP, name="sample")
+    feed = _sample_at_night()
+    import_feed(session, feed, name="sample")
     session.commit()
-    reference = _reference_builder(SAMPLE_ZIP)
-    stop_ids = sorted(row["stop_id"] for row in load_feed(SAMPLE_ZIP).rows("stops.txt"))
+    reference = _reference_builder(feed)
+    stop_ids = sorted(row["stop_id"] for row in load_feed(feed).rows("stops.txt"))
+    # Asked inside the skipped hour, the run that leaves BULLFROG at 03:25 is the next one.
+    skipped_hour = dt.datetime(2007, 3, 11, 2, 30)
+    assert reference(session, "BULLFROG", skipped_hour, 1)[0]["scheduled"] == "2007-03-11T03:20:00"
     compared = 0
     for stop_id in stop_ids:
         for at in DST_MOMENTS:
