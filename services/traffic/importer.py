@@ -8,8 +8,12 @@ in a SAVEPOINT that is rolled back. The caller owns the transaction and commits 
 would expand past its ``ArchiveLimits`` (size, compression ratio, line length) is refused the
 same way, before or while it is decompressed.
 
-Rows go in by the thousand: PostgreSQL's COPY when psycopg2 is in blocking mode, otherwise one
-multi-row ``INSERT`` per chunk, never an ORM object per row.
+Import streams: memory holds one chunk of rows and the ids later files refer to (stops,
+trips...), never a whole file. Each file goes in as one PostgreSQL COPY fed chunk by chunk
+when psycopg2 is in blocking mode (the CLI), otherwise as one multi-row ``INSERT`` per chunk
+(nameko's green workers), never an ORM object per row. Duplicate keys of the two biggest files
+(stop times, shape points) are left to the primary key; only when it fires is the feed read a
+second time, with those keys checked, to name the file, line and field.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from dataclasses import dataclass
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select
+import psycopg2.errors
+import psycopg2.extensions
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.traffic.domain.gtfs import FeedSource, GtfsReader, Row
@@ -76,7 +83,25 @@ def import_feed(
     ``limits`` default to ``ArchiveLimits.from_env()``.
     """
     started = time.perf_counter()
-    reader = GtfsReader(source, limits)
+    try:
+        return _load(session, source, name, progress, chunk_rows, limits, started)
+    except (IntegrityError, psycopg2.errors.UniqueViolation):
+        # A row key repeated in stop_times.txt or shapes.txt, which streaming leaves to the
+        # primary key: read the feed again with the keys checked, to name file, line, field.
+        _raise_duplicate_row(source, limits)
+        raise
+
+
+def _load(
+    session: Session,
+    source: FeedSource,
+    name: str,
+    progress: Callable[[ImportProgress], None] | None,
+    chunk_rows: int,
+    limits: ArchiveLimits | None,
+    started: float,
+) -> ImportSummary:
+    reader = GtfsReader(source, limits, check_row_keys=False)
     try:
         with session.begin_nested():
             # Serialise concurrent imports: each one replaces every feed it can see.
@@ -87,23 +112,16 @@ def import_feed(
             write = _bulk_writer(session)
             counts: dict[str, int] = {}
             for table in reader.tables():
-                model = FEED_TABLES[table.file]
-                count = 0
-                for chunk in _chunks(table.rows, chunk_rows):
-                    for row in chunk:
-                        row["feed_id"] = feed.feed_id
-                    write(model, chunk)
-                    count += len(chunk)
-                    if progress:
-                        progress(
-                            ImportProgress(
-                                table.file, count, reader.bytes_done(), reader.bytes_total
-                            )
-                        )
-                counts[table.file] = count
+                counted = _Counted(table.file, reader, progress)
+                rows = _with_feed_id(table.rows, feed.feed_id)
+                write(FEED_TABLES[table.file], _chunks(rows, chunk_rows, counted))
+                counts[table.file] = counted.rows
             _delete_feeds(session, previous)
+            _analyze(session)
             feed.timezone = reader.timezone or "UTC"
             feed.row_counts = counts
+            feed.max_departure_s = reader.max_departure_s
+            feed.max_dwell_s = reader.max_dwell_s
             feed.active = True
             session.flush()
     finally:
@@ -120,9 +138,51 @@ def import_feed(
     )
 
 
-def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+def _raise_duplicate_row(source: FeedSource, limits: ArchiveLimits | None) -> None:
+    if hasattr(source, "seek"):
+        source.seek(0)
+    reader = GtfsReader(source, limits, check_row_keys=True)
+    try:
+        for table in reader.tables():
+            for _ in table.rows:
+                pass
+    finally:
+        reader.close()
+
+
+class _Counted:
+    """Rows of one file loaded so far, reported to ``progress`` after every chunk."""
+
+    def __init__(
+        self,
+        file: str,
+        reader: GtfsReader,
+        progress: Callable[[ImportProgress], None] | None,
+    ):
+        self.file = file
+        self.rows = 0
+        self._reader = reader
+        self._progress = progress
+
+    def chunk_done(self, rows: int) -> None:
+        self.rows += rows
+        if self._progress:
+            reader = self._reader
+            self._progress(
+                ImportProgress(self.file, self.rows, reader.bytes_done(), reader.bytes_total)
+            )
+
+
+def _with_feed_id(rows: Iterator[Row], feed_id: int) -> Iterator[Row]:
+    for row in rows:
+        row["feed_id"] = feed_id
+        yield row
+
+
+def _chunks(rows: Iterator[Row], size: int, counted: _Counted) -> Iterator[list[Row]]:
     while chunk := list(islice(rows, size)):
         yield chunk
+        counted.chunk_done(len(chunk))
 
 
 def _delete_feeds(session: Session, feed_ids: list[int]) -> None:
@@ -133,14 +193,27 @@ def _delete_feeds(session: Session, feed_ids: list[int]) -> None:
     session.execute(delete(Feed).where(Feed.feed_id.in_(feed_ids)))
 
 
-def _bulk_writer(session: Session) -> Callable[[type[Base], list[Row]], None]:
-    """The fastest way this database takes many rows: COPY on psycopg2, else executemany
-    (which SQLAlchemy sends as multi-row INSERTs)."""
+def _analyze(session: Session) -> None:
+    """Fresh statistics for the planner, in the import's transaction: arrivals' index scans
+    are chosen from them, and a table that grew a hundredfold would otherwise be planned as
+    the small one it was until autovacuum comes by."""
+    if session.get_bind().dialect.name == "postgresql":
+        for model in FEED_TABLES.values():
+            session.execute(text(f"ANALYZE {model.__tablename__}"))
+
+
+Writer = Callable[[type[Base], Iterator[list[Row]]], None]
+
+
+def _bulk_writer(session: Session) -> Writer:
+    """The fastest way this database takes many rows: one streamed COPY per file on psycopg2,
+    else executemany per chunk (which SQLAlchemy sends as multi-row INSERTs)."""
     if _can_copy(session):
         return _copy_writer(session)
 
-    def insert_rows(model: type[Base], rows: list[Row]) -> None:
-        session.execute(insert(model), rows)
+    def insert_rows(model: type[Base], chunks: Iterator[list[Row]]) -> None:
+        for chunk in chunks:
+            session.execute(insert(model), chunk)
 
     return insert_rows
 
@@ -148,30 +221,59 @@ def _bulk_writer(session: Session) -> Callable[[type[Base], list[Row]], None]:
 def _can_copy(session: Session) -> bool:
     """COPY needs psycopg2 in blocking mode: made green for eventlet (nameko's workers), a
     psycopg2 connection has a wait callback and refuses ``copy_expert``."""
-    import psycopg2.extensions
-
     return psycopg2.extensions.get_wait_callback() is None
 
 
-def _copy_writer(session: Session) -> Callable[[type[Base], list[Row]], None]:
+class _CsvStream:
+    """A file for ``copy_expert`` whose ``read`` renders the next chunk of rows as CSV: the
+    whole file goes in one COPY while only one chunk is ever in memory."""
+
+    def __init__(self, chunks: Iterator[list[Row]], names: list[str]):
+        self._chunks = chunks
+        self._values = operator.itemgetter(*names)
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, quoting=csv.QUOTE_ALL)
+        # psycopg2 turns an exception raised in ``read`` into its own QueryCanceled: the
+        # original (a ValidationFailed naming the line) is kept to be raised instead.
+        self.failure: Exception | None = None
+
+    def read(self, size: int = -1) -> str:
+        try:
+            chunk = next(self._chunks, None)
+        except Exception as exc:
+            self.failure = exc
+            raise
+        if chunk is None:
+            return ""
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerows(map(self._values, chunk))
+        return self._buffer.getvalue()
+
+    readline = read
+
+
+def _copy_writer(session: Session) -> Writer:
     connection = session.connection().connection.driver_connection
     quote = session.get_bind().dialect.identifier_preparer
 
-    def copy_rows(model: type[Base], rows: list[Row]) -> None:
+    def copy_rows(model: type[Base], chunks: Iterator[list[Row]]) -> None:
         table = model.__table__
         names = [column.name for column in table.columns]
         # Every value is quoted and None is written as "", so FORCE_NULL turns exactly the
         # empty values of nullable columns into NULL (blank GTFS values are None already).
         nullable = [quote.quote(column.name) for column in table.columns if column.nullable]
-        buffer = io.StringIO()
-        values = operator.itemgetter(*names)
-        csv.writer(buffer, quoting=csv.QUOTE_ALL).writerows(values(row) for row in rows)
-        buffer.seek(0)
         options = "FORMAT csv" + (f", FORCE_NULL ({', '.join(nullable)})" if nullable else "")
         columns = ", ".join(quote.quote(name) for name in names)
         statement = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN WITH ({options})"
+        stream = _CsvStream(chunks, names)
         with connection.cursor() as cursor:
-            cursor.copy_expert(statement, buffer)
+            try:
+                cursor.copy_expert(statement, stream, size=1 << 16)
+            except psycopg2.errors.QueryCanceled:
+                if stream.failure is not None:
+                    raise stream.failure from None
+                raise
 
     return copy_rows
 

@@ -56,6 +56,12 @@ class Feed(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime)
     row_counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Measured while importing, so that arrivals know how far to look without a scan: the
+    # latest departure (how many service days before today can still have vehicles to come)
+    # and the longest dwell (departure less arrival) at any stop. None: imported before
+    # traffic_0003; ``queries`` then measures them once.
+    max_departure_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_dwell_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Agency(Base):
@@ -160,7 +166,11 @@ class Trip(Base):
 
 class StopTime(Base):
     __tablename__ = "gtfs_stop_times"
-    __table_args__ = (Index("ix_gtfs_stop_times_stop", "feed_id", "stop_id"),)
+    # Arrivals read the calls of one stop in arrival order from a time on (traffic_0003);
+    # departure_s is in the index so the "not yet left" filter needs no table row.
+    __table_args__ = (
+        Index("ix_gtfs_stop_times_stop_arrival", "feed_id", "stop_id", "arrival_s", "departure_s"),
+    )
 
     feed_id: Mapped[int] = _feed_fk()
     trip_id: Mapped[str] = mapped_column(String, primary_key=True)
@@ -211,7 +221,11 @@ class TripDelay(Base):
     """
 
     __tablename__ = "rt_delays"
-    __table_args__ = (Index("ix_rt_delays_trip", "trip_id"),)
+    __table_args__ = (
+        Index("ix_rt_delays_trip", "trip_id"),
+        # Arrivals widen their window by the largest delays: min()/max() by index (traffic_0003).
+        Index("ix_rt_delays_delay", "delay_s"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     trip_id: Mapped[str] = mapped_column(String)

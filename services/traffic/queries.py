@@ -13,30 +13,17 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.traffic.domain import geo
-from services.traffic.domain.schedule import (
-    Delay,
-    FrequencyWindow,
-    ServiceCalendar,
-    ServiceException,
-    StopCall,
-    TripInfo,
-    upcoming_arrivals,
-)
 from services.traffic.models import (
-    Calendar,
-    CalendarDate,
     Feed,
-    Frequency,
     Route,
     ServiceAlert,
     Stop,
     StopTime,
     Trip,
-    TripDelay,
 )
 from shared.errors import NotFound, invalid
 
@@ -199,136 +186,6 @@ def _local_time(at: object, tz: ZoneInfo) -> dt.datetime:
     if at.tzinfo is not None:
         return at.astimezone(tz).replace(tzinfo=None)
     return at
-
-
-def arrivals(
-    session: Session, stop_id: str, at: dt.datetime, limit: int = 10
-) -> dict[str, list[dict[str, Any]]]:
-    """The next vehicles at a stop from ``at`` (naive local time of the feed), soonest first.
-
-    ``{"items": [{"trip_id", "route_id", "route_short_name", "headsign", "scheduled",
-    "expected", "delay_s"}]}``, times as local ISO 8601 without offset; ``delay_s`` is None when
-    there is no real-time prediction (then ``expected`` is the timetable). Follows calendars,
-    calendar_dates, frequencies, runs past midnight and stored real-time delays.
-    """
-    feed = active_feed(session)
-    tz = ZoneInfo(feed.timezone)
-    at = _local_time(at, tz)
-    stop = _get_stop(session, feed.feed_id, stop_id)
-    trips_here = select(StopTime.trip_id).where(
-        StopTime.feed_id == feed.feed_id, StopTime.stop_id == stop.stop_id
-    )
-    windows = _frequency_windows(session, feed.feed_id, trips_here)
-    calls, trips = _calls_at_stop(session, feed.feed_id, stop.stop_id, windows)
-    items = upcoming_arrivals(
-        at,
-        calls,
-        trips,
-        _service_calendars(session, feed.feed_id),
-        _service_exceptions(session, feed.feed_id),
-        frequencies=windows,
-        delays=_stored_delays(session, trips_here),
-        tz=tz,
-        limit=limit,
-    )
-    return {"items": [item.to_dict() for item in items]}
-
-
-def _calls_at_stop(
-    session: Session, feed_id: int, stop_id: str, windows: list[FrequencyWindow]
-) -> tuple[list[StopCall], dict[str, TripInfo]]:
-    """The timed calls at a stop, with their trips (and frequency trips' first departures)."""
-    rows = session.execute(
-        select(
-            StopTime.trip_id,
-            StopTime.stop_sequence,
-            StopTime.arrival_s,
-            StopTime.departure_s,
-            StopTime.stop_headsign,
-            Trip.route_id,
-            Trip.service_id,
-            Trip.trip_headsign,
-            Route.route_short_name,
-        )
-        .join(Trip, (Trip.feed_id == StopTime.feed_id) & (Trip.trip_id == StopTime.trip_id))
-        .join(Route, (Route.feed_id == Trip.feed_id) & (Route.route_id == Trip.route_id))
-        .where(
-            StopTime.feed_id == feed_id,
-            StopTime.stop_id == stop_id,
-            StopTime.departure_s.is_not(None),  # untimed stops have no time to show
-        )
-    ).all()
-    first_departures = _first_departures(session, feed_id, {w.trip_id for w in windows})
-    trips = {
-        row.trip_id: TripInfo(
-            trip_id=row.trip_id,
-            route_id=row.route_id,
-            service_id=row.service_id,
-            route_short_name=row.route_short_name,
-            headsign=row.trip_headsign,
-            first_departure_s=first_departures.get(row.trip_id),
-        )
-        for row in rows
-    }
-    calls = [
-        StopCall(row.trip_id, row.stop_sequence, row.arrival_s, row.departure_s, row.stop_headsign)
-        for row in rows
-    ]
-    return calls, trips
-
-
-def _frequency_windows(
-    session: Session, feed_id: int, trip_ids: Select[Any]
-) -> list[FrequencyWindow]:
-    rows = session.execute(
-        select(
-            Frequency.trip_id,
-            Frequency.start_s,
-            Frequency.end_s,
-            Frequency.headway_secs,
-            Frequency.exact_times,
-        ).where(Frequency.feed_id == feed_id, Frequency.trip_id.in_(trip_ids))
-    )
-    return [FrequencyWindow.from_row(row._mapping) for row in rows]
-
-
-def _service_calendars(session: Session, feed_id: int) -> list[ServiceCalendar]:
-    rows = session.execute(select(Calendar.__table__).where(Calendar.feed_id == feed_id))
-    return [ServiceCalendar.from_row(row._mapping) for row in rows]
-
-
-def _service_exceptions(session: Session, feed_id: int) -> list[ServiceException]:
-    rows = session.execute(
-        select(CalendarDate.service_id, CalendarDate.date, CalendarDate.exception_type).where(
-            CalendarDate.feed_id == feed_id
-        )
-    )
-    return [ServiceException.from_row(row._mapping) for row in rows]
-
-
-def _stored_delays(session: Session, trip_ids: Select[Any]) -> list[Delay]:
-    return [
-        Delay(
-            trip_id=row.trip_id,
-            stop_sequence=row.stop_sequence,
-            delay_s=row.delay_s,
-            skipped=row.skipped,
-            service_date=row.service_date,
-            start_time_s=row.start_time_s,
-        )
-        for row in session.scalars(select(TripDelay).where(TripDelay.trip_id.in_(trip_ids)))
-    ]
-
-
-def _first_departures(session: Session, feed_id: int, trip_ids: set[str]) -> dict[str, int]:
-    if not trip_ids:
-        return {}
-    rows = session.execute(
-        select(StopTime.trip_id, func.min(StopTime.departure_s))
-        .where(StopTime.feed_id == feed_id, StopTime.trip_id.in_(sorted(trip_ids)))
-        .group_by(StopTime.trip_id)
-    )
-    return {trip_id: first for trip_id, first in rows}
 
 
 def routes(session: Session) -> list[dict[str, Any]]:

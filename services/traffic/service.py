@@ -23,7 +23,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
-from services.traffic import handlers, parking, queries
+from services.traffic import handlers, parking, queries, timetable
 from services.traffic.domain import parking as parking_rules
 from services.traffic.models import Base
 from shared.clock import naive_utcnow
@@ -94,7 +94,7 @@ class TrafficService(ServiceBase):
         """The next vehicles at a stop from ``at`` (local ISO 8601 of the feed; default now)."""
         limit = load(ArrivalsQuery, {"limit": limit})["limit"]
         moment = dt.datetime.now(dt.UTC) if at is None else _parse_datetime(at, "at")
-        return queries.arrivals(self.db.session, stop_id, moment, limit)
+        return timetable.arrivals(self.db.session, stop_id, moment, limit)
 
     @rpc
     def routes(self) -> dict[str, Any]:

@@ -144,6 +144,26 @@ def _timezone(value: str) -> str:
     return value
 
 
+_REMEMBERED_VALUES = 65_536  # per column: times, sequences and flags repeat on every trip
+
+
+def _remembered(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``convert`` remembering its results (a bounded number): a big feed's stop times hold
+    the same few thousand times and sequence numbers millions of times."""
+    known: dict[str, Any] = {}
+
+    def remembered(value: str) -> Any:
+        try:
+            return known[value]
+        except KeyError:
+            result = convert(value)  # a ValueError is raised each time, never remembered
+            if len(known) < _REMEMBERED_VALUES:
+                known[value] = result
+            return result
+
+    return remembered
+
+
 @dataclass(frozen=True)
 class Column:
     """One CSV column: how to convert it and under which model attribute it is stored."""
@@ -334,7 +354,7 @@ class _FileRows:
             if column.name in names:
                 key = column.key or column.name
                 del absent[key]
-                convert = None if column.convert is _text else column.convert
+                convert = None if column.convert is _text else _remembered(column.convert)
                 plan.append((key, names.index(column.name), convert, column))
         width = len(names)
         last_line = self._reader.line_num
@@ -382,9 +402,23 @@ class GtfsReader:
     consumed before the next one is requested, because later files are checked against the
     ids of earlier ones (a stop time's stop, a trip's route and service...). ``limits``
     default to ``ArchiveLimits.from_env()``.
+
+    With ``check_row_keys=False`` the keys of ``stop_times.txt`` and ``shapes.txt`` rows
+    (trip and sequence, shape and sequence) are not checked for duplicates: that would hold
+    every row's key in memory, and the importer lets the database's primary key find them
+    (it then reads the feed again with the check on, to name the line).
+    ``max_departure_s`` and ``max_dwell_s`` of the stop times read are kept up to date.
     """
 
-    def __init__(self, source: FeedSource, limits: ArchiveLimits | None = None):
+    def __init__(
+        self,
+        source: FeedSource,
+        limits: ArchiveLimits | None = None,
+        check_row_keys: bool = True,
+    ):
+        self.check_row_keys = check_row_keys
+        self.max_departure_s = 0
+        self.max_dwell_s = 0
         try:
             self._archive = FeedArchive(source, TABLES, limits or ArchiveLimits.from_env())
         except ArchiveError as exc:
@@ -511,8 +545,9 @@ class _ReferenceChecks:
         self.service_ids.add(row["service_id"])
 
     def _shape(self, rows: _FileRows, row: Row, seen: set[Any]) -> None:
-        key = (row["shape_id"], row["shape_pt_sequence"])
-        self._unique(rows, seen, key, "shape_pt_sequence", "shape_id and shape_pt_sequence")
+        if self._reader.check_row_keys:
+            key = (row["shape_id"], row["shape_pt_sequence"])
+            self._unique(rows, seen, key, "shape_pt_sequence", "shape_id and shape_pt_sequence")
         self.shape_ids.add(row["shape_id"])
         self.has_shapes = True
 
@@ -528,8 +563,9 @@ class _ReferenceChecks:
             raise rows.error(f"unknown shape '{shape}'", "shape_id")
 
     def _stop_time(self, rows: _FileRows, row: Row, seen: set[Any]) -> None:
-        key = (row["trip_id"], row["stop_sequence"])
-        self._unique(rows, seen, key, "stop_sequence", "trip_id and stop_sequence")
+        if self._reader.check_row_keys:
+            key = (row["trip_id"], row["stop_sequence"])
+            self._unique(rows, seen, key, "stop_sequence", "trip_id and stop_sequence")
         if row["trip_id"] not in self.trip_ids:
             raise rows.error(f"unknown trip '{row['trip_id']}'", "trip_id")
         if row["stop_id"] not in self.stop_ids:
@@ -541,6 +577,13 @@ class _ReferenceChecks:
             row["departure_s"] = row["arrival_s"]
         elif row["departure_s"] < row["arrival_s"]:
             raise rows.error("departure_time is before arrival_time", "departure_time")
+        departure = row["departure_s"]
+        if departure is not None:
+            reader = self._reader
+            if departure > reader.max_departure_s:
+                reader.max_departure_s = departure
+            if departure - row["arrival_s"] > reader.max_dwell_s:
+                reader.max_dwell_s = departure - row["arrival_s"]
 
     def _frequency(self, rows: _FileRows, row: Row, seen: set[Any]) -> None:
         self._unique(rows, seen, (row["trip_id"], row["start_s"]), "start_time", "trip start_time")

@@ -3,8 +3,7 @@
 Everything here works on small frozen dataclasses so that it can be tested against a feed
 parsed in memory, and ``queries.py`` only fetches the rows. The rules implemented:
 
-- A service runs on a date when ``calendar.txt`` says so for that weekday within its date range,
-  unless ``calendar_dates.txt`` removes it (type 2); type 1 adds it on a date.
+- A service runs on a date as ``service_days.py`` says (calendars and their exceptions).
 - Times are seconds since "noon minus 12 hours" of the service date (GTFS's definition, which is
   midnight except on daylight-saving change days); a trip of Monday's service may run at
   ``25:10:00``, which is Tuesday 01:10.
@@ -20,64 +19,25 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.traffic.domain.realtime import RealtimeDelay
+from services.traffic.domain.service_days import (
+    ServiceCalendar,
+    ServiceException,
+    active_services,
+    service_days_before,
+)
 
-ADDED = 1
-REMOVED = 2
 _UTC = dt.UTC
 
 
-@dataclass(frozen=True)
-class ServiceCalendar:
-    service_id: str
-    weekdays: tuple[bool, ...]  # seven flags, Monday first as in date.weekday()
-    start_date: dt.date
-    end_date: dt.date
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> ServiceCalendar:
-        """From a ``calendar.txt`` row as parsed by ``gtfs.py`` or read from the database."""
-        days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-        return cls(
-            row["service_id"],
-            tuple(bool(row[day]) for day in days),
-            row["start_date"],
-            row["end_date"],
-        )
-
-
-@dataclass(frozen=True)
-class ServiceException:
-    service_id: str
-    date: dt.date
-    exception_type: int  # ADDED or REMOVED
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> ServiceException:
-        return cls(row["service_id"], row["date"], row["exception_type"])
-
-
-def active_services(
-    day: dt.date, calendars: Iterable[ServiceCalendar], exceptions: Iterable[ServiceException]
-) -> set[str]:
-    """The service ids running on ``day``."""
-    running = {
-        calendar.service_id
-        for calendar in calendars
-        if calendar.start_date <= day <= calendar.end_date and calendar.weekdays[day.weekday()]
-    }
-    for exception in exceptions:
-        if exception.date == day:
-            if exception.exception_type == ADDED:
-                running.add(exception.service_id)
-            else:
-                running.discard(exception.service_id)
-    return running
+def service_day_start(service_date: dt.date, tz: ZoneInfo | None) -> dt.datetime:
+    """The instant GTFS times of ``service_date`` count from (see ``_service_day_start``)."""
+    return _service_day_start(service_date, tz)
 
 
 def _service_day_start(service_date: dt.date, tz: ZoneInfo | None) -> dt.datetime:
@@ -237,15 +197,23 @@ def upcoming_arrivals(
     delays: Iterable[Delay] = (),
     tz: ZoneInfo | None = None,
     limit: int = 10,
+    running_on: Callable[[dt.date], Collection[str]] | None = None,
 ) -> list[Arrival]:
     """The next ``limit`` vehicles at a stop from ``at`` (naive local time), soonest first.
 
     A vehicle is listed while it has not left: its expected departure is at or after ``at``.
     Runs of the previous service days (times past 24:00:00) and of the next day are included,
     so a bus at 00:10 is found at 23:55. Cancelled runs and skipped stops are left out.
+    ``running_on`` (e.g. ``ServiceDays.running_on``), when given, says which services run on a
+    date instead of ``calendars`` and ``exceptions``.
     """
     calls = list(calls)
-    calendars, exceptions = list(calendars), list(exceptions)
+    if running_on is None:
+        calendars, exceptions = list(calendars), list(exceptions)
+
+        def running_on(day: dt.date) -> Collection[str]:
+            return active_services(day, calendars, exceptions)
+
     windows: dict[str, list[FrequencyWindow]] = defaultdict(list)
     for window in frequencies:
         windows[window.trip_id].append(window)
@@ -264,9 +232,9 @@ def upcoming_arrivals(
         default=0,
     )
     candidates: list[Arrival] = []
-    for offset in range(-(latest_s // 86400), 2):
+    for offset in range(-service_days_before(latest_s), 2):
         service_date = at.date() + dt.timedelta(days=offset)
-        running = active_services(service_date, calendars, exceptions)
+        running = running_on(service_date)
         day_start = _service_day_start(service_date, tz)
         for call in calls:
             trip = trips.get(call.trip_id)

@@ -6,13 +6,19 @@ cos(mean latitude); the code uses the haversine formula.
 """
 
 import datetime as dt
+import io
+import zipfile
+from pathlib import Path
 
 import pytest
 from google.transit import gtfs_realtime_pb2
+from sqlalchemy.orm import Session
 
-from services.traffic import queries
-from services.traffic.importer import store_realtime
+from services.traffic import queries, timetable
+from services.traffic.importer import import_feed, store_realtime
 from shared.errors import NotFound, ValidationFailed
+
+SAMPLE_ZIP = Path(__file__).resolve().parents[2] / "data" / "gtfs" / "sample_gtfs.zip"
 
 
 def test_stops_near_nearest_first(session, sample_feed):
@@ -79,7 +85,7 @@ def test_unknown_stop_and_route_are_not_found(session, sample_feed):
     with pytest.raises(NotFound):
         queries.stop_detail(session, "NOWHERE")
     with pytest.raises(NotFound):
-        queries.arrivals(session, "NOWHERE", dt.datetime(2007, 6, 9, 10, 30))
+        timetable.arrivals(session, "NOWHERE", dt.datetime(2007, 6, 9, 10, 30))
     with pytest.raises(NotFound):
         queries.route_stops(session, "NOPE")
 
@@ -99,7 +105,7 @@ def _arrival_times(result):
 def test_arrivals_follow_calendars_exceptions_and_frequencies(session, sample_feed):
     # Hand-worked in tests/unit/traffic/test_traffic_schedule.py from the feed's files:
     # Saturday 10:30 at the airport mixes the weekend AAMV trips with the half-hourly shuttle.
-    saturday = queries.arrivals(session, "BEATTY_AIRPORT", dt.datetime(2007, 6, 9, 10, 30), 4)
+    saturday = timetable.arrivals(session, "BEATTY_AIRPORT", dt.datetime(2007, 6, 9, 10, 30), 4)
     assert _arrival_times(saturday) == [
         ("STBA", "06-09T10:50"),
         ("AAMV2", "06-09T11:00"),
@@ -116,10 +122,10 @@ def test_arrivals_follow_calendars_exceptions_and_frequencies(session, sample_fe
         "delay_s": None,
     }
     # Monday 2007-06-04 has no service (calendar_dates removes FULLW): Tuesday's first shuttle.
-    removed = queries.arrivals(session, "BEATTY_AIRPORT", dt.datetime(2007, 6, 4, 10, 30), 1)
+    removed = timetable.arrivals(session, "BEATTY_AIRPORT", dt.datetime(2007, 6, 4, 10, 30), 1)
     assert _arrival_times(removed) == [("STBA", "06-05T06:20")]
     # CITY1 and CITY2 reach NADAV 12 minutes after each run starts (runs at 7:00 and 7:30).
-    city = queries.arrivals(session, "NADAV", dt.datetime(2007, 6, 5, 7, 5), 3)
+    city = timetable.arrivals(session, "NADAV", dt.datetime(2007, 6, 5, 7, 5), 3)
     assert _arrival_times(city) == [
         ("CITY1", "06-05T07:12"),
         ("CITY2", "06-05T07:12"),
@@ -130,7 +136,7 @@ def test_arrivals_follow_calendars_exceptions_and_frequencies(session, sample_fe
 def test_arrivals_take_an_aware_time_in_the_feeds_zone(session, sample_feed):
     # 17:30 UTC on 2007-06-09 is 10:30 PDT.
     at = dt.datetime(2007, 6, 9, 17, 30, tzinfo=dt.UTC)
-    assert _arrival_times(queries.arrivals(session, "BEATTY_AIRPORT", at, 1)) == [
+    assert _arrival_times(timetable.arrivals(session, "BEATTY_AIRPORT", at, 1)) == [
         ("STBA", "06-09T10:50")
     ]
 
@@ -138,7 +144,7 @@ def test_arrivals_take_an_aware_time_in_the_feeds_zone(session, sample_feed):
 def test_arrivals_validate_their_time(session, sample_feed):
     # The limit is the contract's (ArrivalsQuery), checked where the call enters the service.
     with pytest.raises(ValidationFailed) as caught:
-        queries.arrivals(session, "BEATTY_AIRPORT", "10:30", 5)
+        timetable.arrivals(session, "BEATTY_AIRPORT", "10:30", 5)
     assert list(caught.value.fields) == ["at"]
 
 
@@ -201,7 +207,7 @@ def _delayed(message, trip_id, seconds, stop_id=None, start_date="20070605"):
 
 
 def _expected(session, stop_id, at, limit):
-    result = queries.arrivals(session, stop_id, at, limit)
+    result = timetable.arrivals(session, stop_id, at, limit)
     return [(i["trip_id"], i["expected"][11:16], i["delay_s"]) for i in result["items"]]
 
 
@@ -257,3 +263,32 @@ def test_invalid_realtime_message(session, sample_feed):
     with pytest.raises(ValidationFailed) as caught:
         store_realtime(session, b"not protobuf")
     assert list(caught.value.fields) == ["feed_message"]
+
+
+def test_arrivals_follow_a_feed_imported_by_another_connection(session, traffic_engine):
+    """The calendars held in memory belong to the feed they were read from: an import
+    committed elsewhere (the CLI, another instance) is seen by the next request."""
+    import_feed(session, SAMPLE_ZIP, name="sample")
+    session.commit()
+    monday, tuesday = dt.datetime(2007, 6, 4, 10, 30), dt.datetime(2007, 6, 5, 10, 30)
+    assert _arrival_times(timetable.arrivals(session, "BEATTY_AIRPORT", monday, 1)) == [
+        ("STBA", "06-05T06:20")  # Monday's service removed by calendar_dates.txt
+    ]
+    # Another connection imports the feed with the exception moved to Tuesday.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(SAMPLE_ZIP) as source, zipfile.ZipFile(buffer, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "calendar_dates.txt":
+                data = data.replace(b"20070604", b"20070605")
+            target.writestr(name, data)
+    with Session(traffic_engine) as other:
+        import_feed(other, buffer.getvalue(), name="moved exception")
+        other.commit()
+    session.commit()  # the next request's transaction
+    assert _arrival_times(timetable.arrivals(session, "BEATTY_AIRPORT", monday, 1)) == [
+        ("STBA", "06-04T10:50")
+    ]
+    assert _arrival_times(timetable.arrivals(session, "BEATTY_AIRPORT", tuesday, 1)) == [
+        ("STBA", "06-06T06:20")
+    ]

@@ -1,0 +1,332 @@
+"""Arrivals at a stop, at a cost that does not grow with the feed or with the calls at the stop.
+
+The timetable arithmetic is ``schedule.upcoming_arrivals``; this module feeds it only the calls
+that can be among the answer, instead of every call of the stop:
+
+- **Which services run on a date** comes from the feed's calendars and exceptions held in
+  memory (``schedule.ServiceDays``), one entry per imported feed. A feed is never changed once
+  imported (an import makes a new ``feed_id`` and deletes the old one), so the entry is keyed
+  by the active feed, which every request reads anyway: an import committed by any process
+  (the CLI, another instance) is noticed by the next request, without any event.
+- **The calls** of each service day that can still be ahead come from the index
+  ``(feed_id, stop_id, arrival_s, departure_s)``, in arrival order, only for the services
+  running that day, with a LIMIT. The window is widened by the largest stored delays and by
+  a daylight-saving margin, so nothing that the full computation would show is cut off; when
+  the rows fetched cannot prove that the answer is complete (delays reorder runs, skipped
+  stops drop them), more rows are fetched.
+- Trips run by ``frequencies.txt`` are templates whose times are shifted per run, so their
+  calls are always read in full (feeds have few of them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from services.traffic.domain.schedule import (
+    Arrival,
+    Delay,
+    FrequencyWindow,
+    StopCall,
+    TripInfo,
+    service_day_start,
+    service_days_before,
+    upcoming_arrivals,
+)
+from services.traffic.domain.service_days import ServiceCalendar, ServiceDays, ServiceException
+from services.traffic.models import (
+    Calendar,
+    CalendarDate,
+    Feed,
+    Frequency,
+    Route,
+    StopTime,
+    Trip,
+    TripDelay,
+)
+from services.traffic.queries import _get_stop, _local_time, active_feed
+
+# Arrivals are listed by (expected, scheduled, trip_id), as ``upcoming_arrivals`` sorts them.
+_SortKey = tuple[dt.datetime, dt.datetime, str]
+_MORE_ROWS = 4  # each refetch asks for this many times more rows of a service day
+_OFFSET_SAMPLES = dt.timedelta(hours=6)
+
+
+def _clock_set_back(tz: ZoneInfo, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    """How far local clocks go back between two instants (0 but on a day clocks fall back):
+    wall-clock times are then not in the order of seconds since the service day's start."""
+    moment, highest, set_back = start, None, dt.timedelta(0)
+    while True:
+        offset = moment.astimezone(tz).utcoffset() or dt.timedelta(0)
+        highest = offset if highest is None else max(highest, offset)
+        set_back = max(set_back, highest - offset)
+        if moment >= end:
+            return set_back
+        moment = min(moment + _OFFSET_SAMPLES, end)
+
+
+@dataclass(frozen=True)
+class FeedIndex:
+    """What arrivals need to know of a whole feed, measured once per feed and process."""
+
+    service_days: ServiceDays
+    max_departure_s: int
+    max_dwell_s: int
+    has_frequencies: bool
+
+
+_FEEDS: dict[tuple[str, int, dt.datetime], FeedIndex] = {}
+
+
+def feed_index(session: Session, feed: Feed) -> FeedIndex:
+    """The in-memory index of ``feed``; only the newest feed's is kept."""
+    key = (str(session.get_bind().url), feed.feed_id, feed.imported_at)
+    index = _FEEDS.get(key)
+    if index is None:
+        index = _measure_feed(session, feed)
+        # Databases of other tests or tenants keep theirs; older feeds of this one go.
+        for stale in [k for k in _FEEDS if k[0] == key[0]]:
+            del _FEEDS[stale]
+        _FEEDS[key] = index
+    return index
+
+
+def _measure_feed(session: Session, feed: Feed) -> FeedIndex:
+    feed_id = feed.feed_id
+    calendars = [
+        ServiceCalendar.from_row(row._mapping)
+        for row in session.execute(select(Calendar.__table__).where(Calendar.feed_id == feed_id))
+    ]
+    exceptions = [
+        ServiceException.from_row(row._mapping)
+        for row in session.execute(
+            select(CalendarDate.service_id, CalendarDate.date, CalendarDate.exception_type)
+            .where(CalendarDate.feed_id == feed_id)
+            .order_by(CalendarDate.service_id, CalendarDate.date)
+        )
+    ]
+    max_departure_s, max_dwell_s = feed.max_departure_s, feed.max_dwell_s
+    if max_departure_s is None or max_dwell_s is None:  # imported before traffic_0003
+        max_departure_s, max_dwell_s = session.execute(
+            select(
+                func.max(StopTime.departure_s), func.max(StopTime.departure_s - StopTime.arrival_s)
+            ).where(StopTime.feed_id == feed_id)
+        ).one()
+    has_frequencies = (
+        session.scalar(select(Frequency.trip_id).where(Frequency.feed_id == feed_id).limit(1))
+        is not None
+    )
+    return FeedIndex(
+        ServiceDays(calendars, exceptions),
+        max_departure_s or 0,
+        max(max_dwell_s or 0, 0),
+        has_frequencies,
+    )
+
+
+@dataclass
+class _Calls:
+    """Calls at the stop gathered so far, with their trips and the frequency windows."""
+
+    calls: dict[tuple[str, int], StopCall]
+    trips: dict[str, TripInfo]
+    windows: list[FrequencyWindow]
+
+    def add(self, rows: Any, first_departures: dict[str, int] | None = None) -> None:
+        for row in rows:
+            self.calls[(row.trip_id, row.stop_sequence)] = StopCall(
+                row.trip_id, row.stop_sequence, row.arrival_s, row.departure_s, row.stop_headsign
+            )
+            self.trips[row.trip_id] = TripInfo(
+                trip_id=row.trip_id,
+                route_id=row.route_id,
+                service_id=row.service_id,
+                route_short_name=row.route_short_name,
+                headsign=row.trip_headsign,
+                first_departure_s=(first_departures or {}).get(row.trip_id),
+            )
+
+
+def _calls_query(feed_id: int, stop_id: str) -> Any:
+    return (
+        select(
+            StopTime.trip_id,
+            StopTime.stop_sequence,
+            StopTime.arrival_s,
+            StopTime.departure_s,
+            StopTime.stop_headsign,
+            Trip.route_id,
+            Trip.service_id,
+            Trip.trip_headsign,
+            Route.route_short_name,
+        )
+        .join(Trip, (Trip.feed_id == StopTime.feed_id) & (Trip.trip_id == StopTime.trip_id))
+        .join(Route, (Route.feed_id == Trip.feed_id) & (Route.route_id == Trip.route_id))
+        .where(
+            StopTime.feed_id == feed_id,
+            StopTime.stop_id == stop_id,
+            StopTime.departure_s.is_not(None),  # untimed stops have no time to show
+        )
+    )
+
+
+def arrivals(
+    session: Session, stop_id: str, at: dt.datetime, limit: int = 10
+) -> dict[str, list[dict[str, Any]]]:
+    """The next vehicles at a stop from ``at`` (naive local time of the feed), soonest first.
+
+    ``{"items": [{"trip_id", "route_id", "route_short_name", "headsign", "scheduled",
+    "expected", "delay_s"}]}``, times as local ISO 8601 without offset; ``delay_s`` is None when
+    there is no real-time prediction (then ``expected`` is the timetable). Follows calendars,
+    calendar_dates, frequencies, runs past midnight and stored real-time delays.
+    """
+    feed = active_feed(session)
+    tz = ZoneInfo(feed.timezone)
+    at = _local_time(at, tz)
+    stop = _get_stop(session, feed.feed_id, stop_id)
+    index = feed_index(session, feed)
+    earliest_delay, latest_delay = session.execute(
+        select(func.min(TripDelay.delay_s), func.max(TripDelay.delay_s))
+    ).one()
+    early = dt.timedelta(seconds=min(earliest_delay or 0, 0))
+    late = dt.timedelta(seconds=max(latest_delay or 0, 0))
+    # The earlier of the instants a wall-clock time can mean: an hour repeated when clocks go
+    # back has two, one skipped when they go forward none (then fold=1 is the earlier).
+    moment = min(at.replace(tzinfo=tz, fold=fold).astimezone(dt.UTC) for fold in (0, 1))
+    days = [
+        at.date() + dt.timedelta(days=offset)
+        for offset in range(-service_days_before(index.max_departure_s), 2)
+    ]
+    gathered = _Calls({}, {}, [])
+    if index.has_frequencies:
+        _add_frequency_calls(session, feed.feed_id, stop.stop_id, gathered)
+    rows_per_day = 2 * limit + 8  # a little past the answer, to prove that it is complete
+    while True:
+        truncated_bounds = []  # no call not yet fetched sorts before these
+        for day in days:
+            day_start = service_day_start(day, tz)
+            running = index.service_days.running_on(day)
+            day_end = day_start + dt.timedelta(seconds=index.max_departure_s) + late
+            margin = _clock_set_back(tz, day_start, day_end)
+            from_s = int((moment - margin - late - day_start).total_seconds())
+            if not running or from_s > index.max_departure_s:
+                continue
+            query = _calls_query(feed.feed_id, stop.stop_id).where(
+                StopTime.arrival_s >= from_s - index.max_dwell_s,
+                StopTime.departure_s >= from_s,
+                Trip.service_id == any_(_strings(sorted(running))),
+            )
+            if index.has_frequencies:
+                query = query.where(StopTime.trip_id.not_in(_frequency_trips(feed.feed_id)))
+            ordered = query.order_by(StopTime.arrival_s, StopTime.trip_id)
+            rows = session.execute(ordered.limit(rows_per_day)).all()
+            gathered.add(rows)
+            if len(rows) == rows_per_day:
+                last = day_start + dt.timedelta(seconds=rows[-1].arrival_s)
+                local = last.astimezone(tz).replace(tzinfo=None)
+                if margin or early or late:  # unread calls come no earlier than this
+                    truncated_bounds.append((local - margin + early, dt.datetime.min, ""))
+                else:  # clocks and calls in step: unread calls sort after the last one read
+                    truncated_bounds.append((local, local, rows[-1].trip_id))
+        items = _upcoming(session, at, gathered, index, tz, limit)
+        if _complete(items, limit, truncated_bounds):
+            return {"items": [item.to_dict() for item in items]}
+        rows_per_day *= _MORE_ROWS
+
+
+def _complete(items: list[Arrival], limit: int, truncated_bounds: list[_SortKey]) -> bool:
+    """Whether no call left unread could be among the first ``limit``: every unread call
+    sorts at or after its day's bound, and the answer's last one strictly before."""
+    if not truncated_bounds:
+        return True
+    last = items[-1] if len(items) == limit else None
+    return last is not None and (last.expected, last.scheduled, last.trip_id) < min(
+        truncated_bounds
+    )
+
+
+def _upcoming(
+    session: Session,
+    at: dt.datetime,
+    gathered: _Calls,
+    index: FeedIndex,
+    tz: ZoneInfo,
+    limit: int,
+) -> list[Arrival]:
+    delays = _stored_delays(session, sorted(gathered.trips))
+    return upcoming_arrivals(
+        at,
+        gathered.calls.values(),
+        gathered.trips,
+        (),
+        (),
+        frequencies=gathered.windows,
+        delays=delays,
+        tz=tz,
+        limit=limit,
+        running_on=index.service_days.running_on,
+    )
+
+
+def _strings(values: list[str]) -> Any:
+    """One array parameter rather than one parameter per value: a big feed runs hundreds of
+    services a day, and an IN list would be rendered and bound value by value each time."""
+    return bindparam(None, values, type_=ARRAY(String), unique=True)
+
+
+def _frequency_trips(feed_id: int) -> Any:
+    return select(Frequency.trip_id).where(Frequency.feed_id == feed_id)
+
+
+def _add_frequency_calls(session: Session, feed_id: int, stop_id: str, gathered: _Calls) -> None:
+    """Every call at the stop of a trip run by frequencies, with its windows."""
+    rows = session.execute(
+        _calls_query(feed_id, stop_id).where(StopTime.trip_id.in_(_frequency_trips(feed_id)))
+    ).all()
+    trip_ids = sorted({row.trip_id for row in rows})
+    if not trip_ids:
+        return
+    gathered.windows.extend(
+        FrequencyWindow.from_row(row._mapping)
+        for row in session.execute(
+            select(
+                Frequency.trip_id,
+                Frequency.start_s,
+                Frequency.end_s,
+                Frequency.headway_secs,
+                Frequency.exact_times,
+            ).where(Frequency.feed_id == feed_id, Frequency.trip_id.in_(trip_ids))
+        )
+    )
+    first_departures = dict(
+        session.execute(
+            select(StopTime.trip_id, func.min(StopTime.departure_s))
+            .where(StopTime.feed_id == feed_id, StopTime.trip_id.in_(trip_ids))
+            .group_by(StopTime.trip_id)
+        ).all()
+    )
+    gathered.add(rows, first_departures)
+
+
+def _stored_delays(session: Session, trip_ids: list[str]) -> list[Delay]:
+    if not trip_ids:
+        return []
+    return [
+        Delay(
+            trip_id=row.trip_id,
+            stop_sequence=row.stop_sequence,
+            delay_s=row.delay_s,
+            skipped=row.skipped,
+            service_date=row.service_date,
+            start_time_s=row.start_time_s,
+        )
+        for row in session.scalars(
+            select(TripDelay).where(TripDelay.trip_id == any_(_strings(trip_ids)))
+        )
+    ]
