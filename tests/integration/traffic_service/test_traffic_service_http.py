@@ -8,11 +8,11 @@ import datetime as dt
 
 import pytest
 import requests
+from helpers import free_port
 from traffic_service_support import (
     LOT_LAT,
     LOT_LON,
     TUESDAY_0755,
-    free_port,
     lot_payload,
     realtime_message,
     utc_iso,

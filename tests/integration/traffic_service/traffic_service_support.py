@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from pathlib import Path
 
 from google.transit import gtfs_realtime_pb2
@@ -29,12 +28,6 @@ OPERATOR_CODE = "91210100MA0KC1234" + credit_code_check_char("91210100MA0KC1234"
 # Shenyang Railway Station square.
 LOT_LAT, LOT_LON = 41.7948, 123.3953
 TUESDAY_0755 = "2007-06-05T07:55:00"  # a weekday of the sample feed, local time
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def lot_payload(lot_id: str, capacity: int, **overrides: object) -> dict:
