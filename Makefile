@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run test unit lint bench clean
+.PHONY: install run test unit lint bench bench-traffic clean
 
 $(BIN)/smartcity: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: lint  ## unit + integration + e2e (needs RabbitMQ and PostgreSQL, or a Doc
 
 bench: install
 	$(BIN)/python -m bench
+
+bench-traffic: install  ## arrivals and import at 1x and 100x Cairns (minutes: it imports 3.8M stop times)
+	$(BIN)/python -m bench.traffic_scale
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
