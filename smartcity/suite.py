@@ -28,9 +28,9 @@ STOP_TIMEOUT_S = 20
 _PR_SET_PDEATHSIG = 1
 
 
-def _child_setup() -> None:
-    """Runs in each child before exec: die with the supervisor, even if it is SIGKILLed."""
-    # Not on Linux: no prctl, and the supervisor's own stop() is what applies.
+def stop_with_parent() -> None:
+    """Runs in a child before exec: SIGTERM it when its parent dies, even by SIGKILL."""
+    # Not on Linux: no prctl, and the parent's own stop() is what applies.
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -87,7 +87,7 @@ class Suite:
                 stderr=subprocess.STDOUT,
                 env=env,
                 process_group=0,
-                preexec_fn=_child_setup,
+                preexec_fn=stop_with_parent,
             )
         (self.log_dir / f"{name}.pid").write_text(str(self.children[name].pid))
 

@@ -23,8 +23,16 @@ from helpers import POSTGRES_ADMIN_URL, free_port
 from nameko.testing import rabbit
 
 from shared.config import GATEWAY, PLATFORM, SERVICES
+from smartcity.suite import stop_with_parent
 
 PROCESS_SERVICES = (*SERVICES, PLATFORM, GATEWAY)
+
+
+def _background_job() -> None:
+    """SIGINT ignored, as a shell's background job; stopped should this test run die before its
+    teardown (a timeout kill), so that no suite outlives it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stop_with_parent()
 
 
 @dataclass
@@ -99,7 +107,7 @@ def suite(request, backing_services):
         text=True,
         # As a shell starts a background job: in a process group of its own, SIGINT ignored.
         process_group=0,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        preexec_fn=_background_job,
     )
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     running = RunningSuite(process, gateway_url, amqp_uri, metrics_ports, env, var_dir / "log")
