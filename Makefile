@@ -25,7 +25,7 @@ unit: install  ## tests that need no broker or database
 	$(BIN)/pytest tests/unit
 
 test: lint  ## unit + integration + e2e (needs RabbitMQ and PostgreSQL, or a Docker engine)
-	$(BIN)/pytest
+	$(BIN)/python tests/run_parallel.py
 
 bench: install
 	$(BIN)/python -m bench

@@ -22,6 +22,7 @@ import os  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import uuid  # noqa: E402
+import zlib  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -58,7 +59,30 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.RABBIT_API_URI = api
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shard",
+        default=None,
+        help="K/N: run only the K-th of N disjoint parts of the selected tests (by test id), so "
+        "that N pytest processes can share the run (tests/run_parallel.py)",
+    )
+
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shard = config.getoption("--shard")
+    if not shard:
+        return
+    index, _, count = shard.partition("/")
+    kept = [
+        item for item in items if zlib.crc32(item.nodeid.encode()) % int(count) == int(index) - 1
+    ]
+    deselected = [item for item in items if item not in kept]
+    config.hook.pytest_deselected(items=deselected)
+    items[:] = kept
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _keep_shard(config, items)
     needs_servers = False
     for item in items:
         path = str(item.fspath)

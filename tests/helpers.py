@@ -21,17 +21,22 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 
 _HANDED_OUT: set[int] = set()
+_PORT_BASE = int(os.environ.get("TEST_PORT_BASE", "20000"))
+_PORT_SPAN = int(os.environ.get("TEST_PORT_SPAN", "12000"))
+"""Where ``free_port`` draws from; parallel pytest processes get disjoint ranges
+(``tests/run_parallel.py``), so that two never pick the same port before either binds it."""
 
 
 def free_port() -> int:
     """A loopback port nobody listens on, never the same twice in one test run.
 
-    Drawn below the kernel's ephemeral range (32768-60999 by default), not with ``bind(0)``:
+    Drawn below the kernel's ephemeral range (32768-60999 by default; ``TEST_PORT_BASE`` and
+    ``TEST_PORT_SPAN`` set the range), not with ``bind(0)``:
     outgoing connections (AMQP, PostgreSQL) take their local ports from that range, so on a
     busy machine a port picked there can be taken before the process under test binds it.
     """
     while True:
-        port = random.randrange(20000, 32000)
+        port = random.randrange(_PORT_BASE, _PORT_BASE + _PORT_SPAN)
         if port in _HANDED_OUT:
             continue
         with socket.socket() as sock:

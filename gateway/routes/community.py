@@ -302,7 +302,7 @@ class CommunityRoutes:
         summary="Incidents of the cells we work (all cells for the grid centre)",
     )
     def community_grid_incidents(self, call: Call) -> dict[str, Any]:
-        return self.services.community.handlers.grid_incidents(call.principal.unit, call.query)
+        return self.services.community.grid_incidents(call.principal.unit, call.query)
 
     @api(
         "POST",

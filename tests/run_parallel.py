@@ -1,0 +1,77 @@
+"""``make test``'s pytest run: the suite in parallel lanes, then the broker restart alone.
+
+nameko's tests run under eventlet's monkey-patching, which pytest-xdist's execnet channels do
+not survive, so parallelism is one pytest process per lane, each on a disjoint part of the
+tests (``--shard K/N``, see ``tests/conftest.py``) and a disjoint port range:
+
+- lane ``e2e``: the end-to-end tests (they share their session suites, so they stay together);
+- lanes ``integration-1/2`` and ``integration-2/2``: the unit and integration tests, halved;
+- then, alone, the tests that restart the broker (any other test would see it vanish).
+
+Every test still gets its own vhost and databases, so lanes never meet. Each lane's output
+goes to ``var/test-logs/<lane>.log``; a failed lane's tail is printed. Exit status: non-zero if
+any lane failed. Arguments after ``--`` go to every pytest (``-x``, ``-k ...``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / "var" / "test-logs"
+PORT_SPAN = 3000
+
+
+def _lanes() -> list[tuple[str, list[str]]]:
+    integration = ["tests/unit", "tests/integration", "-m", "not broker_restart"]
+    return [
+        ("e2e", ["tests/e2e", "-m", "not broker_restart"]),
+        ("integration-1", [*integration, "--shard", "1/2"]),
+        ("integration-2", [*integration, "--shard", "2/2"]),
+    ]
+
+
+def _start(name: str, args: list[str], index: int, extra: list[str]) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "TEST_PORT_BASE": str(20000 + index * PORT_SPAN),
+        "TEST_PORT_SPAN": str(PORT_SPAN),
+    }
+    log = (LOGS / f"{name}.log").open("w")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, *extra]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _report(name: str, code: int, seconds: float) -> None:
+    lines = (LOGS / f"{name}.log").read_text(errors="replace").splitlines()
+    summary = next((line for line in reversed(lines) if " in " in line and "=" in line), "")
+    print(f"{name:15} {'ok' if code == 0 else f'FAILED ({code})':12} {seconds:6.0f} s  {summary}")
+    if code not in (0, 5):  # 5: nothing collected in this lane
+        print("\n".join(lines[-60:]), file=sys.stderr)
+
+
+def main(extra: list[str]) -> int:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    lanes = {name: _start(name, args, i, extra) for i, (name, args) in enumerate(_lanes())}
+    failed = False
+    for name, process in lanes.items():
+        code = process.wait()
+        _report(name, code, time.monotonic() - started)
+        failed |= code not in (0, 5)
+    restart_started = time.monotonic()
+    restart = _start("broker-restart", ["tests", "-m", "broker_restart"], 3, extra)
+    code = restart.wait()
+    _report("broker-restart", code, time.monotonic() - restart_started)
+    failed |= code not in (0, 5)
+    print(f"all lanes: {time.monotonic() - started:.0f} s, {'FAILED' if failed else 'ok'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    sys.exit(main(arguments[arguments.index("--") + 1 :] if "--" in arguments else []))
