@@ -41,7 +41,7 @@ RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
 RUN groupadd --system --gid 10001 smartcity \
     && useradd --system --uid 10001 --gid smartcity --create-home --home-dir /home/smartcity \
        smartcity \
-    && install -d -o smartcity -g smartcity /var/lib/smartcity
+    && install -d -o smartcity -g smartcity /var/lib/smartcity /var/lib/smartcity/documents
 USER 10001:10001
 WORKDIR /home/smartcity
 

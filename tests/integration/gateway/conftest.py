@@ -88,7 +88,8 @@ def stack_factory(service_config: Callable[..., dict], runner_factory, monkeypat
             runners[service_cls.name].start()
         port = free_port()
         configs["gateway"] = service_config(
-            "gateway", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", RPC_TIMEOUT=3, **gateway_overrides
+            "gateway",
+            **{"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "RPC_TIMEOUT": 3, **gateway_overrides},
         )
         runners["gateway"] = runner_factory(configs["gateway"], GatewayService)
         runners["gateway"].start()
