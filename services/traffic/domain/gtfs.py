@@ -13,17 +13,24 @@ day ("noon minus 12 h"), which keeps GTFS times past midnight such as ``25:10:00
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import math
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.errors import ValidationFailed
 
 from .gtfs_archive import ArchiveError, ArchiveLimits, FeedArchive, FeedSource, MemberLines
+from .gtfs_values import (
+    as_degrees,
+    as_flag,
+    as_integer,
+    as_number,
+    as_text,
+    as_timezone,
+    parse_gtfs_date,
+    parse_gtfs_time,
+    remembered_values,
+)
 
 Row = dict[str, Any]
 
@@ -65,111 +72,12 @@ def _refused(error: ArchiveError) -> ValidationFailed:
     return feed_error(error.message, error.file, error.line)
 
 
-# --- Value converters: str -> value, raising ValueError with a message for residents' admins --
-
-_TIME = re.compile(r"^(\d{1,3}):([0-5]\d):([0-5]\d)$")
-_DATE = re.compile(r"^\d{8}$")
-
-
-def parse_gtfs_time(value: str) -> int:
-    """Seconds since the start of the service day for a GTFS time ``H:MM:SS`` (H may be ≥ 24)."""
-    match = _TIME.match(value)
-    if not match:
-        raise ValueError(f"'{value}' is not a time H:MM:SS (minutes and seconds 00-59)")
-    hours, minutes, seconds = (int(group) for group in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
-
-
-def parse_gtfs_date(value: str) -> dt.date:
-    """A GTFS service date ``YYYYMMDD``."""
-    if not _DATE.match(value):
-        raise ValueError(f"'{value}' is not a date YYYYMMDD")
-    try:
-        return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    except ValueError:
-        raise ValueError(f"'{value}' is not a real date") from None
-
-
-def _text(value: str) -> str:
-    return value
-
-
-MAX_INTEGER = 2**31 - 1  # the database's INTEGER
-
-
-def _integer(low: int, high: int = MAX_INTEGER) -> Callable[[str], int]:
-    def convert(value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise ValueError(f"'{value}' is not an integer") from None
-        if not low <= number <= high:
-            raise ValueError(f"{number} is not between {low} and {high}")
-        return number
-
-    return convert
-
-
-def _number(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"'{value}' is not a number") from None
-    if not math.isfinite(number):
-        raise ValueError(f"'{value}' is not a finite number")
-    return number
-
-
-def _degrees(limit: int) -> Callable[[str], float]:
-    def convert(value: str) -> float:
-        number = _number(value)
-        if not -limit <= number <= limit:
-            raise ValueError(f"{value} is not between -{limit} and {limit}")
-        return number
-
-    return convert
-
-
-def _flag(value: str) -> bool:
-    if value not in ("0", "1"):
-        raise ValueError(f"'{value}' is not 0 or 1")
-    return value == "1"
-
-
-def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"'{value}' is not an IANA time zone such as Asia/Shanghai") from None
-    return value
-
-
-_REMEMBERED_VALUES = 65_536  # per column: times, sequences and flags repeat on every trip
-
-
-def _remembered(convert: Callable[[str], Any]) -> Callable[[str], Any]:
-    """``convert`` remembering its results (a bounded number): a big feed's stop times hold
-    the same few thousand times and sequence numbers millions of times."""
-    known: dict[str, Any] = {}
-
-    def remembered(value: str) -> Any:
-        try:
-            return known[value]
-        except KeyError:
-            result = convert(value)  # a ValueError is raised each time, never remembered
-            if len(known) < _REMEMBERED_VALUES:
-                known[value] = result
-            return result
-
-    return remembered
-
-
 @dataclass(frozen=True)
 class Column:
     """One CSV column: how to convert it and under which model attribute it is stored."""
 
     name: str
-    convert: Callable[[str], Any] = _text
+    convert: Callable[[str], Any] = as_text
     required: bool = False  # a value must be present on every row
     key: str | None = None  # model attribute, when it differs from the GTFS name
     default: Any = None  # stored when the value is blank or the column absent
@@ -189,7 +97,7 @@ TABLES: dict[str, TableSpec] = {
             Column("agency_id", default=""),
             Column("agency_name", required=True),
             Column("agency_url", required=True),
-            Column("agency_timezone", _timezone, required=True),
+            Column("agency_timezone", as_timezone, required=True),
             Column("agency_lang"),
             Column("agency_phone"),
         )
@@ -200,12 +108,12 @@ TABLES: dict[str, TableSpec] = {
             Column("stop_code"),
             Column("stop_name"),
             Column("stop_desc"),
-            Column("stop_lat", _degrees(90)),
-            Column("stop_lon", _degrees(180)),
+            Column("stop_lat", as_degrees(90)),
+            Column("stop_lon", as_degrees(180)),
             Column("zone_id"),
-            Column("location_type", _integer(0, 4), default=0),
+            Column("location_type", as_integer(0, 4), default=0),
             Column("parent_station"),
-            Column("wheelchair_boarding", _integer(0, 2)),
+            Column("wheelchair_boarding", as_integer(0, 2)),
             Column("platform_code"),
         ),
         required_columns=("stop_name", "stop_lat", "stop_lon"),
@@ -217,16 +125,16 @@ TABLES: dict[str, TableSpec] = {
             Column("route_short_name"),
             Column("route_long_name"),
             Column("route_desc"),
-            Column("route_type", _integer(0), required=True),
+            Column("route_type", as_integer(0), required=True),
             Column("route_color"),
             Column("route_text_color"),
-            Column("route_sort_order", _integer(0)),
+            Column("route_sort_order", as_integer(0)),
         )
     ),
     "calendar.txt": TableSpec(
         (
             Column("service_id", required=True),
-            *(Column(day, _flag, required=True) for day in _WEEKDAYS),
+            *(Column(day, as_flag, required=True) for day in _WEEKDAYS),
             Column("start_date", parse_gtfs_date, required=True),
             Column("end_date", parse_gtfs_date, required=True),
         )
@@ -235,16 +143,16 @@ TABLES: dict[str, TableSpec] = {
         (
             Column("service_id", required=True),
             Column("date", parse_gtfs_date, required=True),
-            Column("exception_type", _integer(1, 2), required=True),
+            Column("exception_type", as_integer(1, 2), required=True),
         )
     ),
     "shapes.txt": TableSpec(
         (
             Column("shape_id", required=True),
-            Column("shape_pt_lat", _degrees(90), required=True),
-            Column("shape_pt_lon", _degrees(180), required=True),
-            Column("shape_pt_sequence", _integer(0), required=True),
-            Column("shape_dist_traveled", _number),
+            Column("shape_pt_lat", as_degrees(90), required=True),
+            Column("shape_pt_lon", as_degrees(180), required=True),
+            Column("shape_pt_sequence", as_integer(0), required=True),
+            Column("shape_dist_traveled", as_number),
         )
     ),
     "trips.txt": TableSpec(
@@ -254,10 +162,10 @@ TABLES: dict[str, TableSpec] = {
             Column("trip_id", required=True),
             Column("trip_headsign"),
             Column("trip_short_name"),
-            Column("direction_id", _integer(0, 1)),
+            Column("direction_id", as_integer(0, 1)),
             Column("block_id"),
             Column("shape_id"),
-            Column("wheelchair_accessible", _integer(0, 2)),
+            Column("wheelchair_accessible", as_integer(0, 2)),
         )
     ),
     "stop_times.txt": TableSpec(
@@ -266,12 +174,12 @@ TABLES: dict[str, TableSpec] = {
             Column("arrival_time", parse_gtfs_time, key="arrival_s"),
             Column("departure_time", parse_gtfs_time, key="departure_s"),
             Column("stop_id", required=True),
-            Column("stop_sequence", _integer(0), required=True),
+            Column("stop_sequence", as_integer(0), required=True),
             Column("stop_headsign"),
-            Column("pickup_type", _integer(0, 3)),
-            Column("drop_off_type", _integer(0, 3)),
-            Column("shape_dist_traveled", _number),
-            Column("timepoint", _integer(0, 1)),
+            Column("pickup_type", as_integer(0, 3)),
+            Column("drop_off_type", as_integer(0, 3)),
+            Column("shape_dist_traveled", as_number),
+            Column("timepoint", as_integer(0, 1)),
         ),
         required_columns=("arrival_time", "departure_time"),
     ),
@@ -280,8 +188,8 @@ TABLES: dict[str, TableSpec] = {
             Column("trip_id", required=True),
             Column("start_time", parse_gtfs_time, required=True, key="start_s"),
             Column("end_time", parse_gtfs_time, required=True, key="end_s"),
-            Column("headway_secs", _integer(1), required=True),
-            Column("exact_times", _integer(0, 1), default=0),
+            Column("headway_secs", as_integer(1), required=True),
+            Column("exact_times", as_integer(0, 1), default=0),
         )
     ),
 }
@@ -354,7 +262,7 @@ class _FileRows:
             if column.name in names:
                 key = column.key or column.name
                 del absent[key]
-                convert = None if column.convert is _text else _remembered(column.convert)
+                convert = None if column.convert is as_text else remembered_values(column.convert)
                 plan.append((key, names.index(column.name), convert, column))
         width = len(names)
         last_line = self._reader.line_num
