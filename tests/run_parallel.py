@@ -16,6 +16,7 @@ any lane failed. Arguments after ``--`` go to every pytest (``-x``, ``-k ...``).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -24,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "var" / "test-logs"
 PORT_SPAN = 3000
+NOTHING_COLLECTED = 5
+"""pytest's exit status when a lane's part of a filtered run (``-- -k …``) holds no test."""
 
 
 def _lanes() -> list[tuple[str, list[str]]]:
@@ -48,9 +51,13 @@ def _start(name: str, args: list[str], index: int, extra: list[str]) -> subproce
 
 def _report(name: str, code: int, seconds: float) -> None:
     lines = (LOGS / f"{name}.log").read_text(errors="replace").splitlines()
-    summary = next((line for line in reversed(lines) if " in " in line and "=" in line), "")
-    print(f"{name:15} {'ok' if code == 0 else f'FAILED ({code})':12} {seconds:6.0f} s  {summary}")
-    if code not in (0, 5):  # 5: nothing collected in this lane
+    summary = next(
+        (line.strip("= ") for line in reversed(lines) if re.search(r"\d+ \w+.* in [\d.]+s", line)),
+        "",
+    )
+    outcome = {0: "ok", NOTHING_COLLECTED: "no tests"}.get(code, f"FAILED ({code})")
+    print(f"{name:15} {outcome:12} {seconds:6.0f} s  {summary}")
+    if code not in (0, NOTHING_COLLECTED):
         print("\n".join(lines[-60:]), file=sys.stderr)
 
 
@@ -62,12 +69,12 @@ def main(extra: list[str]) -> int:
     for name, process in lanes.items():
         code = process.wait()
         _report(name, code, time.monotonic() - started)
-        failed |= code not in (0, 5)
+        failed |= code not in (0, NOTHING_COLLECTED)
     restart_started = time.monotonic()
     restart = _start("broker-restart", ["tests", "-m", "broker_restart"], 3, extra)
     code = restart.wait()
     _report("broker-restart", code, time.monotonic() - restart_started)
-    failed |= code not in (0, 5)
+    failed |= code not in (0, NOTHING_COLLECTED)
     print(f"all lanes: {time.monotonic() - started:.0f} s, {'FAILED' if failed else 'ok'}")
     return 1 if failed else 0
 
