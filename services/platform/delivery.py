@@ -100,7 +100,7 @@ def enqueue_deliveries(
     event_type = envelope["type"]
     event_id = uuid.UUID(str(envelope["event_id"]))
     query = (
-        select(Webhook, ApiClient.role, ApiClient.department)
+        select(Webhook, ApiClient.role, ApiClient.department, ApiClient.unit)
         .join(ApiClient, ApiClient.client_id == Webhook.client_id)
         .where(ApiClient.revoked_at.is_(None))
     )
@@ -114,9 +114,9 @@ def enqueue_deliveries(
             .with_for_update(of=Webhook)
         )
     queued: list[WebhookDelivery] = []
-    for webhook, role, department in uow.session.execute(query).all():
+    for webhook, role, department, unit in uow.session.execute(query).all():
         if not _wants(
-            uow.session, webhook, role, department, envelope, now, replay=only is not None
+            uow.session, webhook, (role, department, unit), envelope, now, replay=only is not None
         ):
             continue
         previous = uow.session.scalars(
@@ -157,14 +157,15 @@ def enqueue_deliveries(
 def _wants(
     session: Session,
     webhook: Webhook,
-    role: str,
-    department: str | None,
+    owner: tuple[str, str | None, str | None],
     envelope: dict[str, Any],
     now: datetime,
     replay: bool,
 ) -> bool:
+    """``owner``: the subscribing client's role, department and unit."""
     event_type = envelope["type"]
-    if not may_receive(role, department, event_type):
+    role, department, unit = owner
+    if not may_receive(role, department, event_type, unit, envelope.get("data")):
         return False
     if not any(topic_matches(pattern, event_type) for pattern in webhook.patterns):
         return False

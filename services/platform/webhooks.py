@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from shared.contracts.catalogue import spec_for
 from shared.identity import is_valid_card_number, is_valid_resident_id
-from shared.restricted_events import restricted_patterns
+from shared.restricted_events import restricted_patterns, unit_may_receive
 
 if TYPE_CHECKING:
     from shared.messaging import Event
@@ -58,18 +58,27 @@ def _words_match(pattern: Sequence[str], words: Sequence[str]) -> bool:
     return head in ("*", words[0]) and _words_match(rest, words[1:])
 
 
-def may_receive(role: str, department: str | None, event_type: str) -> bool:
-    """Whether a client of ``role`` (and ``department``) may receive an event of this type.
+def may_receive(
+    role: str,
+    department: str | None,
+    event_type: str,
+    unit: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Whether a client of ``role`` (``department``, ``unit``) may receive this event.
 
     Public events reach every subscriber; a restricted one only a department that
-    ``shared.restricted_events`` grants it to (integrators consume open data only).
+    ``shared.restricted_events`` grants it to (integrators consume open data only), and, for
+    events about single units, only the units its ``data`` names.
     """
     if role not in SUBSCRIBER_ROLES:
         return False
     if spec_for(event_type).classification == "public":
         return True
     patterns = restricted_patterns(department) if role == "department" else ()
-    return any(topic_matches(pattern, event_type) for pattern in patterns)
+    if not any(topic_matches(pattern, event_type) for pattern in patterns):
+        return False
+    return unit_may_receive(event_type, unit, data or {})
 
 
 def named_identifiers(envelope: dict[str, Any]) -> set[str]:

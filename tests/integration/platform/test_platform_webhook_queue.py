@@ -230,3 +230,43 @@ def test_clients_manage_only_their_own_webhooks(uow):
 
     assert subscriptions.delete_webhook(uow, maps, hook["webhook_id"])["deleted"] is True
     assert subscriptions.list_webhooks(uow, maps)["total"] == 0
+
+
+def test_a_hospital_receives_the_events_of_its_own_patients_only(uow):
+    # Hospitals are health clients of their unit; the consultation centre speaks for the
+    # whole department. A record written by Shengjing for a patient who consented to CMU
+    # reaches those two hospitals and the centre, never a third hospital.
+    def hospital(unit: str | None) -> str:
+        client = handlers.create_client(uow, f"health {unit}", "department", "health", [], unit)
+        return create_webhook(uow, client["client_id"], f"https://{unit}.example/h", ["health.#"])[
+            "webhook_id"
+        ]
+
+    hooks = {unit: hospital(unit) for unit in ("shengjing", "cmu", "other", None)}
+    record = envelope(
+        "health.record_added",
+        {
+            "resource_type": "Observation",
+            "resource_id": "obs-1",
+            "patient_id": "pat-1",
+            "author_organization_id": "shengjing",
+            "notified_organization_ids": ["cmu"],
+            "recorded_at": T0.isoformat(),
+        },
+    )
+    queued = {str(d.webhook_id) for d in delivery.enqueue_deliveries(uow, record, now=T0)}
+    assert queued == {hooks["shengjing"], hooks["cmu"], hooks[None]}
+    # A consent changed for CMU reaches CMU (and the department-wide client) alone.
+    consent = envelope(
+        "health.consent_changed",
+        {
+            "consent_id": "c-1",
+            "patient_id": "pat-1",
+            "organization_id": "cmu",
+            "status": "inactive",
+            "provision": "deny",
+            "changed_at": T0.isoformat(),
+        },
+    )
+    queued = {str(d.webhook_id) for d in delivery.enqueue_deliveries(uow, consent, now=T0)}
+    assert queued == {hooks["cmu"], hooks[None]}
