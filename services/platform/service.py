@@ -15,7 +15,16 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.platform import audit, delivery, event_log, handlers, registries, subscriptions
+from services.platform import (
+    audit,
+    clients,
+    delivery,
+    event_log,
+    handlers,
+    registries,
+    sessions,
+    subscriptions,
+)
 from services.platform.egress import EgressPolicy, setting
 from services.platform.models import Base
 from services.platform.public_feed import PublicFeedRelay
@@ -69,23 +78,23 @@ class PlatformService(ServiceBase):
     def issue_token(
         self, username: str, password: str, client_ip: str | None = None
     ) -> dict[str, Any]:
-        result = handlers.issue_token(self.db, username, password, client_ip)
+        result = sessions.issue_token(self.db, username, password, client_ip)
         self.db.commit()
         return result
 
     @rpc
     def refresh_token(self, token: str) -> dict[str, Any]:
-        result = handlers.refresh_token(self.db, token)
+        result = sessions.refresh_token(self.db, token)
         self.db.commit()
         return result
 
     @rpc
     def session_active(self, session_id: str) -> dict[str, Any]:
-        return handlers.session_active(self.db, session_id)
+        return sessions.session_active(self.db, session_id)
 
     @rpc
     def revoke_refresh_token(self, token: str) -> dict[str, Any]:
-        result = handlers.revoke_refresh_token(self.db, token)
+        result = sessions.revoke_refresh_token(self.db, token)
         self.db.commit()
         return result
 
@@ -100,21 +109,21 @@ class PlatformService(ServiceBase):
         scopes: list[str] | None = None,
         unit: str | None = None,
     ) -> dict[str, Any]:
-        result = handlers.create_client(self.db, name, role, department, scopes, unit)
+        result = clients.create_client(self.db, name, role, department, scopes, unit)
         self.db.commit()
         return result
 
     @rpc
     def authenticate_api_key(self, api_key: str) -> dict[str, Any]:
-        return handlers.authenticate_api_key(self.db, api_key)
+        return clients.authenticate_api_key(self.db, api_key)
 
     @rpc
     def list_clients(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-        return handlers.list_clients(self.db, limit, offset)
+        return clients.list_clients(self.db, limit, offset)
 
     @rpc
     def revoke_client(self, client_id: str) -> dict[str, Any]:
-        result = handlers.revoke_client(self.db, client_id)
+        result = clients.revoke_client(self.db, client_id)
         self.db.commit()
         return result
 

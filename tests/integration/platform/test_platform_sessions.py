@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from platform_samples import HAN_MEIMEI, LI_LEI, PASSWORD, registration
 from sqlalchemy.orm import Session
 
-from services.platform import handlers
+from services.platform import handlers, sessions
 from services.platform.models import LoginAttempt, RefreshToken
 from shared import tokens
 from shared.errors import RateLimited, Unauthorized, ValidationFailed
@@ -143,7 +143,7 @@ def test_the_wait_doubles_with_each_failure_and_a_success_resets_it(run_domain):
     ip = "10.0.0.9"
 
     def login(password: str, at: timedelta) -> dict:
-        return run_domain(handlers.issue_token, HAN_MEIMEI, password, ip, now=NOW + at)
+        return run_domain(sessions.issue_token, HAN_MEIMEI, password, ip, now=NOW + at)
 
     for second in range(5):  # failures at 12:00:00 ... 12:00:04, each recorded
         with pytest.raises(Unauthorized):
@@ -170,7 +170,7 @@ def test_the_wait_is_capped_at_fifteen_minutes_and_failures_are_forgotten_after_
     run_domain(handlers.register_resident, registration(HAN_MEIMEI), now=NOW)
 
     def login(password: str, at: timedelta) -> dict:
-        return run_domain(handlers.issue_token, HAN_MEIMEI, password, None, now=NOW + at)
+        return run_domain(sessions.issue_token, HAN_MEIMEI, password, None, now=NOW + at)
 
     for attempt in range(12):  # 15 minutes apart: each one after the wait, however long
         with pytest.raises(Unauthorized):
@@ -188,13 +188,13 @@ def test_the_wait_is_capped_at_fifteen_minutes_and_failures_are_forgotten_after_
 
 def test_refresh_token_expires_after_fourteen_days(run_domain):
     run_domain(handlers.register_resident, registration(), now=NOW)
-    login = run_domain(handlers.issue_token, LI_LEI, PASSWORD, None, now=NOW)
+    login = run_domain(sessions.issue_token, LI_LEI, PASSWORD, None, now=NOW)
 
     with pytest.raises(Unauthorized) as caught:
-        run_domain(handlers.refresh_token, login["refresh_token"], now=NOW + timedelta(days=14))
+        run_domain(sessions.refresh_token, login["refresh_token"], now=NOW + timedelta(days=14))
     assert caught.value.message == "refresh token expired"
 
     rotated = run_domain(
-        handlers.refresh_token, login["refresh_token"], now=NOW + timedelta(days=14, seconds=-1)
+        sessions.refresh_token, login["refresh_token"], now=NOW + timedelta(days=14, seconds=-1)
     )
     assert rotated["refresh_token"] != login["refresh_token"]

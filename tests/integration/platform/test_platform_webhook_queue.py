@@ -8,7 +8,7 @@ import pytest
 from platform_samples import LI_LEI, registration
 from sqlalchemy.orm import sessionmaker
 
-from services.platform import audit, delivery, handlers, subscriptions, webhooks
+from services.platform import audit, clients, delivery, handlers, subscriptions, webhooks
 from services.platform.egress import EgressPolicy
 from services.platform.models import Base
 from services.platform.service import MIGRATIONS
@@ -68,8 +68,8 @@ LIST_CHANGED = envelope("credit.list_changed", LIST_CHANGED_DATA)
 
 
 def test_only_matching_visible_webhooks_get_a_delivery_and_only_once(uow):
-    integrator = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
-    department = handlers.create_client(uow, "health", "department", "health", [])["client_id"]
+    integrator = clients.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    department = clients.create_client(uow, "health", "department", "health", [])["client_id"]
     public_hook = create_webhook(uow, integrator, "https://maps.example/h", ["#"])
     restricted_hook = create_webhook(uow, department, "https://h.example/h", ["#"])
     create_webhook(uow, department, "https://h.example/t", ["education.*"])
@@ -90,9 +90,9 @@ def test_only_matching_visible_webhooks_get_a_delivery_and_only_once(uow):
 def test_restricted_events_reach_only_the_departments_the_table_grants(uow):
     # credit.list_changed is granted to health and tourism, traffic's reservations to traffic
     # alone, and the access events of the audit log to no department at all.
-    health = handlers.create_client(uow, "health", "department", "health", [])["client_id"]
-    tourism = handlers.create_client(uow, "tourism", "department", "tourism", [])["client_id"]
-    traffic = handlers.create_client(uow, "traffic", "department", "traffic", [])["client_id"]
+    health = clients.create_client(uow, "health", "department", "health", [])["client_id"]
+    tourism = clients.create_client(uow, "tourism", "department", "tourism", [])["client_id"]
+    traffic = clients.create_client(uow, "traffic", "department", "traffic", [])["client_id"]
     hooks = {
         client: create_webhook(uow, client, f"https://{n}.example/h", ["#"])["webhook_id"]
         for n, client in enumerate((health, tourism, traffic))
@@ -131,7 +131,7 @@ def test_restricted_events_reach_only_the_departments_the_table_grants(uow):
 
 def test_a_delivered_restricted_event_naming_a_resident_is_in_their_access_log(uow):
     card = handlers.register_resident(uow, registration())["card_number"]
-    health = handlers.create_client(uow, "health", "department", "health", [])
+    health = clients.create_client(uow, "health", "department", "health", [])
     create_webhook(uow, health["client_id"], "https://h.example/h", ["credit.#"])
     about_a_person = envelope(
         "credit.list_changed", {**LIST_CHANGED_DATA, "subject_type": "individual"}
@@ -162,7 +162,7 @@ def test_a_delivered_restricted_event_naming_a_resident_is_in_their_access_log(u
 
 
 def test_a_failing_receiver_is_retried_with_backoff_then_given_up(uow):
-    integrator = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    integrator = clients.create_client(uow, "maps", "integrator", None, [])["client_id"]
     hook = create_webhook(uow, integrator, "https://maps.example/h", ["traffic.#"])
     delivery.enqueue_deliveries(uow, FEED, now=T0)
 
@@ -199,7 +199,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_given_up(uow):
 
 
 def test_a_2xx_delivers(uow):
-    integrator = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    integrator = clients.create_client(uow, "maps", "integrator", None, [])["client_id"]
     create_webhook(uow, integrator, "https://maps.example/h", ["traffic.#"])
     delivery.enqueue_deliveries(uow, FEED, now=T0)
     [outgoing] = delivery.due_deliveries(uow, now=T0)
@@ -208,9 +208,9 @@ def test_a_2xx_delivers(uow):
 
 
 def test_clients_manage_only_their_own_webhooks(uow):
-    maps = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
-    other = handlers.create_client(uow, "other", "integrator", None, [])["client_id"]
-    operator = handlers.create_client(uow, "ops", "operator", None, [])["client_id"]
+    maps = clients.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    other = clients.create_client(uow, "other", "integrator", None, [])["client_id"]
+    operator = clients.create_client(uow, "ops", "operator", None, [])["client_id"]
     hook = create_webhook(uow, maps, "https://maps.example/h", ["traffic.#", "traffic.#"])
     assert hook["patterns"] == ["traffic.#"]  # duplicates collapse
     assert len(hook["secret"]) == 43  # 32 random bytes, urlsafe base64 without padding
@@ -237,7 +237,7 @@ def test_a_hospital_receives_the_events_of_its_own_patients_only(uow):
     # whole department. A record written by Shengjing for a patient who consented to CMU
     # reaches those two hospitals and the centre, never a third hospital.
     def hospital(unit: str | None) -> str:
-        client = handlers.create_client(uow, f"health {unit}", "department", "health", [], unit)
+        client = clients.create_client(uow, f"health {unit}", "department", "health", [], unit)
         return create_webhook(uow, client["client_id"], f"https://{unit}.example/h", ["health.#"])[
             "webhook_id"
         ]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from test_platform_webhook_queue import envelope, public_dns, uow  # noqa: F401 - fixture
 
-from services.platform import delivery, event_log, handlers, subscriptions, webhooks
+from services.platform import clients, delivery, event_log, subscriptions, webhooks
 from services.platform.egress import EgressPolicy
 from shared.clock import utcnow
 from shared.errors import ValidationFailed
@@ -31,7 +31,7 @@ def occupancy(lot: str, occupied: int = 45) -> dict:
 
 
 def subscribe(uow, **settings) -> tuple[str, dict]:  # noqa: F811 - the fixture's value
-    client = handlers.create_client(uow, "maps", "integrator", None, [])["client_id"]
+    client = clients.create_client(uow, "maps", "integrator", None, [])["client_id"]
     body = {"url": "https://maps.example/h", "patterns": ["traffic.#"], **settings}
     return client, subscriptions.create_subscription(uow, client, body, EgressPolicy(), public_dns)
 
