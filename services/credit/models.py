@@ -8,7 +8,7 @@ standing list entries.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -25,9 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+from shared.clock import utcnow
 
 
 class Base(DeclarativeBase):
@@ -45,7 +43,7 @@ class Subject(Base):
     subject_id: Mapped[str] = mapped_column(String(18))
     name: Mapped[str | None] = mapped_column(String(200))
     card_number: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class CreditRecord(Base):
@@ -75,9 +73,9 @@ class CreditRecord(Base):
     valid_until: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utc_now, onupdate=utc_now
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
     subject: Mapped[Subject] = relationship()
@@ -160,7 +158,7 @@ class CreditCheck(Base):
     checked_on: Mapped[date] = mapped_column(Date)
     level: Mapped[str] = mapped_column(String(2))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     feedback_action: Mapped[str | None] = mapped_column(String(32))
     feedback_note: Mapped[str | None] = mapped_column(Text)
     feedback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,7 +7,7 @@ unique index ``uq_education_current_card`` enforces it in PostgreSQL, whatever r
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,11 +29,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.clock import utcnow
+
 CURRENT_CARD = text("status IN ('active', 'suspended')")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -49,7 +47,7 @@ class School(Base):
     level: Mapped[str] = mapped_column(String(24))
     pilot: Mapped[bool] = mapped_column(Boolean)
     pilot_start: Mapped[date | None] = mapped_column(Date)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class StudentCard(Base):
@@ -79,8 +77,8 @@ class StudentCard(Base):
     sequence: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(200))
     previous_number: Mapped[str | None] = mapped_column(String(13))
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Teacher(Base):
@@ -94,7 +92,7 @@ class Teacher(Base):
     subjects: Mapped[list[str]] = mapped_column(JSON)
     classes: Mapped[list[str]] = mapped_column(JSON)
     bio: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Exam(Base):
@@ -109,7 +107,7 @@ class Exam(Base):
     max_score: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="draft")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -125,7 +123,7 @@ class ScoreBatch(Base):
     exam_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("education_exams.exam_id"))
     content_hash: Mapped[str] = mapped_column(String(64))
     rows: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Score(Base):
@@ -157,4 +155,4 @@ class Lesson(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer)
     media_url: Mapped[str] = mapped_column(String(500))
     tags: Mapped[list[str]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from services.education.models import Lesson, School, Teacher, utc_now
+from services.education.models import Lesson, School, Teacher
+from shared.clock import utcnow
 from shared.contracts.education import LESSON_TARGET
 from shared.db import fetch_page
 from shared.errors import Forbidden, NotFound, Unprocessable
@@ -51,7 +52,7 @@ def save_school(session: Session, data: dict[str, Any]) -> tuple[dict[str, Any],
         session.add(school)
     for name in ("name", "district", "level", "pilot", "pilot_start"):
         setattr(school, name, data[name])
-    school.updated_at = utc_now()
+    school.updated_at = utcnow()
     session.flush()
     return school_view(school), created
 
@@ -86,7 +87,7 @@ def save_teacher(session: Session, school: School, data: dict[str, Any]) -> dict
         data["classes"],
         data.get("bio"),
     )
-    teacher.updated_at = utc_now()
+    teacher.updated_at = utcnow()
     session.flush()
     return teacher_view(teacher)
 
