@@ -16,6 +16,7 @@ from services.health import records
 from services.health.domain import access, resources
 from services.health.domain.access import Caller
 from services.health.models import FhirResource
+from services.health.reads import request_purpose
 from shared.contracts.health import (
     CARD_NUMBER_SYSTEM,
     DIRECTORY_TYPES,
@@ -26,10 +27,6 @@ from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, Validati
 
 CardCheck = Callable[[str], dict[str, Any]]
 """``platform.verify_card``: ``{"valid": bool, "name": ...}`` for a card number."""
-
-
-def _purpose(uow: UnitOfWork) -> str:
-    return uow.context.get("purpose") or "treatment"
 
 
 def write(
@@ -68,7 +65,7 @@ def write(
         registered = records.patient_of(uow.session, columns["author_organization_id"], card)
         if registered is not None:
             row = records.get(uow.session, "Patient", registered.patient_id)
-            uow.record_access(card, "read", "health.Patient", _purpose(uow))
+            uow.record_access(card, "read", "health.Patient", request_purpose(uow))
             return row.resource, False  # type: ignore[union-attr]
     row = records.write(uow.session, existing, resource_type, target_id, resource, columns, now)
     _after_write(uow, caller, row, existing is None, now)
@@ -173,7 +170,7 @@ def _after_write(
     kind = row.resource_type
     if row.card_number is None:
         return  # a directory entry: no resident's data
-    uow.record_access(row.card_number, "write", f"health.{kind}", _purpose(uow))
+    uow.record_access(row.card_number, "write", f"health.{kind}", request_purpose(uow))
     if kind == "Patient":
         demographics = resources.demographics(row.resource)
         records.store_demographics(

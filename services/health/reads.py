@@ -20,7 +20,8 @@ from shared.db import UnitOfWork
 from shared.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
 
 
-def _purpose(uow: UnitOfWork) -> str:
+def request_purpose(uow: UnitOfWork) -> str:
+    """Why this request reads or writes records: the caller's ``X-Purpose``, else treatment."""
     return uow.context.get("purpose") or "treatment"
 
 
@@ -29,7 +30,7 @@ def decide(
 ) -> Decision:
     """May ``caller`` read ``row``: the consents of this very request decide."""
     if row.resource_type in DIRECTORY_TYPES:
-        return Decision(True, "directory", _purpose(uow))
+        return Decision(True, "directory", request_purpose(uow))
     consents = records.consents_for(uow.session, row.card_number or "", caller.organization_id)
     return access.read_decision(
         caller,
@@ -37,7 +38,7 @@ def decide(
         row.author_organization_id,
         consents,
         now,
-        _purpose(uow),
+        request_purpose(uow),
         break_glass,
     )
 
