@@ -1,8 +1,9 @@
 """Who may call a route: every gateway route declares one ``Access``; there is no default.
 
 Principals come from a resident's access token (role ``resident``) or an API client's key
-(roles ``department``, ``integrator``, ``operator``). A department client carries the name of
-its department and the scopes the operator granted it.
+(roles ``department``, ``integrator``, ``operator``, ``leadership``: the city's leaders, who
+read aggregate indicators across services and never personal data). A department client
+carries the name of its department and the scopes the operator granted it.
 
 A route touches personal data when it says so (``@api(..., personal_data=True)``) or when its
 access rule admits residents or a scope in ``PERSONAL_DATA_SCOPES`` (``touches_personal_data``
@@ -16,7 +17,7 @@ from typing import Any
 
 from shared.errors import Forbidden, Unauthorized
 
-ROLES = ("resident", "department", "integrator", "operator")
+ROLES = ("resident", "department", "integrator", "operator", "leadership")
 
 PERSONAL_DATA_SCOPES = frozenset(
     {
@@ -156,4 +157,7 @@ class AnyOf(Access):
 PUBLIC = _Public()
 RESIDENT = Role("resident")
 OPERATOR = Role("operator")
+LEADERSHIP = Role("leadership")
+CITY_OVERVIEW = AnyOf((OPERATOR, LEADERSHIP))
+"""Aggregates across services (the leaders' dashboard, the operations view): no personal data."""
 INTEGRATOR = Role("integrator")

@@ -29,6 +29,7 @@ from pathlib import Path  # noqa: E402
 import click  # noqa: E402
 
 from shared import config as settings  # noqa: E402
+from shared.contracts.platform import CLIENT_ROLES  # noqa: E402
 from smartcity.broker import operator_uri  # noqa: E402
 from smartcity.registry import PROCESSES, SERVICE_CLASSES  # noqa: E402
 
@@ -330,7 +331,7 @@ def clients() -> None:
 
 @clients.command("create")
 @click.option("--name", default=None, help="Who the client is (default: role/department).")
-@click.option("--role", type=click.Choice(["department", "integrator", "operator"]), required=True)
+@click.option("--role", type=click.Choice(CLIENT_ROLES), required=True)
 @click.option("--department", default=None)
 @click.option("--scopes", default="", help="Comma-separated, e.g. credit.check,credit.records")
 @click.option("--unit", default=None, help="The department's hospital, school or office id.")

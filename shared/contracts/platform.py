@@ -38,9 +38,10 @@ from shared.passwords import password_problem
 DEPARTMENTS: tuple[str, ...] = SERVICES
 """Departments that can hold API clients: one per sector service."""
 
-CLIENT_ROLES: tuple[str, ...] = ("department", "integrator", "operator")
+CLIENT_ROLES: tuple[str, ...] = ("department", "integrator", "operator", "leadership")
 """``department``: a sector department's system; ``integrator``: a third party consuming open
-interfaces; ``operator``: the city's platform operations staff."""
+interfaces; ``operator``: the city's platform operations staff; ``leadership``: the city's
+leaders, who read aggregate indicators and live alerts, never personal data."""
 
 ACCESS_ACTIONS: tuple[str, ...] = ("read", "write")
 LINKED_CARD_KINDS: tuple[str, ...] = CARD_KINDS
