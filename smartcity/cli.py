@@ -1,6 +1,6 @@
 """``smartcity``: the operator's command line.
 
-smartcity up [--demo]            the whole suite, as separate processes
+smartcity up [--demo] [--scale credit=3]  the whole suite, as separate processes
 smartcity run <process>          one process (a service, gateway, platform)
 smartcity dlq list|replay <svc>  dead letters of a service
 smartcity events                 the event catalogue (the integrators' contract)
@@ -54,9 +54,25 @@ def run(process: str) -> None:
         sys.exit(2)
 
 
+def _scale_option(_ctx: click.Context, _param: click.Parameter, value: tuple) -> dict[str, int]:
+    from smartcity.suite import parse_scale
+
+    try:
+        return parse_scale(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @main.command()
 @click.option("--demo", is_flag=True, help="Load demo data once the suite is up.")
-def up(demo: bool) -> None:
+@click.option(
+    "--scale",
+    multiple=True,
+    callback=_scale_option,
+    metavar="SERVICE=N",
+    help="Run N competing instances of a sector service (repeatable): --scale credit=3.",
+)
+def up(demo: bool, scale: dict[str, int]) -> None:
     """Start all six services and the gateway; Ctrl-C stops them cleanly."""
     from smartcity import broker
     from smartcity.embedded_db import ensure_databases
@@ -78,6 +94,7 @@ def up(demo: bool) -> None:
     suite = Suite(
         settings.var_dir() / "log",
         on_restart=lambda name, code: click.echo(f"{name} exited with {code}; restarting it"),
+        scale=scale,
     )
     busy = suite.ports_in_use()
     if busy:
@@ -94,6 +111,9 @@ def up(demo: bool) -> None:
     where = broker.credentials_file(settings.amqp_uri())
     click.echo(f"broker: {len(users)} users with their rights; their URIs in {where}")
     click.echo(f"starting the suite; logs in {suite.log_dir}/")
+    for name, count in suite.scale.items():
+        if count > 1:
+            click.echo(f"  {name}: {count} instances")
     try:
         suite.start()
         suite.wait_ready(on_ready=lambda name: click.echo(f"  {name:<10} healthy"))

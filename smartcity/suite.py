@@ -1,4 +1,12 @@
-"""``smartcity up``: the whole suite as separate processes, started and stopped in order."""
+"""``smartcity up``: the whole suite as separate processes, started and stopped in order.
+
+``scale`` runs several competing instances of a sector service's process
+(``smartcity up --scale credit=3``): they consume the same RPC and event queues, so RabbitMQ
+hands each message to one of them, and each is supervised (restarted) on its own. Instance 1 is
+named after its process (``credit``: ``var/log/credit.log``, ``credit.pid``) and keeps the
+service's metrics port; instance k > 1 is ``credit-k`` (``credit-k.log``) and serves its
+metrics on a free port chosen at start (printed; off when the service's port is ``off``).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +25,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config as settings
+from shared.queue_stats import read_queues, rpc_queue_name
 from smartcity.broker import operator_uri
 from smartcity.registry import PROCESSES, START_ORDER
 
@@ -24,6 +33,37 @@ READY_TIMEOUT_S = 90
 """How long ``wait_ready`` waits for the whole suite (``SMARTCITY_READY_TIMEOUT``)."""
 MAX_RESTARTS_PER_MINUTE = 5
 STOP_TIMEOUT_S = 20
+MAX_INSTANCES = 16
+SCALABLE: tuple[str, ...] = tuple(name for name in START_ORDER if name != settings.GATEWAY)
+"""Processes ``scale`` may multiply: the sector services. The gateway's process holds the HTTP
+port (a second one would share it silently, eventlet binds with SO_REUSEPORT): run more
+gateways behind a load balancer instead (compose, Kubernetes)."""
+
+
+def parse_scale(specs: tuple[str, ...] | list[str]) -> dict[str, int]:
+    """``["credit=3", "traffic=2"]`` → ``{"credit": 3, "traffic": 2}``; ``ValueError`` says what
+    is wrong with a spec (unknown process, not a number, out of range, given twice)."""
+    scale: dict[str, int] = {}
+    for spec in specs:
+        name, equals, count = spec.partition("=")
+        if not equals or not name:
+            raise ValueError(f"{spec!r}: expected <service>=<instances>, e.g. credit=3")
+        if name not in SCALABLE:
+            raise ValueError(f"{spec!r}: {name!r} is not one of {', '.join(SCALABLE)}")
+        if not count.isdigit() or not 1 <= int(count) <= MAX_INSTANCES:
+            raise ValueError(
+                f"{spec!r}: instances must be a whole number from 1 to {MAX_INSTANCES}"
+            )
+        if name in scale:
+            raise ValueError(f"{spec!r}: {name} is scaled twice")
+        scale[name] = int(count)
+    return scale
+
+
+def instance_name(process: str, k: int) -> str:
+    """Instance ``k`` (from 1) of a process: ``credit``, ``credit-2``, ``credit-3``."""
+    return process if k == 1 else f"{process}-{k}"
+
 
 _PR_SET_PDEATHSIG = 1
 
@@ -47,16 +87,25 @@ class Suite:
         log_dir: Path,
         processes: tuple[str, ...] = START_ORDER,
         on_restart: Callable[[str, int], None] | None = None,
+        scale: dict[str, int] | None = None,
     ):
         self.log_dir = log_dir
         self.names = processes
         self.on_restart = on_restart
-        self.children: dict[str, subprocess.Popen] = {}
-        self.metrics_ports = {
-            service: _resolve_port(settings.metrics_port(service))
+        self.scale = {name: (scale or {}).get(name, 1) for name in processes}
+        self.instances: dict[str, tuple[str, int]] = {
+            instance_name(name, k): (name, k)
             for name in processes
+            for k in range(1, self.scale[name] + 1)
+        }
+        """Instance name → (process, k), in start order."""
+        self.children: dict[str, subprocess.Popen] = {}
+        self.metrics_ports: dict[str, int | None] = {
+            instance_name(service, k): _resolve_port(_instance_port(service, k))
+            for name, k in self.instances.values()
             for service in PROCESSES[name]
         }
+        """Metrics port of each service instance (``credit``, ``credit-2``; None: off)."""
         self._restarts: dict[str, list[float]] = {}
         self._stopping = False
 
@@ -72,16 +121,17 @@ class Suite:
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for name in self.names:
-            self._spawn(name)
+        for instance in self.instances:
+            self._spawn(instance)
 
-    def _spawn(self, name: str) -> None:
+    def _spawn(self, instance: str) -> None:
+        name, k = self.instances[instance]
         env = os.environ.copy()
         for service in PROCESSES[name]:
-            port = self.metrics_ports[service]
+            port = self.metrics_ports[instance_name(service, k)]
             env[f"{service.upper()}_METRICS_PORT"] = "off" if port is None else str(port)
-        with open(self.log_dir / f"{name}.log", "ab") as log_file:
-            self.children[name] = subprocess.Popen(
+        with open(self.log_dir / f"{instance}.log", "ab") as log_file:
+            self.children[instance] = subprocess.Popen(
                 [sys.executable, "-m", "smartcity", "run", name],
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
@@ -89,7 +139,7 @@ class Suite:
                 process_group=0,
                 preexec_fn=stop_with_parent,
             )
-        (self.log_dir / f"{name}.pid").write_text(str(self.children[name].pid))
+        (self.log_dir / f"{instance}.pid").write_text(str(self.children[instance].pid))
 
     def wait_ready(
         self, timeout: float | None = None, on_ready: Callable[[str], None] | None = None
@@ -105,7 +155,7 @@ class Suite:
                 service = pending[0]
                 try:
                     status = getattr(cluster, service).health()
-                    if status["status"] == "ok":
+                    if status["status"] == "ok" and self._all_instances_consume(service):
                         pending.pop(0)
                         if on_ready:
                             on_ready(service)
@@ -122,6 +172,14 @@ class Suite:
             self._wait_http(gateway_url() + "/healthz", deadline)
             if on_ready:
                 on_ready("gateway")
+
+    def _all_instances_consume(self, service: str) -> bool:
+        """Every instance of the service's process consumes its RPC queue (one answered)."""
+        wanted = next(self.scale[name] for name in self.names if service in PROCESSES[name])
+        if wanted == 1:
+            return True
+        stat = read_queues(operator_uri(), [rpc_queue_name(service)])[rpc_queue_name(service)]
+        return stat is not None and stat.consumers >= wanted
 
     def _wait_http(self, url: str, deadline: float) -> None:
         while True:
@@ -159,7 +217,7 @@ class Suite:
         """
         self._stopping = True
         deadline = time.monotonic() + timeout
-        for name in reversed(self.names):
+        for name in reversed(self.instances):
             child = self.children.get(name)
             if child is None or child.poll() is not None:
                 continue
@@ -175,6 +233,12 @@ class Suite:
         while True:
             self._restart_dead()
             time.sleep(0.5)
+
+
+def _instance_port(service: str, k: int) -> int | None:
+    """The service's metrics port for instance 1; any free one (0) for the others."""
+    port = settings.metrics_port(service)
+    return port if k == 1 or port is None else 0
 
 
 def _resolve_port(port: int | None) -> int | None:

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,15 @@ PostgreSQL under the var dir) and the configured one (compose, CI: a PostgreSQL 
 
 @pytest.fixture(scope="session", params=SUITE_PATHS)
 def suite(request, backing_services):
+    with running_suite(request, request.param) as running:
+        yield running
+
+
+@contextmanager
+def running_suite(request, path: str, *up_args: str) -> Iterator[RunningSuite]:
+    """``smartcity up *up_args`` on a vhost, var dir and ports of its own, on the database
+    ``path`` (one of ``SUITE_PATHS``); stopped as an operator stops it, and checked to leave
+    nothing behind."""
     amqp_base = request.config.getoption("RABBIT_AMQP_URI")
     manager = rabbit.Client(request.config.getoption("RABBIT_API_URI"))
     vhost = f"e2e_{uuid.uuid4().hex[:8]}"
@@ -96,11 +106,11 @@ def suite(request, backing_services):
         REGISTRATIONS_PER_IP="1000000",
         **{f"{name.upper()}_METRICS_PORT": str(port) for name, port in metrics_ports.items()},
     )
-    databases = ServerDatabases() if request.param == "postgresql" else None
+    databases = ServerDatabases() if path == "postgresql" else None
     if databases:
         env["DATABASE_URL_TEMPLATE"] = databases.create()
     process = subprocess.Popen(
-        [sys.executable, "-m", "smartcity", "up"],
+        [sys.executable, "-m", "smartcity", "up", *up_args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

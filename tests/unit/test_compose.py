@@ -26,6 +26,9 @@ from smartcity.registry import PROCESSES
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 BACKING_SERVICES = ("rabbitmq", "postgres")
+CLUSTER_SERVICES = ("rabbitmq-2", "rabbitmq-3", "rabbitmq-lb")
+"""The cluster profile's RabbitMQ nodes 2 and 3 and their load balancer (node 1: ``rabbitmq``)."""
+CLUSTER_NODES = ("rabbitmq", "rabbitmq-2", "rabbitmq-3")
 TOOLS = ("broker-setup", "operator")
 """One-shot and on-demand containers of the operator's CLI (not ``smartcity run``)."""
 INIT_SCRIPT_DIR = "/docker-entrypoint-initdb.d/"
@@ -42,7 +45,7 @@ def app_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         name: spec
         for name, spec in compose["services"].items()
-        if name not in (*BACKING_SERVICES, *TOOLS)
+        if name not in (*BACKING_SERVICES, *CLUSTER_SERVICES, *TOOLS)
     }
 
 
@@ -269,3 +272,98 @@ def test_compose_accepts_the_file_with_a_generated_env_and_refuses_it_without(
     refused = config_check()
     assert refused.returncode != 0
     assert "smartcity broker passwords" in refused.stderr
+
+
+def compose_config(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """``compose [args] config`` with a generated ``.env``: the file as compose resolves it."""
+    command = compose_command()
+    if command is None:
+        pytest.skip("neither docker-compose nor the docker compose plugin is installed")
+    env_file = tmp_path / ".env"
+    env_file.write_text("\n".join(broker.env_file_lines()) + "\n")
+    clean_env = {key: value for key, value in os.environ.items() if "PASSWORD" not in key}
+    resolved = subprocess.run(
+        [*command, "-f", str(COMPOSE_FILE), "--env-file", str(env_file), *args, "config"],
+        cwd=tmp_path,
+        env={**clean_env, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert resolved.returncode == 0, resolved.stderr
+    return yaml.safe_load(resolved.stdout)
+
+
+def test_the_cluster_profile_is_off_by_default(tmp_path: Path) -> None:
+    # `config` prints every service with its profiles; `up` starts a profile's only with it.
+    services = compose_config(tmp_path)["services"]
+    assert "profiles" not in services["rabbitmq"]  # node 1 is the broker of every setup
+    assert {name: services[name].get("profiles") for name in CLUSTER_SERVICES} == {
+        name: ["cluster"] for name in CLUSTER_SERVICES
+    }
+
+
+def test_the_cluster_profile_runs_three_nodes_sharing_one_cookie(tmp_path: Path) -> None:
+    services = compose_config(tmp_path, "--profile", "cluster")["services"]
+    cookies = {services[node]["environment"]["RABBITMQ_ERLANG_COOKIE"] for node in CLUSTER_NODES}
+    env_cookie = dict(
+        line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines()[1:]
+    )["RABBITMQ_ERLANG_COOKIE"]
+    assert cookies == {env_cookie}
+    for node in CLUSTER_NODES:
+        assert services[node]["image"].startswith("rabbitmq:"), node
+        # Erlang names a node rabbit@<host name>: the names the peers list below.
+        assert services[node]["hostname"] == node
+    # Each node keeps its own data (queues, its cluster membership).
+    data = {node: _data_volume(services[node]) for node in CLUSTER_NODES}
+    assert len(set(data.values())) == 3, data
+    for node in ("rabbitmq-2", "rabbitmq-3"):
+        assert services[node]["depends_on"]["rabbitmq"] == {"condition": "service_healthy"}
+
+
+def _data_volume(spec: dict[str, Any]) -> str:
+    for volume in spec["volumes"]:
+        source, target = _volume_ends(volume)
+        if target == "/var/lib/rabbitmq":
+            return source
+    raise AssertionError(f"no data volume in {spec['volumes']}")
+
+
+def _volume_ends(volume: object) -> tuple[str, str]:
+    if isinstance(volume, dict):  # compose's long form, as `config` prints it
+        return str(volume["source"]), str(volume["target"])
+    source, target = str(volume).split(":")[:2]
+    return source, target
+
+
+def test_the_joining_nodes_discover_all_three_peers() -> None:
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    for node in ("rabbitmq-2", "rabbitmq-3"):
+        mounts = dict(_volume_ends(v)[::-1] for v in compose["services"][node]["volumes"])
+        conf = (ROOT / mounts["/etc/rabbitmq/conf.d/20-cluster.conf"]).read_text()
+        assert "cluster_formation.peer_discovery_backend = classic_config" in conf
+        peers = re.findall(r"^cluster_formation\.classic_config\.nodes\.\d+ = (\S+)$", conf, re.M)
+        assert peers == [f"rabbit@{name}" for name in CLUSTER_NODES]
+
+
+def test_with_the_load_balancer_every_process_reaches_the_cluster(tmp_path: Path) -> None:
+    services = compose_config(
+        tmp_path, "--profile", "cluster", env={"RABBITMQ_HOST": "rabbitmq-lb"}
+    )["services"]
+    uris = {
+        (name, variable): value
+        for name, spec in services.items()
+        for variable, value in (spec.get("environment") or {}).items()
+        if variable.endswith("AMQP_URI") or variable == "RABBIT_API_URI"
+    }
+    assert uris, "no process connects to the broker"
+    assert {
+        key: uri
+        for key, uri in uris.items()
+        if "@rabbitmq-lb:5672/" not in uri and "//rabbitmq-lb:15672" not in uri
+    } == {}
+    assert not services["rabbitmq-lb"].get("ports")  # inside the compose network only
+    lb_conf = (ROOT / "docker" / "haproxy-rabbitmq.cfg").read_text()
+    for node in CLUSTER_NODES:
+        assert f"server {node} {node}:5672 check" in lb_conf
+        assert f"server {node} {node}:15672 check" in lb_conf
