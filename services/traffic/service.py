@@ -23,7 +23,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
-from services.traffic import handlers, parking, parking_stats, queries, timetable
+from services.traffic import gtfs_export, handlers, parking, parking_stats, queries, timetable
 from services.traffic.domain import parking as parking_rules
 from services.traffic.models import Base
 from shared.clock import naive_utcnow
@@ -105,6 +105,12 @@ class TrafficService(ServiceBase):
     def stops(self) -> dict[str, Any]:
         """``{"items": [{"stop_id", "name", "lat", "lon"}]}``: every boarding stop, by id."""
         return {"items": queries.all_stops(self.db.session)}
+
+    @rpc
+    def gtfs_feed(self) -> dict[str, Any]:
+        """``{"zip_base64"}``: the timetable in use regenerated as a GTFS zip (open data)."""
+        feed = gtfs_export.feed_zip(self.db.session)
+        return {"zip_base64": base64.b64encode(feed).decode()}
 
     @rpc
     def route_stops(self, route_id: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from traffic_service_support import (
 )
 
 from services.traffic import parking
+from services.traffic.importer import import_feed
 from services.traffic.models import Reservation, Stop
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import make_card_number
@@ -311,6 +312,19 @@ def test_parking_by_district_sums_lots_and_their_latest_counts(traffic):
     lots = traffic.rpc.lots()["items"]
     assert [lot["lot_id"] for lot in lots] == ["H1", "H2", "OLD", "S1"]
     assert (lots[0]["district"], lots[0]["occupied"], lots[0]["free_spaces"]) == ("Heping", 25, 25)
+
+
+def test_the_regenerated_gtfs_feed_imports_back_to_the_same_timetable(sample_feed, traffic):
+    before = traffic.rpc.arrivals("BEATTY_AIRPORT", "2007-06-09T10:30:00", 5)["items"]
+    feed = base64.b64decode(traffic.rpc.gtfs_feed()["zip_base64"])
+    with Session(traffic.engine) as session:
+        again = import_feed(session, feed, name="regenerated")
+        session.commit()
+    assert again.feed_id != sample_feed.feed_id  # the regenerated feed is the one in use now
+    assert again.row_counts == sample_feed.row_counts
+    assert again.timezone == sample_feed.timezone
+    after = traffic.rpc.arrivals("BEATTY_AIRPORT", "2007-06-09T10:30:00", 5)["items"]
+    assert before and after == before
 
 
 def test_every_boarding_stop_of_the_feed(sample_feed, traffic):
