@@ -16,6 +16,7 @@ from gateway.routes.events import EventRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.identity import IdentityRoutes
 from gateway.routes.ops import OpsRoutes
+from gateway.routes.portals import PortalRoutes
 from gateway.routes.registry import RegistryRoutes
 from gateway.routes.tourism import TourismRoutes
 from gateway.routes.traffic import TrafficRoutes
@@ -37,6 +38,7 @@ class GatewayService(
     CommunityRoutes,
     SubscriptionRoutes,
     EventRoutes,
+    PortalRoutes,
 ):
     name = "gateway"
 
