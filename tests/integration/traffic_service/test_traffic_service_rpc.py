@@ -321,7 +321,8 @@ def test_the_regenerated_gtfs_feed_imports_back_to_the_same_timetable(sample_fee
         again = import_feed(session, feed, name="regenerated")
         session.commit()
     assert again.feed_id != sample_feed.feed_id  # the regenerated feed is the one in use now
-    assert again.row_counts == sample_feed.row_counts
+    # An optional file without rows (the sample's shapes.txt) is left out of the export.
+    assert again.row_counts == {f: n for f, n in sample_feed.row_counts.items() if n}
     assert again.timezone == sample_feed.timezone
     after = traffic.rpc.arrivals("BEATTY_AIRPORT", "2007-06-09T10:30:00", 5)["items"]
     assert before and after == before
