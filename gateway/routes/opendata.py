@@ -4,7 +4,8 @@
 string) and POST (a JSON body, as ``ckanapi`` sends, or a form), as CKAN does. Every dataset is
 public: no credential is needed, and a credential that is not valid here (``ckanapi`` sends
 its ``apikey`` in ``Authorization``) is refused as CKAN refuses a bad key (403). Errors
-anywhere under these paths, unknown actions and paths included, have CKAN's envelope.
+anywhere under these paths, unknown actions and paths included, have CKAN's envelope. The
+downloads (``/opendata/download/``) are plain files; their errors are the gateway's usual body.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from werkzeug.wrappers import Response
 from gateway.access import PUBLIC
 from gateway.http import JSON, Call, api, parse_json, render_errors_under
 from gateway.opendata import actions, records, render
-from gateway.opendata.catalogue import BY_NAME
+from gateway.opendata.catalogue import BY_NAME, Dataset
 from gateway.opendata.metadata import DOWNLOAD_PATH
 from shared.clock import naive_utcnow
 from shared.contracts.opendata import ActionResponse
@@ -27,7 +28,7 @@ ACTION_BASES = ("/api/action/", "/api/3/action/")
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 DOWNLOADS = "/" + DOWNLOAD_PATH
 GTFS_FILE = "gtfs.zip"
-for _base in (*ACTION_BASES, DOWNLOADS):
+for _base in ACTION_BASES:
     render_errors_under(_base, render.ckan_error)
 
 _ACTION = {
@@ -91,24 +92,46 @@ class OpenDataRoutes:
 
     @api(
         "GET",
-        DOWNLOADS + "<filename>",
+        DOWNLOADS + "<name>.csv",
         access=PUBLIC,
         tags=("opendata",),
-        summary="Download a resource: <dataset>.csv, <dataset>.json, or gtfs.zip",
-        error_response=render.ckan_error,
+        summary="Download a dataset's records as CSV (UTF-8, a header of the column ids)",
         media_type="text/csv",
     )
-    def opendata_download(self, call: Call) -> Response:
-        filename = call.path["filename"]
-        if filename == GTFS_FILE:
-            feed = base64.b64decode(self.services.traffic.gtfs_feed()["zip_base64"])
-            return render.download(feed, "application/zip", GTFS_FILE)
-        name, _, extension = filename.rpartition(".")
-        dataset = BY_NAME.get(name)
-        if dataset is None or extension not in ("csv", "json"):
-            raise NotFound("Not found", fields={"filename": [f"no resource {filename}"]})
+    def opendata_download_csv(self, call: Call) -> Response:
+        dataset = _dataset(call.path["name"])
         found = records.fetch(self.services, dataset)
-        if extension == "csv":
-            return render.download(render.as_csv(dataset, found), "text/csv", filename)
+        return render.download(render.as_csv(dataset, found), "text/csv", f"{dataset.name}.csv")
+
+    @api(
+        "GET",
+        DOWNLOADS + "<name>.json",
+        access=PUBLIC,
+        tags=("opendata",),
+        summary="Download a dataset's records as JSON, with its fields and licence",
+    )
+    def opendata_download_json(self, call: Call) -> Response:
+        dataset = _dataset(call.path["name"])
+        found = records.fetch(self.services, dataset)
         now = naive_utcnow().isoformat(timespec="seconds")
-        return render.download(render.as_json(dataset, found, now), "application/json", filename)
+        body = render.as_json(dataset, found, now)
+        return render.download(body, "application/json", f"{dataset.name}.json")
+
+    @api(
+        "GET",
+        DOWNLOADS + GTFS_FILE,
+        access=PUBLIC,
+        tags=("opendata",),
+        summary="Download the timetable in use as a GTFS feed (regenerated from it)",
+        media_type="application/zip",
+    )
+    def opendata_download_gtfs(self, call: Call) -> Response:
+        feed = base64.b64decode(self.services.traffic.gtfs_feed()["zip_base64"])
+        return render.download(feed, "application/zip", GTFS_FILE)
+
+
+def _dataset(name: str) -> Dataset:
+    dataset = BY_NAME.get(name)
+    if dataset is None:
+        raise NotFound(f"no dataset {name}", fields={"name": ["no such dataset"]})
+    return dataset
