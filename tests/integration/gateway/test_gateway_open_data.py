@@ -8,7 +8,7 @@ import io
 import pytest
 import requests
 from ckanapi import NotAuthorized, NotFound, RemoteCKAN, ValidationError
-from opendata_world import build
+from opendata_world import TODAY, build
 
 from gateway.opendata.catalogue import DATASETS, ORGANIZATIONS
 
@@ -108,6 +108,13 @@ def test_ckanapi_lists_searches_shows_and_pages_the_datastore(city):
         filters={"affair": "unemployment-registration"},
     )
     assert (table["records"][0]["open"], table["records"][0]["decided"]) == (1, 0)
+    visitors = ckan.action.package_show(id="tourism-daily-visitors")
+    table = ckan.action.datastore_search(
+        resource_id=_resource(visitors, "JSON")["id"], filters={"venue_id": "DEMO-PALACE"}
+    )
+    assert [(r["visit_date"], r["visitors_booked"]) for r in table["records"]] == [
+        (TODAY.isoformat(), 2)  # the ticket the world booked for two today
+    ]
 
 
 def test_ckan_errors_are_raised_by_ckanapi_as_its_own(city):
