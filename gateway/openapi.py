@@ -128,7 +128,9 @@ def _success(route: RouteSpec) -> dict[str, Any]:
 
 
 def _error_content(route: RouteSpec) -> dict[str, Any]:
-    """The gateway's error body, or the route's own error format (a FHIR OperationOutcome)."""
+    """The gateway's error body, or the route's own error format (a FHIR OperationOutcome,
+    CKAN's error envelope)."""
     if route.error_response is None:
         return {"application/json": {"schema": "ErrorBody"}}
-    return {route.media_type: {"schema": {"type": "object", "description": "OperationOutcome"}}}
+    own = "OperationOutcome" if route.media_type != "application/json" else "CKAN error"
+    return {route.media_type: {"schema": {"type": "object", "description": own}}}

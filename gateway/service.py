@@ -15,7 +15,9 @@ from gateway.routes.education import EducationRoutes
 from gateway.routes.events import EventRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.identity import IdentityRoutes
+from gateway.routes.opendata import OpenDataRoutes
 from gateway.routes.ops import OpsRoutes
+from gateway.routes.portals import PortalRoutes
 from gateway.routes.registry import RegistryRoutes
 from gateway.routes.tourism import TourismRoutes
 from gateway.routes.traffic import TrafficRoutes
@@ -37,6 +39,8 @@ class GatewayService(
     CommunityRoutes,
     SubscriptionRoutes,
     EventRoutes,
+    OpenDataRoutes,
+    PortalRoutes,
 ):
     name = "gateway"
 

@@ -199,3 +199,9 @@ class EducationService(ServiceBase):
         """Cross-school comparison for the education department (small groups suppressed)."""
         query = load(contract.SupervisionQuery, {"subject": subject, "grade": grade})
         return exams.supervision(self.db.session, query["subject"], query["grade"])
+
+    @rpc
+    def supervision_by_district(self) -> dict[str, Any]:
+        """``{"items": [{"subject", "grade", "district", "suppressed", "students", "mean",
+        "median", "std_dev"}]}`` for every subject and grade with published exams (open data)."""
+        return exams.supervision_by_district(self.db.session)

@@ -384,3 +384,14 @@ class SupervisionReport(Schema):
     districts = fields.List(fields.Nested(_DistrictGroup), required=True)
     pilot = fields.List(fields.Nested(_NamedGroup), required=True)
     pilot_period = fields.List(fields.Nested(_NamedGroup), required=True)
+
+
+class _SubjectDistrictGroup(_DistrictGroup):
+    subject = fields.String(required=True)
+    grade = fields.Integer(required=True)
+
+
+class SupervisionByDistrict(Schema):
+    """``education.supervision_by_district()``: every subject and grade with published exams."""
+
+    items = fields.List(fields.Nested(_SubjectDistrictGroup), required=True)

@@ -269,3 +269,11 @@ class TourismStatistics(Schema):
         required=True,
         metadata={"description": "tickets priced with each benefit"},
     )
+
+
+class DailyVisitors(Schema):
+    """``tourism.daily_visitors()``: every venue's days in a window around today (counts)."""
+
+    date_from = fields.String(required=True)
+    date_to = fields.String(required=True)
+    days = fields.List(fields.Nested(VenueDayStatistics), required=True)

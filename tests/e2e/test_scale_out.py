@@ -25,7 +25,9 @@ HANDLED = re.compile(
 
 @pytest.fixture(scope="module", params=SUITE_PATHS)
 def scaled(request, backing_services):
-    with running_suite(request, request.param, "--scale", "credit=3") as running:
+    with running_suite(
+        request.config, request.param == "postgresql", "--scale", "credit=3"
+    ) as running:
         yield running
 
 

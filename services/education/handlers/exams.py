@@ -260,3 +260,20 @@ def supervision(session: Session, subject: str, grade: int) -> dict[str, Any]:
         for r in results
     ]
     return {"subject": subject, "grade": grade, **supervision_report(facts)}
+
+
+def supervision_by_district(session: Session) -> dict[str, Any]:
+    """Every subject and grade with published exams: the district figures of ``supervision``
+    (groups under ``MIN_GROUP`` students suppressed), flattened to one row per district."""
+    published = session.execute(
+        select(Exam.subject, Exam.grade)
+        .where(Exam.status == "published")
+        .distinct()
+        .order_by(Exam.subject, Exam.grade)
+    ).all()
+    items = []
+    for subject, grade in published:
+        report = supervision(session, subject, grade)
+        for row in report["districts"]:
+            items.append({"subject": subject, "grade": grade, **row})
+    return {"items": items}

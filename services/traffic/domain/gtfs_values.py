@@ -107,3 +107,20 @@ def remembered_values(convert: Callable[[str], Any]) -> Callable[[str], Any]:
             return result
 
     return remembered
+
+
+def format_gtfs_time(seconds: int) -> str:
+    """``parse_gtfs_time`` backwards: ``H:MM:SS`` (hours may pass 24), two-digit hours."""
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def format_gtfs_cell(value: Any) -> str:
+    """A stored value as a GTFS CSV cell: dates ``YYYYMMDD``, booleans 1/0, empty for null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dt.date):
+        return value.strftime("%Y%m%d")
+    return str(value)

@@ -44,6 +44,7 @@ def test_add_lot_refuses_duplicates(session):
         "price_per_hour": "3.50",
         "operator_credit_code": OPERATOR,
         "department": DEPARTMENT,
+        "district": None,  # registered without one
     }
     with pytest.raises(Conflict):
         _lot(session, "P1", 10)
