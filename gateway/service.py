@@ -15,6 +15,7 @@ from gateway.routes.education import EducationRoutes
 from gateway.routes.events import EventRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.identity import IdentityRoutes
+from gateway.routes.leaders import LeadersRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.registry import RegistryRoutes
 from gateway.routes.tourism import TourismRoutes
@@ -37,6 +38,7 @@ class GatewayService(
     CommunityRoutes,
     SubscriptionRoutes,
     EventRoutes,
+    LeadersRoutes,
 ):
     name = "gateway"
 
