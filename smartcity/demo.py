@@ -159,6 +159,7 @@ def _parking_lots() -> list[dict[str, Any]]:
             "capacity": 40,
             "price_per_hour": "5.00",
             "operator_credit_code": ENTERPRISES[1]["credit_code"],
+            "district": "Heping",
         },
         {
             "lot_id": "DEMO-P2",
@@ -168,5 +169,6 @@ def _parking_lots() -> list[dict[str, Any]]:
             "capacity": 2,
             "price_per_hour": "3.00",
             "operator_credit_code": ENTERPRISES[1]["credit_code"],
+            "district": "Shenhe",
         },
     ]

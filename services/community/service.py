@@ -21,7 +21,7 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
-from services.community.handlers import applications, catalogue, documents, grid
+from services.community.handlers import applications, catalogue, documents, grid, performance
 from services.community.models import Base
 from shared.clock import city_today, utcnow
 from shared.contracts.common import load
@@ -83,6 +83,12 @@ class CommunityService(ServiceBase):
     @rpc
     def get_affair(self, code: str, version: int | None = None) -> dict[str, Any]:
         return catalogue.affair_view(catalogue.find(self.db.session, code, version))
+
+    @rpc
+    def time_limit_performance(self) -> dict[str, Any]:
+        """Per affair: decided (within its time limit or not) and open (overdue or not)
+        applications, counts only (``shared.contracts.community.TimeLimitPerformance``)."""
+        return performance.time_limit_performance(self.db.session, self._today(), utcnow())
 
     # --- documents ------------------------------------------------------------------------------
 

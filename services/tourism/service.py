@@ -7,7 +7,7 @@ citizen card, a department, a gate's unit (its venue id).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 CREDIT_PURPOSE = "administrative_approval"
 """What tourism asks credit about when it admits a venue to the platform."""
+VISITORS_DAYS_BACK = timedelta(days=90)
+VISITORS_DAYS_AHEAD = timedelta(days=30)
+"""The window of ``daily_visitors``: a season back, and the bookings already made ahead."""
 
 
 class TourismService(ServiceBase):
@@ -186,6 +189,15 @@ class TourismService(ServiceBase):
         )
         self.db.commit()
         return admitted
+
+    @rpc
+    def daily_visitors(self) -> dict[str, Any]:
+        """Every venue's visitors booked and entered per day, from ``VISITORS_DAYS_BACK`` days
+        ago to ``VISITORS_DAYS_AHEAD`` days ahead: counts only (open data, leaders)."""
+        today = city_today()
+        start, end = today - VISITORS_DAYS_BACK, today + VISITORS_DAYS_AHEAD
+        days = tickets.statistics(self.db.session, None, start, end)["days"]
+        return {"date_from": start.isoformat(), "date_to": end.isoformat(), "days": days}
 
     @rpc
     def statistics(self, department: str, date_from: str, date_to: str) -> dict[str, Any]:

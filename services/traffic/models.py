@@ -262,6 +262,7 @@ class ParkingLot(Base):
     __tablename__ = "parking_lots"
     __table_args__ = (
         Index("ix_parking_lots_position", "lat", "lon"),
+        Index("ix_parking_lots_district", "district"),
         CheckConstraint("capacity >= 0", name="ck_parking_lots_capacity"),
     )
 
@@ -273,6 +274,7 @@ class ParkingLot(Base):
     price_per_hour: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     operator_credit_code: Mapped[str] = mapped_column(String(18))  # unified social credit code
     department: Mapped[str] = mapped_column(String(64))  # registered it; alone may update it
+    district: Mapped[str | None] = mapped_column(String(32))  # one of SHENYANG_DISTRICTS
 
 
 class OccupancyReading(Base):

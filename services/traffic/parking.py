@@ -57,7 +57,7 @@ def reservation_dict(reservation: Reservation) -> dict[str, Any]:
     }
 
 
-def _lot_dict(lot: ParkingLot) -> dict[str, Any]:
+def lot_dict(lot: ParkingLot) -> dict[str, Any]:
     return {
         "lot_id": lot.lot_id,
         "name": lot.name,
@@ -67,6 +67,7 @@ def _lot_dict(lot: ParkingLot) -> dict[str, Any]:
         "price_per_hour": str(lot.price_per_hour),
         "operator_credit_code": lot.operator_credit_code,
         "department": lot.department,
+        "district": lot.district,
     }
 
 
@@ -80,6 +81,7 @@ def add_lot(
     capacity: int,
     price_per_hour: Decimal | str,
     operator_credit_code: str,
+    district: str | None = None,
 ) -> dict[str, Any]:
     """Register ``department``'s parking lot, loaded by its contract (``LotIn``); ``Conflict``
     if the id is taken. The lot is the department's: only it may update it."""
@@ -95,10 +97,11 @@ def add_lot(
         price_per_hour=price,
         operator_credit_code=operator_credit_code,
         department=department,
+        district=district,
     )
     session.add(lot)
     session.flush()
-    return _lot_dict(lot)
+    return lot_dict(lot)
 
 
 def _get_lot(session: Session, lot_id: object, for_update: bool = False) -> ParkingLot:
@@ -159,9 +162,9 @@ def lots_near(
         if distance <= radius_m:
             nearby.append((distance, lot))
     nearby.sort(key=lambda item: (item[0], item[1].lot_id))
-    states = _lot_states(session, [lot for _, lot in nearby], at)
+    states = lot_states(session, [lot for _, lot in nearby], at)
     return [
-        {**_lot_dict(lot), "distance_m": round(distance, 1), **states[lot.lot_id]}
+        {**lot_dict(lot), "distance_m": round(distance, 1), **states[lot.lot_id]}
         for distance, lot in nearby
     ]
 
@@ -170,15 +173,15 @@ def lot_status(session: Session, lot_id: str, at: dt.datetime) -> dict[str, Any]
     """One lot with its state at ``at``: the lot, ``occupied``, ``observed_at`` and
     ``free_spaces`` as in ``lots_near``. ``NotFound`` for an unknown lot."""
     lot = _get_lot(session, lot_id)
-    return {**_lot_dict(lot), **_lot_states(session, [lot], as_utc(at, "at"))[lot.lot_id]}
+    return {**lot_dict(lot), **lot_states(session, [lot], as_utc(at, "at"))[lot.lot_id]}
 
 
-def _lot_states(
+def lot_states(
     session: Session, lots: list[ParkingLot], at: dt.datetime
 ) -> dict[str, dict[str, Any]]:
     """``{lot_id: {"occupied", "observed_at", "free_spaces"}}`` at ``at`` (naive UTC)."""
     lot_ids = [lot.lot_id for lot in lots]
-    readings = _latest_readings(session, lot_ids, at)
+    readings = latest_readings(session, lot_ids, at)
     holding: dict[str, list[Reservation]] = {lot_id: [] for lot_id in lot_ids}
     if lot_ids:
         for reservation in session.scalars(
@@ -201,9 +204,10 @@ def _lot_states(
     return states
 
 
-def _latest_readings(
+def latest_readings(
     session: Session, lot_ids: list[str], at: dt.datetime
 ) -> dict[str, tuple[int, dt.datetime]]:
+    """``{lot_id: (occupied, observed_at)}`` of each lot's latest reading at or before ``at``."""
     if not lot_ids:
         return {}
     newest_first = (

@@ -115,6 +115,17 @@ def stops_near(
     ]
 
 
+def all_stops(session: Session) -> list[dict[str, Any]]:
+    """Every boarding stop of the timetable in use, by id: ``{"stop_id", "name", "lat", "lon"}``."""
+    feed = active_feed(session)
+    rows = session.execute(
+        select(Stop.stop_id, Stop.stop_name, Stop.stop_lat, Stop.stop_lon)
+        .where(Stop.feed_id == feed.feed_id, Stop.location_type == BOARDING_STOP)
+        .order_by(Stop.stop_id)
+    )
+    return [_stop_dict(*row) for row in rows]
+
+
 def _get_stop(session: Session, feed_id: int, stop_id: object) -> Stop:
     if not isinstance(stop_id, str) or not stop_id:
         raise invalid("stop_id", "must be a non-empty string")

@@ -23,7 +23,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
-from services.traffic import handlers, parking, queries, timetable
+from services.traffic import handlers, parking, parking_stats, queries, timetable
 from services.traffic.domain import parking as parking_rules
 from services.traffic.models import Base
 from shared.clock import naive_utcnow
@@ -102,6 +102,11 @@ class TrafficService(ServiceBase):
         return {"items": queries.routes(self.db.session)}
 
     @rpc
+    def stops(self) -> dict[str, Any]:
+        """``{"items": [{"stop_id", "name", "lat", "lon"}]}``: every boarding stop, by id."""
+        return {"items": queries.all_stops(self.db.session)}
+
+    @rpc
     def route_stops(self, route_id: str) -> dict[str, Any]:
         """``{"items": [{"stop_id", "name", "lat", "lon", "stop_sequence"}]}``, travel order."""
         return {"items": queries.route_stops(self.db.session, route_id)}
@@ -164,6 +169,17 @@ class TrafficService(ServiceBase):
         status = handlers.record_occupancy(self.db, department, lot_id, occupied, naive_utcnow())
         self.db.commit()
         return status
+
+    @rpc
+    def lots(self) -> dict[str, Any]:
+        """``{"items": [lot + "occupied", "observed_at", "free_spaces"]}``: every lot now, by id."""
+        return {"items": parking_stats.all_lots(self.db.session, naive_utcnow())}
+
+    @rpc
+    def parking_by_district(self) -> dict[str, Any]:
+        """Lots, spaces and occupied spaces now, summed by district
+        (``shared.contracts.traffic.ParkingByDistrict``)."""
+        return parking_stats.by_district(self.db.session, naive_utcnow())
 
     # --- park easy: a resident's reservations ------------------------------------------------
 

@@ -250,3 +250,30 @@ class IncidentStat(Schema):
 
 class IncidentStats(Schema):
     items = fields.List(fields.Nested(IncidentStat), required=True)
+
+
+# --- time-limit performance (aggregates, no personal data) ------------------------------------
+
+
+class AffairPerformance(Schema):
+    affair = fields.String(required=True, metadata={"description": "the affair's code"})
+    title = fields.String(required=True)
+    department = fields.String(required=True, metadata={"description": "the handling office"})
+    decided = fields.Integer(required=True, metadata={"description": "approved or rejected"})
+    decided_within_limit = fields.Integer(
+        required=True, metadata={"description": "decided on or before the due day"}
+    )
+    open = fields.Integer(required=True, metadata={"description": "not yet decided"})
+    open_overdue = fields.Integer(required=True, metadata={"description": "open, past due"})
+    within_limit_rate = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "decided_within_limit / decided; null when nothing decided"},
+    )
+
+
+class TimeLimitPerformance(Schema):
+    """``community.time_limit_performance()``: every affair of the catalogue, by code."""
+
+    as_of = fields.String(required=True, metadata={"description": "UTC, ISO 8601"})
+    affairs = fields.List(fields.Nested(AffairPerformance), required=True)

@@ -271,6 +271,14 @@ class TourismStatistics(Schema):
     )
 
 
+class DailyVisitors(Schema):
+    """``tourism.daily_visitors()``: every venue's days in a window around today (counts)."""
+
+    date_from = fields.String(required=True)
+    date_to = fields.String(required=True)
+    days = fields.List(fields.Nested(VenueDayStatistics), required=True)
+
+
 MAX_SALES_DAYS = 366
 
 

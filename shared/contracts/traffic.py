@@ -31,6 +31,22 @@ DEFAULT_ARRIVALS = 10
 MAX_REALTIME_BYTES = 10 * 1024 * 1024
 MAX_LOT_CAPACITY = 100_000  # the largest car parks hold a few thousand spaces
 MAX_PRICE_PER_HOUR = 10_000  # yuan
+SHENYANG_DISTRICTS = (
+    "Heping",
+    "Shenhe",
+    "Dadong",
+    "Huanggu",
+    "Tiexi",
+    "Sujiatun",
+    "Hunnan",
+    "Shenbei",
+    "Yuhong",
+    "Liaozhong",
+    "Xinmin",
+    "Kangping",
+    "Faku",
+)
+"""Shenyang's county-level divisions (10 districts, Xinmin city, 2 counties), in pinyin."""
 """A city's full-dataset GTFS-Realtime message is a few hundred kilobytes; ten megabytes leaves
 room for a large one without letting a client tie up a worker with an endless body."""
 
@@ -134,6 +150,11 @@ class LotIn(Request):
     )
     operator_credit_code = CreditCodeField(
         required=True, metadata={"description": "unified social credit code of the operator"}
+    )
+    district = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(SHENYANG_DISTRICTS),
+        metadata={"description": "the district (pinyin) the lot is in, e.g. Heping"},
     )
 
 
@@ -241,6 +262,7 @@ class Lot(Schema):
     department = fields.String(
         required=True, metadata={"description": "registered the lot; alone may update it"}
     )
+    district = fields.String(allow_none=True, metadata={"description": "null: not registered"})
 
 
 class LotStatus(Lot):
@@ -294,3 +316,22 @@ class LotsPage(Schema):
 
 class ReservationsPage(Schema):
     items = _page_of(Reservation, "latest start first")
+
+
+class DistrictParking(Schema):
+    district = fields.String(
+        required=True, metadata={"description": "pinyin name, or unassigned (lots without one)"}
+    )
+    lots = fields.Integer(required=True)
+    capacity = fields.Integer(required=True, metadata={"description": "spaces"})
+    occupied = fields.Integer(required=True, metadata={"description": "latest sensor counts"})
+    occupancy_rate = fields.Float(
+        required=True, allow_none=True, metadata={"description": "occupied / capacity"}
+    )
+
+
+class ParkingByDistrict(Schema):
+    """``traffic.parking_by_district()``: occupancy now, by district name."""
+
+    as_of = fields.String(required=True, metadata={"description": "UTC, ISO 8601"})
+    districts = fields.List(fields.Nested(DistrictParking), required=True)

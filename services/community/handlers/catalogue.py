@@ -65,7 +65,8 @@ def affair_view(affair: AffairVersion) -> dict[str, Any]:
     return {name: getattr(affair, name) for name in FIELDS}
 
 
-def _latest_versions() -> Any:
+def latest_versions() -> Any:
+    """A select of the current version of each item."""
     latest = (
         select(AffairVersion.code, func.max(AffairVersion.version).label("version"))
         .group_by(AffairVersion.code)
@@ -81,7 +82,7 @@ def search(
     session: Session, q: str | None, category: str | None, limit: int, offset: int
 ) -> dict[str, Any]:
     """The current version of each item, by code; ``q`` matches words of the code or name."""
-    statement = _latest_versions()
+    statement = latest_versions()
     if category:
         statement = statement.where(AffairVersion.category == category)
     for word in (q or "").split():

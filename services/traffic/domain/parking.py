@@ -181,3 +181,32 @@ def no_show_penalty(offence: RepeatNoShows, now: dt.datetime) -> dict[str, Any]:
             f"{NO_SHOW_WINDOW.days} days"
         ),
     }
+
+
+UNASSIGNED_DISTRICT = "unassigned"
+"""Where lots registered before districts were recorded are counted."""
+
+
+@dataclass
+class DistrictLoad:
+    district: str
+    lots: int = 0
+    capacity: int = 0
+    occupied: int = 0
+
+    @property
+    def occupancy_rate(self) -> float | None:
+        """Occupied over capacity; ``None`` for a district without spaces."""
+        return round(self.occupied / self.capacity, 4) if self.capacity else None
+
+
+def district_loads(lots: Iterable[tuple[str | None, int, int]]) -> list[DistrictLoad]:
+    """Lots as ``(district, capacity, occupied)`` summed by district, by district name."""
+    loads: dict[str, DistrictLoad] = {}
+    for district, capacity, occupied in lots:
+        name = district or UNASSIGNED_DISTRICT
+        load = loads.setdefault(name, DistrictLoad(name))
+        load.lots += 1
+        load.capacity += capacity
+        load.occupied += min(occupied, capacity)
+    return [loads[name] for name in sorted(loads)]

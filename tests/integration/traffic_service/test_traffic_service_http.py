@@ -249,7 +249,7 @@ def test_departments_manage_lots_and_live_data_and_residents_their_reservations(
     error(gateway("POST", LOTS, json=lot_payload("P1", 1)), 401, "unauthorized")
     error(gateway("POST", LOTS, health_dept, json=lot_payload("P1", 1)), 403, "forbidden")
     lot = ok(gateway("POST", LOTS, traffic_dept, json=lot_payload("P1", 1)), contract.Lot, 201)
-    assert lot == {**lot_payload("P1", 1), "department": "traffic"}
+    assert lot == {**lot_payload("P1", 1), "department": "traffic", "district": None}
     bad = error(
         gateway("POST", LOTS, traffic_dept, json=lot_payload("P2", 1, operator_credit_code="123")),
         400,

@@ -19,7 +19,7 @@ from traffic_service_support import (
 )
 
 from services.traffic import parking
-from services.traffic.models import Reservation
+from services.traffic.models import Reservation, Stop
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import make_card_number
 from shared.outbox import OutboxRelay, outbox_table
@@ -125,7 +125,12 @@ def test_a_pushed_delay_moves_expected_and_a_new_alert_is_announced_once(
 def test_lots_occupancy_and_its_event(traffic, event_tap):
     occupancy = event_tap("traffic.parking_occupancy_changed")
     lot = traffic.rpc.add_lot("traffic", lot_payload("P1", 50, price_per_hour="3.5"))
-    assert lot == {**lot_payload("P1", 50), "price_per_hour": "3.50", "department": "traffic"}
+    assert lot == {
+        **lot_payload("P1", 50),
+        "price_per_hour": "3.50",
+        "department": "traffic",
+        "district": None,
+    }
     with pytest.raises(Conflict):
         traffic.rpc.add_lot("traffic", lot_payload("P1", 10))
     with pytest.raises(ValidationFailed) as caught:
@@ -273,3 +278,44 @@ def test_three_no_shows_make_exactly_one_penalty_however_often_the_sweep_runs(tr
     with pytest.raises(ValidationFailed) as caught:  # would mark cars that may still come
         traffic.rpc.sweep_no_shows(utc_iso(_utcnow() + HOUR))
     assert list(caught.value.fields) == ["now"]
+
+
+def test_parking_by_district_sums_lots_and_their_latest_counts(traffic):
+    assert traffic.rpc.parking_by_district()["districts"] == []
+    traffic.rpc.add_lot("traffic", lot_payload("H1", 50, district="Heping"))
+    traffic.rpc.add_lot("traffic", lot_payload("H2", 30, district="Heping"))
+    traffic.rpc.add_lot("traffic", lot_payload("S1", 0, district="Shenhe"))
+    traffic.rpc.add_lot("traffic", lot_payload("OLD", 20))  # registered without a district
+    with pytest.raises(ValidationFailed) as caught:
+        traffic.rpc.add_lot("traffic", lot_payload("X", 5, district="Atlantis"))
+    assert list(caught.value.fields) == ["district"]
+    traffic.rpc.record_occupancy("traffic", "H1", 10)
+    traffic.rpc.record_occupancy("traffic", "H1", 25)  # the latest count is the state
+    traffic.rpc.record_occupancy("traffic", "H2", 15)
+    traffic.rpc.record_occupancy("traffic", "OLD", 5)
+
+    summary = traffic.rpc.parking_by_district()
+
+    assert dt.datetime.fromisoformat(summary["as_of"]).tzinfo is not None
+    assert summary["districts"] == [
+        {"district": "Heping", "lots": 2, "capacity": 80, "occupied": 40, "occupancy_rate": 0.5},
+        {"district": "Shenhe", "lots": 1, "capacity": 0, "occupied": 0, "occupancy_rate": None},
+        {
+            "district": "unassigned",
+            "lots": 1,
+            "capacity": 20,
+            "occupied": 5,
+            "occupancy_rate": 0.25,
+        },
+    ]
+    lots = traffic.rpc.lots()["items"]
+    assert [lot["lot_id"] for lot in lots] == ["H1", "H2", "OLD", "S1"]
+    assert (lots[0]["district"], lots[0]["occupied"], lots[0]["free_spaces"]) == ("Heping", 25, 25)
+
+
+def test_every_boarding_stop_of_the_feed(sample_feed, traffic):
+    with Session(traffic.engine) as session:
+        boarding = session.scalars(select(Stop.stop_id).where(Stop.location_type == 0)).all()
+    stops = traffic.rpc.stops()["items"]
+    assert [stop["stop_id"] for stop in stops] == sorted(boarding)
+    assert set(stops[0]) == {"stop_id", "name", "lat", "lon"}
