@@ -22,6 +22,8 @@ from shared.errors import SmartCityError
 log = logging.getLogger(__name__)
 
 SOURCES: dict[str, tuple[str, str, tuple[Any, ...]]] = {
+    "time_limits": ("community", "time_limit_performance", ()),
+    "parking": ("traffic", "parking_by_district", ()),
     "consultations": ("health", "consultation_backlog", ()),
     "tourism": ("tourism", "tourism_load", (contract.TICKET_SALES_DAYS,)),
     "credit_lists": ("credit", "list_changes", (contract.LIST_CHANGE_DAYS,)),

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.contracts.community import TimeLimitPerformance
 from shared.contracts.credit import ListChanges
 from shared.contracts.health import ConsultationBacklog
 from shared.contracts.platform import EventThroughput
 from shared.contracts.tourism import TourismLoad
+from shared.contracts.traffic import ParkingByDistrict
 
 INDICATOR_STATUSES = ("ok", "unavailable")
 THROUGHPUT_HOURS = 24
@@ -27,6 +29,14 @@ class Indicator(Schema):
     reason = fields.String(
         allow_none=True, metadata={"description": "why it is unavailable (null when ok)"}
     )
+
+
+class TimeLimitIndicator(Indicator):
+    data = fields.Nested(TimeLimitPerformance, allow_none=True)
+
+
+class ParkingIndicator(Indicator):
+    data = fields.Nested(ParkingByDistrict, allow_none=True)
 
 
 class ConsultationBacklogIndicator(Indicator):
@@ -47,6 +57,16 @@ class EventThroughputIndicator(Indicator):
 
 class Indicators(Schema):
     as_of = fields.AwareDateTime(required=True)
+    time_limits = fields.Nested(
+        TimeLimitIndicator,
+        required=True,
+        metadata={"description": "applications decided within their time limit, per affair"},
+    )
+    parking = fields.Nested(
+        ParkingIndicator,
+        required=True,
+        metadata={"description": "parking occupancy by district (traffic)"},
+    )
     consultations = fields.Nested(
         ConsultationBacklogIndicator,
         required=True,

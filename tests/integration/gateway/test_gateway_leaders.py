@@ -4,21 +4,27 @@ city-overview roles may read them, and a stopped service costs only its own indi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from gateway_samples import LI_LEI
 from health_world import HealthWorld
 from helpers import wait_for
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from gateway.openapi import touches_personal_data
 from gateway.service import GatewayService
+from services.community.models import Application
+from services.community.service import CommunityService
 from services.credit.service import CreditService
 from services.health.service import HealthService
 from services.platform.service import PlatformService
 from services.tourism.service import TourismService
+from services.traffic.service import TrafficService
 from shared.clock import city_today
 from shared.contracts.leaders import Indicators
+from shared.db import make_engine
 
 INDICATORS = "/api/v1/leaders/indicators"
 BLACK_LISTED = "91210100MA0P5L3K2T"
@@ -38,14 +44,75 @@ PALACE = {
 }
 
 
+AFFAIR = "unemployment-registration"
+UNEMPLOYMENT = {"last_employer": "Shenyang Tractor Works", "employment_ended_on": "2026-10-30"}
+PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 8
+
+
 @pytest.fixture
-def stack(stack_factory, monkeypatch):
+def stack(stack_factory, service_config, runner_factory, tmp_path, monkeypatch):
     monkeypatch.setenv("TOURISM_TICKET_SECRET", "gateway-leaders-test-secret-0123456789abcdef")
-    return stack_factory(
-        (PlatformService, CreditService, HealthService, TourismService),
+    stack = stack_factory(
+        (PlatformService, CreditService, HealthService, TourismService, TrafficService),
         RATE_LIMIT_PER_CLIENT=100_000,
         RATE_LIMIT_PER_IP=100_000,
     )
+    config = service_config("community", COMMUNITY_DOCUMENTS_DIR=str(tmp_path / "documents"))
+    stack.configs["community"] = config
+    stack.runners["community"] = runner_factory(config, CommunityService)
+    stack.runners["community"].start()
+    return stack
+
+
+def unemployment_application(stack, token: str) -> str:
+    """A resident files an unemployment registration with its certificate: its id."""
+    document = ok(
+        stack.call(
+            "POST",
+            "/api/v1/community/me/documents",
+            token,
+            params={"kind": "termination_certificate"},
+            data=PDF,
+            headers={"Content-Type": "application/pdf"},
+        ),
+        201,
+    )["document_id"]
+    body = {"affair_code": AFFAIR, "form": UNEMPLOYMENT, "document_ids": [document]}
+    filed = stack.call("POST", "/api/v1/community/me/applications", token, json=body)
+    return ok(filed, 201)["application_id"]
+
+
+def decide(stack, office: str, application_id: str) -> None:
+    for action in ("accept", "review", "approve"):
+        body = {"action": action} | ({"reason": "checked"} if action == "approve" else {})
+        path = f"/api/v1/community/applications/{application_id}/actions"
+        ok(stack.call("POST", path, office, json=body))
+
+
+def limits_ran_out(stack, *application_ids: str) -> None:
+    """The clock moved on: these applications' due day is long past (no API moves a clock)."""
+    engine = make_engine(stack.configs["community"]["DATABASE_URLS"]["community"])
+    with Session(engine) as session:
+        session.execute(
+            update(Application)
+            .where(Application.id.in_(application_ids))
+            .values(due_on=date(2020, 1, 6))
+        )
+        session.commit()
+    engine.dispose()
+
+
+def parking_lot(lot_id: str, capacity: int, district: str) -> dict:
+    return {
+        "lot_id": lot_id,
+        "name": f"Lot {lot_id}",
+        "lat": 41.80,
+        "lon": 123.43,
+        "capacity": capacity,
+        "price_per_hour": "3.50",
+        "operator_credit_code": VENUE_OPERATOR,
+        "district": district,
+    }
 
 
 def severe_penalty(credit_code: str, source_id: str) -> dict:
@@ -87,6 +154,27 @@ def test_indicators_reflect_real_data_and_survive_a_stopped_service(stack, event
         assert refused.status_code == 403, refused.text
         assert refused.json()["error"] == "forbidden"
     assert stack.call("GET", INDICATORS, operator).status_code == 200
+
+    # --- community: two decided (one of them late), one open past its limit, one fresh -------
+    hr_office = stack.client(
+        "department", "community", scopes=("community.affairs",), unit="human-resources"
+    )
+    in_time, late, overdue, fresh = (unemployment_application(stack, resident) for _ in range(4))
+    limits_ran_out(stack, late, overdue)
+    decide(stack, hr_office, in_time)
+    decide(stack, hr_office, late)
+
+    # --- traffic: two lots in Heping, one in Shenhe, with sensor counts -----------------------
+    parking = stack.client("department", "traffic", scopes=("traffic.parking",))
+    for lot_id, capacity, district, occupied in (
+        ("H1", 50, "Heping", 25),
+        ("H2", 30, "Heping", 15),
+        ("S1", 40, "Shenhe", 10),
+    ):
+        lot = parking_lot(lot_id, capacity, district)
+        ok(stack.call("POST", "/api/v1/traffic/parking/lots", parking, json=lot), 201)
+        path = f"/api/v1/traffic/parking/lots/{lot_id}/occupancy"
+        ok(stack.call("PUT", path, parking, json={"occupied": occupied}))
 
     # --- credit: two enterprises black-listed today, one of them repaired off again -----------
     ok(
@@ -193,7 +281,9 @@ def test_indicators_reflect_real_data_and_survive_a_stopped_service(stack, event
     assert sum(sources["credit"]["counts"][-2:]) == sources["credit"]["total"]
     assert {"platform", "health", "tourism"} <= set(sources)
     assert all(s["total"] == sum(s["counts"]) for s in throughput["sources"])
-    assert "Han Meimei" not in str(body) and card not in str(body)
+    text = str(body)
+    assert "Han Meimei" not in text and card not in text and LI_LEI not in text
+    assert all(application_id not in text for application_id in (in_time, late, overdue, fresh))
 
     # --- a stopped service: its indicator is unavailable, the page still answers --------------
     stack.runners["health"].stop()
@@ -205,6 +295,10 @@ def test_indicators_reflect_real_data_and_survive_a_stopped_service(stack, event
         "data": None,
     }
     assert "health" in without_health["consultations"]["reason"]
-    assert without_health["tourism"]["status"] == "ok"
+    assert {
+        name
+        for name, value in without_health.items()
+        if name != "as_of" and value["status"] == "ok"
+    } == set(Indicators().fields) - {"as_of", "consultations"}
     assert without_health["credit_lists"]["data"] == lists
     assert Indicators().validate(without_health) == {}
