@@ -18,6 +18,13 @@ COPY gateway ./gateway
 COPY smartcity ./smartcity
 RUN pip wheel --wheel-dir /wheels .
 
+# The portals' browser libraries from the npm registry (portals/package-lock.json), as
+# `make install` does; the runtime stage copies node_modules and needs no node.
+FROM node:20-slim AS portals
+WORKDIR /portals
+COPY portals/package.json portals/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 LABEL org.opencontainers.image.title="smartcity" \
       org.opencontainers.image.description="Smart Shenyang services, gateway and operator CLI" \
@@ -33,9 +40,13 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
     SMARTCITY_VAR_DIR=/var/lib/smartcity \
+    PORTALS_DIR=/opt/smartcity/portals \
     LOG_FORMAT=json
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-index --find-links /wheels smartcity
+# The portals the gateway serves (gateway/portals.py): their pages and the installed libraries.
+COPY portals /opt/smartcity/portals
+COPY --from=portals /portals/node_modules /opt/smartcity/portals/node_modules
 
 # A numeric, non-root user so that orchestrators enforcing runAsNonRoot can verify it.
 RUN groupadd --system --gid 10001 smartcity \

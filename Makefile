@@ -11,7 +11,12 @@ $(BIN)/smartcity: pyproject.toml
 	$(BIN)/pip install -q -e '.[test,dev]'
 	touch $@
 
-install: $(BIN)/smartcity
+# The portals' browser libraries (portals/package-lock.json), again whenever the lock changes.
+portals/node_modules/.package-lock.json: portals/package-lock.json
+	cd portals && npm ci --no-audit --no-fund
+	touch $@
+
+install: $(BIN)/smartcity portals/node_modules/.package-lock.json
 
 run: install  ## start all services + gateway with the embedded defaults and demo data
 	$(BIN)/smartcity up --demo
@@ -34,4 +39,4 @@ bench-traffic: install  ## arrivals and import at 1x and 100x Cairns (minutes: i
 	$(BIN)/python -m bench.traffic_scale
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache portals/node_modules

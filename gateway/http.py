@@ -27,6 +27,7 @@ from marshmallow import RAISE, Schema, ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
 from gateway.access import Access, Principal
@@ -143,6 +144,10 @@ class JsonErrorsWsgiApp(WsgiApp):
         adapter = self.url_map.bind_to_environ(environ)
         try:
             provider, values = adapter.match()
+        except RequestRedirect as exc:  # /my → /my/
+            response = exc.get_response(environ)
+            response.headers.update(SECURITY_HEADERS)
+            return response(environ, start_response)
         except HTTPException as exc:
             code = "not_found" if exc.code == 404 else "method_not_allowed"
             renderer = _error_response_under(request.path)
@@ -163,7 +168,9 @@ class JsonErrorsWsgiApp(WsgiApp):
             return response(environ, start_response)
         request.path_values = values
         response = provider.handle_request(request)
-        response.headers.update(SECURITY_HEADERS)
+        # A route may set its own policy (the portals' Content-Security-Policy).
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         if request.path.startswith(PRIVATE_PREFIX):
             response.headers["Cache-Control"] = "no-store"
         return response(environ, start_response)

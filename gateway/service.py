@@ -17,6 +17,7 @@ from gateway.routes.health import HealthRoutes
 from gateway.routes.identity import IdentityRoutes
 from gateway.routes.leaders import LeadersRoutes
 from gateway.routes.ops import OpsRoutes
+from gateway.routes.portals import PortalRoutes
 from gateway.routes.registry import RegistryRoutes
 from gateway.routes.tourism import TourismRoutes
 from gateway.routes.traffic import TrafficRoutes
@@ -39,6 +40,7 @@ class GatewayService(
     SubscriptionRoutes,
     EventRoutes,
     LeadersRoutes,
+    PortalRoutes,
 ):
     name = "gateway"
 

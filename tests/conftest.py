@@ -92,6 +92,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         elif f"{os.sep}e2e{os.sep}" in path:
             item.add_marker(pytest.mark.e2e)
             needs_servers = True
+        elif f"{os.sep}browser{os.sep}" in path:
+            item.add_marker(pytest.mark.browser)
+            needs_servers = True
     # A test that restarts the broker goes last: every other test would see it vanish.
     items.sort(key=lambda item: item.get_closest_marker("broker_restart") is not None)
     if needs_servers and not docker_engine_available():

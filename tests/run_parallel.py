@@ -6,6 +6,8 @@ tests (``--shard K/N``, see ``tests/conftest.py``) and a disjoint port range:
 
 - lane ``e2e``: the end-to-end tests (they share their session suites, so they stay together);
 - lanes ``integration-1/2`` and ``integration-2/2``: the unit and integration tests, halved;
+- lane ``browser``: the portals in headless Chromium (``tests/browser/``, one suite of its
+  own); its own lane so that it runs beside the others instead of adding minutes after e2e;
 - then, alone, the tests that restart the broker (any other test would see it vanish).
 
 Every test still gets its own vhost and databases, so lanes never meet. Each lane's output
@@ -35,6 +37,7 @@ def _lanes() -> list[tuple[str, list[str]]]:
         ("e2e", ["tests/e2e", "-m", "not broker_restart"]),
         ("integration-1", [*integration, "--shard", "1/2"]),
         ("integration-2", [*integration, "--shard", "2/2"]),
+        ("browser", ["tests/browser"]),
     ]
 
 
@@ -71,7 +74,7 @@ def main(extra: list[str]) -> int:
         _report(name, code, time.monotonic() - started)
         failed |= code not in (0, NOTHING_COLLECTED)
     restart_started = time.monotonic()
-    restart = _start("broker-restart", ["tests", "-m", "broker_restart"], 3, extra)
+    restart = _start("broker-restart", ["tests", "-m", "broker_restart"], len(lanes), extra)
     code = restart.wait()
     _report("broker-restart", code, time.monotonic() - restart_started)
     failed |= code not in (0, NOTHING_COLLECTED)
