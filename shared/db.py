@@ -187,6 +187,17 @@ class UnitOfWork:
             .where(outbox_table.c.published_at.is_(None))
         ).scalar_one()
 
+    def outbox_lag_seconds(self) -> float:
+        """Age of the oldest event the broker has not confirmed yet (0.0: none waits), by the
+        database's clock, which also stamped ``created_at``."""
+        oldest = func.min(outbox_table.c.created_at)
+        age = self.session.execute(
+            select(func.extract("epoch", func.now() - oldest)).where(
+                outbox_table.c.published_at.is_(None)
+            )
+        ).scalar_one()
+        return max(float(age), 0.0) if age is not None else 0.0
+
     def commit_retrying(self, work: Callable[[], T]) -> T:
         """Run ``work`` and commit; after a unique-key clash, roll back and run it once more.
 

@@ -130,37 +130,40 @@ def _print_endpoints(metrics_ports: dict[str, int | None]) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--json", "as_json", is_flag=True, help="The document GET /api/v1/ops/overview gives."
+)
 def status(as_json: bool) -> None:
-    """Each service: healthy or not, its outbox backlog, its dead letters (exit 1 if any is
-    down)."""
+    """Each service: up or down, its instances (RPC consumers), outbox backlog and event lag,
+    events waiting in its queues, dead letters; then the alerts (exit 1 if any is down)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from smartcity.dead_letters import dead_letter_count
+    from shared.queue_stats import read_overview
 
-    rows = []
     with ClusterRpcProxy({"AMQP_URI": operator_uri()}, timeout=3) as cluster:
-        for service in (settings.PLATFORM, *settings.SERVICES):
-            try:
-                health = getattr(cluster, service).health()
-            except Exception:  # no answer within the timeout: not running
-                health = {"status": "down", "database": None, "outbox_backlog": None}
-            rows.append(
-                {
-                    "service": service,
-                    **health,
-                    "dead_letters": dead_letter_count(operator_uri(), service),
-                }
-            )
+        overview = read_overview(
+            operator_uri(),
+            (settings.PLATFORM, *settings.SERVICES),
+            lambda service: getattr(cluster, service).health(),
+        )
+    rows = overview["services"]
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps(overview, indent=2))
     else:
-        click.echo(f"{'service':<10} {'status':<9} {'database':<12} {'outbox':>6} {'dead':>5}")
+        click.echo(
+            f"{'service':<10} {'status':<6} {'inst':>4} {'outbox':>6} {'lag s':>7} "
+            f"{'queued':>6} {'dead':>5}"
+        )
         for row in rows:
+            lag = row["event_lag_seconds"]
             click.echo(
-                f"{row['service']:<10} {row['status']:<9} {row['database'] or '-':<12} "
-                f"{_or_dash(row['outbox_backlog']):>6} {_or_dash(row['dead_letters']):>5}"
+                f"{row['service']:<10} {row['status']:<6} {row['instances']:>4} "
+                f"{_or_dash(row['outbox_backlog']):>6} "
+                f"{'-' if lag is None else f'{lag:.1f}':>7} "
+                f"{_or_dash(row['event_queue_depth']):>6} {_or_dash(row['dead_letters']):>5}"
             )
+        for alert in overview["alerts"]:
+            click.echo(f"ALERT {alert['kind']:<15} {alert['service']:<10} {alert['detail']}")
     if any(row["status"] != "ok" for row in rows):
         sys.exit(1)
 

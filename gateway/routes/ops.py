@@ -1,17 +1,22 @@
-"""Liveness, readiness and the API description."""
+"""Liveness, readiness, the suite's ops overview and the API description."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import eventlet
+from nameko.extensions import DependencyProvider
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.wrappers import Response
 
-from gateway.access import PUBLIC
+from gateway.access import CITY_OVERVIEW, PUBLIC
 from gateway.http import Call, api
 from gateway.openapi import openapi_document
+from shared.config import PLATFORM, SERVICES
+from shared.contracts.ops import OpsOverview
 from shared.errors import NotFound, ServiceUnavailable
+from shared.queue_stats import read_overview
 
 VIEWER = Path(__file__).resolve().parents[1] / "docs_viewer"
 DOCS_ASSETS: dict[str, tuple[Path, str]] = {
@@ -27,7 +32,16 @@ DOCS_ASSETS: dict[str, tuple[Path, str]] = {
 CDN, so the docs work offline) and our page around it. Only these names are served."""
 
 
+class BrokerUri(DependencyProvider):
+    """The AMQP URI of this container: the gateway's own broker user."""
+
+    def get_dependency(self, worker_ctx: Any) -> str:
+        return self.container.config["AMQP_URI"]
+
+
 class OpsRoutes:
+    broker_uri = BrokerUri()
+
     @api(
         "GET",
         "/healthz",
@@ -52,6 +66,24 @@ class OpsRoutes:
         if health["status"] != "ok":
             raise ServiceUnavailable("platform database unreachable", extra={"checks": health})
         return {"status": "ok", "broker": "ok", "database": health["database"]}
+
+    @api(
+        "GET",
+        "/api/v1/ops/overview",
+        access=CITY_OVERVIEW,
+        response=OpsOverview,
+        summary="Every service: up or down, instances, waiting events, dead letters; alerts",
+        tags=("ops",),
+    )
+    def ops_overview(self, call: Call) -> dict[str, Any]:
+        services = (PLATFORM, *SERVICES)
+        pool = eventlet.GreenPool(len(services))  # ask every service at once
+        return read_overview(
+            self.broker_uri,
+            services,
+            lambda service: getattr(self.services, service).health(),
+            mapper=pool.imap,
+        )
 
     @api("GET", "/api/openapi.json", access=PUBLIC, summary="OpenAPI 3 document", tags=("ops",))
     def openapi(self, call: Call) -> dict[str, Any]:
