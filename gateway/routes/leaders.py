@@ -16,8 +16,11 @@ import eventlet
 from gateway.access import CITY_OVERVIEW
 from gateway.http import Call, api
 from shared.clock import utcnow
+from shared.config import PLATFORM, SERVICES
 from shared.contracts import leaders as contract
 from shared.errors import SmartCityError
+from shared.messaging import dead_letter_queue_name
+from shared.queue_stats import read_queues
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,23 @@ SOURCES: dict[str, tuple[str, str, tuple[Any, ...]]] = {
     "event_throughput": ("platform", "event_throughput", (contract.THROUGHPUT_HOURS,)),
 }
 """Indicator → (service, aggregate RPC method, its arguments)."""
+
+
+def dead_letters(amqp_uri: str) -> dict[str, Any]:
+    """Messages in each service's dead-letter queue, read from the broker (passive declares,
+    as the ops overview does); None for a queue never declared."""
+    services = (PLATFORM, *SERVICES)
+    queues = read_queues(amqp_uri, [dead_letter_queue_name(service) for service in services])
+    rows = [
+        {
+            "service": service,
+            "dead_letters": stat.messages
+            if (stat := queues[dead_letter_queue_name(service)])
+            else None,
+        }
+        for service in services
+    ]
+    return {"services": rows, "total": sum(row["dead_letters"] or 0 for row in rows)}
 
 
 def gather(fetchers: dict[str, tuple[str, Callable[[], Any]]]) -> dict[str, dict[str, Any]]:
@@ -68,4 +88,6 @@ class LeadersRoutes:
             name: (service, rpc(service, method, args))
             for name, (service, method, args) in SOURCES.items()
         }
+        # broker_uri: the gateway's own broker user, the dependency OpsRoutes declares.
+        fetchers["dead_letters"] = ("broker", lambda: dead_letters(self.broker_uri))
         return {"as_of": utcnow().isoformat(), **gather(fetchers)}

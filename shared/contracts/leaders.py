@@ -55,6 +55,22 @@ class EventThroughputIndicator(Indicator):
     data = fields.Nested(EventThroughput, allow_none=True)
 
 
+class ServiceDeadLetters(Schema):
+    service = fields.String(required=True)
+    dead_letters = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: queue never declared"}
+    )
+
+
+class DeadLetters(Schema):
+    services = fields.List(fields.Nested(ServiceDeadLetters), required=True)
+    total = fields.Integer(required=True)
+
+
+class DeadLettersIndicator(Indicator):
+    data = fields.Nested(DeadLetters, allow_none=True)
+
+
 class Indicators(Schema):
     as_of = fields.AwareDateTime(required=True)
     time_limits = fields.Nested(
@@ -86,4 +102,9 @@ class Indicators(Schema):
         EventThroughputIndicator,
         required=True,
         metadata={"description": f"events per hour per source ({THROUGHPUT_HOURS} h)"},
+    )
+    dead_letters = fields.Nested(
+        DeadLettersIndicator,
+        required=True,
+        metadata={"description": "messages in each service's dead letters (the broker)"},
     )

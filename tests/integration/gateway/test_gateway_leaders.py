@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pika
 import pytest
 from gateway_samples import LI_LEI
 from health_world import HealthWorld
-from helpers import wait_for
+from helpers import pika_url, wait_for
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from services.platform.service import PlatformService
 from services.tourism.service import TourismService
 from services.traffic.service import TrafficService
 from shared.clock import city_today
+from shared.contracts.envelope import EVENTS_EXCHANGE
 from shared.contracts.leaders import Indicators
 from shared.db import make_engine
 
@@ -140,7 +142,10 @@ def test_the_route_is_not_personal_data():
     assert not touches_personal_data(spec)
 
 
-def test_indicators_reflect_real_data_and_survive_a_stopped_service(stack, event_tap):
+def test_indicators_reflect_real_data_and_survive_a_stopped_service(
+    stack, event_tap, rabbit_config
+):
+    amqp_uri = rabbit_config["AMQP_URI"]
     credit_events = event_tap("credit.*")
     leadership = stack.client("leadership")
     operator = stack.client("operator")
@@ -222,6 +227,18 @@ def test_indicators_reflect_real_data_and_survive_a_stopped_service(stack, event
     booking = {"venue_id": "PALACE", "visit_date": city_today().isoformat(), "visitors": 3}
     ok(stack.call("POST", "/api/v1/tourism/me/tickets", resident, json=booking), 201)
 
+    # --- a message nobody can decode: credit (and the platform's '#') dead-letter it ----------
+    connection = pika.BlockingConnection(pika.URLParameters(pika_url(amqp_uri)))
+    channel = connection.channel()
+    channel.confirm_delivery()
+    channel.basic_publish(
+        EVENTS_EXCHANGE,
+        "traffic.administrative_penalty_issued",
+        b"not json",
+        pika.BasicProperties(content_type="application/json", delivery_mode=2),
+    )
+    connection.close()
+
     # --- the indicators -----------------------------------------------------------------------
     seen_credit_events: list[dict] = []
 
@@ -231,11 +248,23 @@ def test_indicators_reflect_real_data_and_survive_a_stopped_service(stack, event
         body = ok(stack.call("GET", INDICATORS, leadership))
         sources = {s["source"]: s for s in body["event_throughput"]["data"]["sources"]}
         logged = sources.get("credit", {}).get("total", 0)
-        return body if seen_credit_events and logged == len(seen_credit_events) else None
+        dead = body["dead_letters"]["data"]["total"]
+        return body if logged == len(seen_credit_events) and dead == 2 else None
 
     body = wait_for(settled, timeout=20)
     assert Indicators().validate(body) == {}
-    assert {body[name]["status"] for name in ("consultations", "tourism", "credit_lists")} == {"ok"}
+    assert {body[name]["status"] for name in (set(Indicators().fields) - {"as_of"})} == {"ok"}
+
+    [unemployment] = [a for a in body["time_limits"]["data"]["affairs"] if a["affair"] == AFFAIR]
+    assert unemployment["department"] == "human-resources"
+    assert (unemployment["decided"], unemployment["decided_within_limit"]) == (2, 1)
+    assert (unemployment["open"], unemployment["open_overdue"]) == (2, 1)
+    assert unemployment["within_limit_rate"] == pytest.approx(0.5)
+    districts = {d["district"]: d for d in body["parking"]["data"]["districts"]}
+    assert set(districts) == {"Heping", "Shenhe"}
+    assert (districts["Heping"]["capacity"], districts["Heping"]["occupied"]) == (80, 40)
+    assert districts["Heping"]["occupancy_rate"] == pytest.approx(0.5)
+    assert districts["Shenhe"]["occupancy_rate"] == pytest.approx(0.25)
 
     backlog = body["consultations"]["data"]
     by_urgency = {item["urgency"]: item for item in backlog["urgencies"]}
@@ -271,6 +300,11 @@ def test_indicators_reflect_real_data_and_survive_a_stopped_service(stack, event
     assert (today["black_added"], today["black_removed"]) == (2, 1)
     assert (today["red_added"], today["red_removed"]) == (0, 0)
     assert sum(day["black_added"] for day in lists["days"]) == 2
+
+    dead = {row["service"]: row["dead_letters"] for row in body["dead_letters"]["data"]["services"]}
+    assert (dead["credit"], dead["platform"]) == (1, 1)
+    assert {dead[name] for name in dead if name not in ("credit", "platform")} <= {0, None}
+    assert body["dead_letters"]["source"] == "broker"
 
     throughput = body["event_throughput"]["data"]
     assert len(throughput["hours"]) == 24
