@@ -1,5 +1,5 @@
 /* One chart of the dashboard: a titled figure with a Chart.js canvas (units on the axes) and
- the same numbers as a table, for screen readers and for anyone who wants the figures. */
+   the same numbers as a table, for screen readers and for anyone who wants the figures. */
 const PALETTE = ["#1f5fa8", "#c0392b", "#2e7d32", "#b26a00", "#6a1b9a", "#00838f", "#5d4037"];
 const charts = new Map();
 

@@ -18,6 +18,7 @@ DESK = (1280, 1800)
 """A leader's desk screen (the portal works on a phone too; the charts are read here)."""
 LISTED = "91210100MA0P5L3K2T"
 LOT_OPERATOR = "91110000600037341L"
+AFFAIR = "unemployment-registration"
 LOTS = (("LD-H1", 50, "Heping", 20), ("LD-S1", 40, "Shenhe", 30))
 
 
@@ -53,6 +54,32 @@ def make_city_data(suite) -> None:
         path = f"/api/v1/traffic/parking/lots/{lot_id}/occupancy"
         counted = suite.call("PUT", path, parking, json={"occupied": occupied})
         assert counted.status_code == 200, counted.text
+    # A resident registers unemployment; the human-resources office decides it in time.
+    _id_number, _card, resident = suite.resident()
+    uploaded = suite.call(
+        "POST",
+        "/api/v1/community/me/documents",
+        resident,
+        params={"kind": "termination_certificate"},
+        data=b"%PDF-1.7\n" + b"1 0 obj\n" * 8,
+        headers={"Content-Type": "application/pdf"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    form = {"last_employer": "Shenyang Tractor Works", "employment_ended_on": "2026-10-30"}
+    body = {"affair_code": AFFAIR, "form": form, "document_ids": [uploaded.json()["document_id"]]}
+    filed = suite.call("POST", "/api/v1/community/me/applications", resident, json=body)
+    assert filed.status_code == 201, filed.text
+    office = suite.client(
+        "department", "community", scopes=("community.affairs",), unit="human-resources"
+    )
+    actions = f"/api/v1/community/applications/{filed.json()['application_id']}/actions"
+    for action in (
+        {"action": "accept"},
+        {"action": "review"},
+        {"action": "approve", "reason": "ok"},
+    ):
+        moved = suite.call("POST", actions, office, json=action)
+        assert moved.status_code == 200, moved.text
     records = suite.client("department", "traffic", scopes=("credit.records",))
     penalty = {
         "subject_type": "enterprise",
@@ -112,6 +139,10 @@ def test_leaders_read_the_city_at_a_glance(suite, browser):
     assert parking["title"] == "各区停车场占用率"
     assert parking["labels"] == ["Heping", "Shenhe"]
     assert parking["datasets"][0]["data"] == [40, 75]  # 20 of 50, 30 of 40 spaces (%)
+    limits = chart_data(browser, "chart-time-limits")
+    [affair] = limits["labels"]
+    assert affair.startswith("Unemployment registration")
+    assert limits["datasets"][0]["data"] == [100]  # decided within its limit (%)
     credit = chart_data(browser, "chart-credit-lists")
     assert len(credit["labels"]) == 30
     by_label = {d["label"]: d["data"] for d in credit["datasets"]}
