@@ -11,6 +11,7 @@ import pytest
 from gateway_samples import LI_LEI
 from health_world import HealthWorld
 from helpers import pika_url, wait_for
+from openapi_schema_validator import OAS30Validator
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -137,6 +138,23 @@ def ok(response, status: int = 200) -> dict:
     return response.json()
 
 
+def on_spec(stack, body: dict) -> bool:
+    """The body fits the response schema the gateway's own OpenAPI document declares."""
+    spec = ok(stack.call("GET", "/api/openapi.json"))
+
+    def inline(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(spec["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]])
+            return {key: inline(value) for key, value in node.items()}
+        return [inline(item) for item in node] if isinstance(node, list) else node
+
+    operation = spec["paths"][INDICATORS]["get"]
+    schema = inline(operation["responses"]["200"]["content"]["application/json"]["schema"])
+    OAS30Validator(schema).validate(body)
+    return True
+
+
 def test_the_route_is_not_personal_data():
     spec = GatewayService.leaders_indicators.route_spec
     assert not touches_personal_data(spec)
@@ -252,7 +270,7 @@ def test_indicators_reflect_real_data_and_survive_a_stopped_service(
         return body if logged == len(seen_credit_events) and dead == 2 else None
 
     body = wait_for(settled, timeout=20)
-    assert Indicators().validate(body) == {}
+    assert Indicators().validate(body) == {} and on_spec(stack, body)
     assert {body[name]["status"] for name in (set(Indicators().fields) - {"as_of"})} == {"ok"}
 
     [unemployment] = [a for a in body["time_limits"]["data"]["affairs"] if a["affair"] == AFFAIR]
@@ -335,4 +353,4 @@ def test_indicators_reflect_real_data_and_survive_a_stopped_service(
         if name != "as_of" and value["status"] == "ok"
     } == set(Indicators().fields) - {"as_of", "consultations"}
     assert without_health["credit_lists"]["data"] == lists
-    assert Indicators().validate(without_health) == {}
+    assert Indicators().validate(without_health) == {} and on_spec(stack, without_health)
