@@ -16,6 +16,7 @@ from gateway.routes.events import EventRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.identity import IdentityRoutes
 from gateway.routes.opendata import OpenDataRoutes
+from gateway.routes.leaders import LeadersRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.portals import PortalRoutes
 from gateway.routes.registry import RegistryRoutes
@@ -40,6 +41,7 @@ class GatewayService(
     SubscriptionRoutes,
     EventRoutes,
     OpenDataRoutes,
+    LeadersRoutes,
     PortalRoutes,
 ):
     name = "gateway"

@@ -23,7 +23,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from services.credit import handlers, reports
+from services.credit import handlers, list_counts, reports
 from services.credit.domain import (
     check_individual_purpose,
     department_view,
@@ -32,6 +32,8 @@ from services.credit.domain import (
 from services.credit.models import Base
 from shared.clock import city_today
 from shared.config import PLATFORM
+from shared.contracts.common import load
+from shared.contracts.credit import ListChangesRequest
 from shared.db import Database
 from shared.errors import NotFound, Unprocessable, invalid
 from shared.identity import is_valid_card_number, validate_card_number
@@ -207,6 +209,12 @@ class CreditService(ServiceBase):
     def published_list(self, kind: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
         """A page of the published red or black list (enterprises and organisations only)."""
         return reports.published_list(self.db.session, kind, limit, offset, today=city_today())
+
+    @rpc
+    def list_changes(self, days: int = 30) -> dict[str, Any]:
+        """Red and black list entries added and removed per day over ``days`` days (counts)."""
+        request = load(ListChangesRequest, {"days": days})
+        return list_counts.list_changes(self.db.session, city_today(), request["days"])
 
     # --- objection and repair -------------------------------------------------------------------
 

@@ -159,6 +159,13 @@ class HealthService(ServiceBase):
     def ratings(self) -> dict[str, Any]:
         return statistics.ratings(self.db.session, utcnow())
 
+    @rpc
+    def consultation_backlog(self, as_of: str | None = None) -> dict[str, Any]:
+        """Open and overdue consultations per urgency, now or at ``as_of`` (counts only:
+        nothing is audited)."""
+        moment = datetime.fromisoformat(as_of) if as_of else utcnow()
+        return statistics.consultation_backlog(self.db.session, moment)
+
     # --- helpers -------------------------------------------------------------------------------
 
     def _commit(self, work: Callable[[Caller, datetime], T], retrying: bool = False) -> T:

@@ -11,7 +11,9 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from services.health.domain import statistics
+from services.health.domain.consultations import OPEN_STATES
 from services.health.models import Consultation, FhirResource, PatientDemographics
+from shared.contracts.health import URGENCIES
 
 COMPLETE_RECORD_TYPES = ("Encounter", "Observation", "Condition", "MedicationStatement")
 """Records whose completeness counts in a rating: coded, dated (and categorised where the type
@@ -121,3 +123,32 @@ def ratings(session: Session, now: datetime) -> dict[str, Any]:
             }
         )
     return {"items": items}
+
+
+def consultation_backlog(session: Session, now: datetime) -> dict[str, Any]:
+    """Open consultations (requested or assigned) per urgency, and how many of them are past
+    their time limit: counts only, for the leaders' dashboard."""
+    rows = session.execute(
+        select(
+            Consultation.urgency,
+            func.count(),
+            func.count().filter(Consultation.due_at < now),
+        )
+        .where(Consultation.state.in_(OPEN_STATES))
+        .group_by(Consultation.urgency)
+    ).all()
+    counted = {urgency: (open_, overdue) for urgency, open_, overdue in rows}
+    urgencies = [
+        {
+            "urgency": urgency,
+            "open": counted.get(urgency, (0, 0))[0],
+            "overdue": counted.get(urgency, (0, 0))[1],
+        }
+        for urgency in URGENCIES
+    ]
+    return {
+        "as_of": now.isoformat(),
+        "urgencies": urgencies,
+        "open": sum(item["open"] for item in urgencies),
+        "overdue": sum(item["overdue"] for item in urgencies),
+    }

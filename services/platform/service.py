@@ -30,6 +30,8 @@ from services.platform.models import Base
 from services.platform.public_feed import PublicFeedRelay
 from services.platform.sender import DeliverySender
 from shared.clock import utcnow
+from shared.contracts.common import load
+from shared.contracts.platform import ThroughputRequest
 from shared.db import Database
 from shared.messaging import Event, subscribe
 from shared.service import ServiceBase
@@ -291,6 +293,12 @@ class PlatformService(ServiceBase):
         matching subscriptions' deliveries (sent by ``sender``), in one transaction."""
         delivery.queue_event(self.db, event)
         self.db.commit()
+
+    @rpc
+    def event_throughput(self, hours: int = 24) -> dict[str, Any]:
+        """Events per hour per source over the last ``hours`` hours (counts of the event log)."""
+        request = load(ThroughputRequest, {"hours": hours})
+        return event_log.throughput(self.db, utcnow(), request["hours"])
 
     @timer(interval=3600)
     def prune_event_log(self) -> None:

@@ -14,11 +14,12 @@ from typing import Any
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 
-from services.tourism import cards, handlers, tickets, venues
+from services.tourism import cards, handlers, indicators, tickets, venues
 from services.tourism.code_key import ticket_secret
 from services.tourism.models import Base, TouristCard
 from shared.clock import city_today, naive_utcnow
-from shared.contracts.tourism import TOURISM_DEPARTMENT
+from shared.contracts.common import load
+from shared.contracts.tourism import TOURISM_DEPARTMENT, TourismLoadRequest
 from shared.db import Database
 from shared.identity import credit_code_subject_type
 from shared.messaging import Event, subscribe
@@ -203,3 +204,9 @@ class TourismService(ServiceBase):
         return tickets.statistics(
             self.db.session, department, date.fromisoformat(date_from), date.fromisoformat(date_to)
         )
+
+    @rpc
+    def tourism_load(self, days: int = 7) -> dict[str, Any]:
+        """Tickets sold per day over ``days`` days and each venue's load today (counts only)."""
+        request = load(TourismLoadRequest, {"days": days})
+        return indicators.tourism_load(self.db.session, city_today(), request["days"])

@@ -412,3 +412,26 @@ ListPage = page_of(PublishedListItem, name="ListPage")
 
 ObjectionPage = page_of(Objection)
 """A department's objections, earliest filing day first."""
+
+
+MAX_LIST_CHANGE_DAYS = 366
+
+
+class ListChangesRequest(Request):
+    days = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_LIST_CHANGE_DAYS))
+
+
+class ListChangesDay(Schema):
+    date = fields.Date(required=True)
+    black_added = fields.Integer(required=True)
+    black_removed = fields.Integer(required=True)
+    red_added = fields.Integer(required=True)
+    red_removed = fields.Integer(required=True)
+
+
+class ListChanges(Schema):
+    """``credit.list_changes(days)``: counts per day, every subject type, nobody named."""
+
+    date_from = fields.Date(required=True, data_key="from")
+    date_to = fields.Date(required=True, data_key="to")
+    days = fields.List(fields.Nested(ListChangesDay), required=True)

@@ -187,3 +187,18 @@ class InstitutionRating(Schema):
 
 class Ratings(Schema):
     items = fields.List(fields.Nested(InstitutionRating), required=True)
+
+
+class BacklogUrgency(Schema):
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
+    open = fields.Integer(required=True, metadata={"description": "requested or assigned"})
+    overdue = fields.Integer(required=True, metadata={"description": "open, past the limit"})
+
+
+class ConsultationBacklog(Schema):
+    """``health.consultation_backlog()``: counts, never a consultation."""
+
+    as_of = fields.AwareDateTime(required=True)
+    urgencies = fields.List(fields.Nested(BacklogUrgency), required=True)
+    open = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)

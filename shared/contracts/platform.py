@@ -512,3 +512,29 @@ class WebhookDeliverySchema(Schema):
 
 WebhookPage = page_of(WebhookSchema)
 WebhookDeliveryPage = page_of(WebhookDeliverySchema)
+
+
+EVENT_LOG_HOURS = 7 * 24
+"""The event log keeps a week (``EVENT_LOG_RETENTION_DAYS``): the widest throughput window."""
+
+
+class ThroughputRequest(Request):
+    hours = fields.Integer(required=True, validate=validate.Range(min=1, max=EVENT_LOG_HOURS))
+
+
+class SourceThroughput(Schema):
+    source = fields.String(required=True, metadata={"description": "the publishing service"})
+    counts = fields.List(fields.Integer(), required=True, metadata={"description": "per hour"})
+    total = fields.Integer(required=True)
+
+
+class EventThroughput(Schema):
+    """``platform.event_throughput(hours)``: events received per hour and source."""
+
+    as_of = fields.AwareDateTime(required=True)
+    hours = fields.List(
+        fields.AwareDateTime(),
+        required=True,
+        metadata={"description": "each hour's start (UTC), the current hour last"},
+    )
+    sources = fields.List(fields.Nested(SourceThroughput), required=True)

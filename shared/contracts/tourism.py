@@ -277,3 +277,38 @@ class DailyVisitors(Schema):
     date_from = fields.String(required=True)
     date_to = fields.String(required=True)
     days = fields.List(fields.Nested(VenueDayStatistics), required=True)
+
+
+MAX_SALES_DAYS = 366
+
+
+class TourismLoadRequest(Request):
+    days = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_SALES_DAYS))
+
+
+class TicketSalesDay(Schema):
+    date = fields.Date(required=True, metadata={"description": "the booking's city day"})
+    tickets = fields.Integer(required=True, metadata={"description": "not cancelled"})
+    visitors = fields.Integer(required=True)
+
+
+class VenueLoad(Schema):
+    venue_id = fields.String(required=True)
+    name = fields.String(required=True)
+    category = fields.String(required=True)
+    capacity_today = fields.Integer(required=True)
+    booked_today = fields.Integer(required=True, metadata={"description": "places sold"})
+    load_rate = fields.Float(allow_none=True, metadata={"description": "booked / capacity"})
+    present = fields.Integer(allow_none=True, metadata={"description": "last gate count"})
+
+
+class TourismLoad(Schema):
+    """``tourism.tourism_load(days)``: city-wide counts, no ticket or card."""
+
+    today = fields.Date(required=True)
+    ticket_sales = fields.List(fields.Nested(TicketSalesDay), required=True)
+    venues = fields.List(
+        fields.Nested(VenueLoad),
+        required=True,
+        metadata={"description": "the busiest 50 venues by today's load"},
+    )
