@@ -29,6 +29,7 @@ from nameko.web.handlers import http  # noqa: E402
 from psycopg2.pool import ThreadedConnectionPool  # noqa: E402
 from werkzeug.wrappers import Request  # noqa: E402
 
+WORKERS = 10  # nameko's default max_workers
 CREATE_TABLE = "CREATE TABLE IF NOT EXISTS echo_writes (id bigserial PRIMARY KEY, body jsonb)"
 
 
@@ -79,7 +80,9 @@ def main(role: str) -> None:
     }
     if role == "echo":
         global _POOL
-        _POOL = ThreadedConnectionPool(1, 20, os.environ["ECHO_DATABASE_URL"])
+        # Connections made up front, one per nameko worker (10 by default), as the suite's pools
+        # keep theirs: a request never waits for a new connection, nor fails on a server full.
+        _POOL = ThreadedConnectionPool(WORKERS, WORKERS, os.environ["ECHO_DATABASE_URL"])
         connection = _POOL.getconn()
         with connection.cursor() as cursor:
             cursor.execute(CREATE_TABLE)

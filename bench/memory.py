@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -88,6 +89,7 @@ def idle_rss(
         .render_as_string(hide_password=False)
         .replace("DATABASE", f"{prefix}_{{service}}")
     )
+    var_dir = tempfile.mkdtemp(prefix="smartcity-bench-mem-")
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")},
         "AMQP_URI": f"{AMQP}/{vhost}",
@@ -95,7 +97,7 @@ def idle_rss(
         "METRICS_PORT": "0",
         "GATEWAY_PORT": "0",
         "LOG_LEVEL": "WARNING",
-        "SMARTCITY_VAR_DIR": tempfile.mkdtemp(prefix="smartcity-bench-mem-"),
+        "SMARTCITY_VAR_DIR": var_dir,
         **extra_env,
     }
     if code is not None:  # ``-m`` puts the working directory first on sys.path
@@ -111,6 +113,7 @@ def idle_rss(
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)'))
         admin.dispose()
         rabbit.delete_vhost(vhost)
+        shutil.rmtree(var_dir, ignore_errors=True)
     return readings
 
 
