@@ -151,8 +151,8 @@ def write_chart(rows: list[Row], path: Path, machine: dict[str, Any], concurrenc
     load = ", ".join(f"{x:.1f}" for x in machine["load_average_before"])
     axes.set_title(
         f"make bench: ratio to the baseline of the same run (black mark: goal)\n"
-        f"concurrency {concurrency}, {machine['cores']} cores, load average {load}; "
-        "rpc path: p50 over health (lower is better), others: throughput (higher is better)",
+        f"concurrency {concurrency}, {machine['cores']} cores, load average {load}\n"
+        "rpc path: p50 over health's (lower is better); others: throughput (higher is better)",
         fontsize=9,
     )
     figure.tight_layout()
