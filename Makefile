@@ -26,10 +26,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-unit: install  ## tests that need no broker or database
+unit: install $(VENV)/.bench-extra  ## tests that need no broker or database (the bench's own tests need its extra)
 	$(BIN)/pytest tests/unit
 
-test: lint  ## unit + integration + e2e (needs RabbitMQ and PostgreSQL, or a Docker engine)
+test: lint $(VENV)/.bench-extra  ## unit + integration + e2e (needs RabbitMQ and PostgreSQL, or a Docker engine)
 	$(BIN)/python tests/run_parallel.py
 
 $(VENV)/.bench-extra: pyproject.toml $(BIN)/smartcity

@@ -8,9 +8,7 @@ import threading
 
 import pytest
 
-pytest.importorskip("aiohttp")  # the `bench` extra: `make bench` installs it
-
-from bench.load import run_load
+from bench.load import run_load  # needs the `bench` extra: `make unit` and `make test` install it
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

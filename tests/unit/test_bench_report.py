@@ -44,7 +44,6 @@ def test_a_path_not_measured_is_a_row_saying_why_not_a_number():
 
 
 def test_the_chart_is_written(tmp_path):
-    pytest.importorskip("matplotlib")
     from bench.report import write_chart
 
     baseline = Row.from_load("writes", "echo (baseline)", _load(100), None)
