@@ -27,7 +27,11 @@ unit: install  ## tests that need no broker or database
 test: lint  ## unit + integration + e2e (needs RabbitMQ and PostgreSQL, or a Docker engine)
 	$(BIN)/python tests/run_parallel.py
 
-bench: install
+$(VENV)/.bench-extra: pyproject.toml $(BIN)/smartcity
+	$(BIN)/pip install -q -e '.[test,dev,bench]'
+	touch $@
+
+bench: install $(VENV)/.bench-extra  ## load benchmark at fixed concurrency: var/bench/<time>.json and .png
 	$(BIN)/python -m bench
 
 bench-traffic: install  ## arrivals and import at 1x and 100x Cairns (minutes: it imports 3.8M stop times)
