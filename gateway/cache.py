@@ -216,7 +216,7 @@ class ResponseCache(SharedExtension):
                 self._consume()
             except Exception as exc:  # any broker trouble: stop serving, then reconnect
                 if self._running:
-                    log.warning("gateway cache: invalidations lost (%s); flushed, reconnecting", exc)
+                    log.warning("gateway cache: invalidations lost (%s); flushed", exc)
             self.live = False
             self.flush()
             if self._running:

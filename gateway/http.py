@@ -373,7 +373,9 @@ def api(
                 payload, sent, raw = (None, None, b"")
                 if method in ("POST", "PUT", "PATCH"):
                     payload, sent, raw = _parse_body(request, spec)
-                query_data = _load(spec.query, request.args.to_dict(), "query") if spec.query else {}
+                query_data = {}
+                if spec.query:
+                    query_data = _load(spec.query, request.args.to_dict(), "query")
                 call = Call(principal, payload, query_data, path, request, request_id, raw, sent)
                 result = fn(self, call)
             except Exception as exc:

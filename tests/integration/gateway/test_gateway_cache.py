@@ -22,7 +22,6 @@ from helpers import free_port, wait_for
 from nameko.runners import ServiceRunner
 
 from gateway.service import GatewayService
-
 from services.credit.service import CreditService
 from services.platform.service import PlatformService
 from services.tourism.service import TourismService

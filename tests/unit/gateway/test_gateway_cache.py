@@ -98,9 +98,10 @@ def test_arrivals_from_now_end_with_the_clock_bucket_or_the_first_departure():
     now = 1_800_000_003.0
     call = SimpleNamespace(query={"at": None})
     later = dt.datetime.fromtimestamp(now + 3600, dt.UTC).isoformat()
-    assert arrivals_expiry(call, {"valid_until": later}, now) == (
-        now // ARRIVALS_BUCKET_S + 1
-    ) * ARRIVALS_BUCKET_S
+    assert (
+        arrivals_expiry(call, {"valid_until": later}, now)
+        == (now // ARRIVALS_BUCKET_S + 1) * ARRIVALS_BUCKET_S
+    )
     soon = dt.datetime.fromtimestamp(now + 2, dt.UTC).isoformat()
     assert arrivals_expiry(call, {"valid_until": soon}, now) == now + 2
     fixed = SimpleNamespace(query={"at": dt.datetime(2007, 6, 5, 7, 55)})
