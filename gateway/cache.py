@@ -230,7 +230,12 @@ class ResponseCache(SharedExtension):
             auto_delete=True,
             durable=False,
         )
-        with Connection(self.container.config["AMQP_URI"], heartbeat=10) as connection:
+        with Connection(
+            self.container.config["AMQP_URI"],
+            heartbeat=10,
+            # Named after its queue: an operator sees which instance's listener it is.
+            transport_options={"client_properties": {"connection_name": queue.name}},
+        ) as connection:
             connection.ensure_connection(max_retries=1)
             with connection.Consumer(queue, on_message=self._on_message, no_ack=True):
                 # Bound: from here on no change goes unheard. What was cached before may have
