@@ -121,7 +121,7 @@ async def _generate(spec: dict) -> dict:
                     await answer.read()
                     status = str(answer.status)
                     failed = answer.status >= 400
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 status, failed = "error", True
             done = time.perf_counter()
             if sent < measure_from or done > deadline:

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("aiohttp")  # the `bench` extra: `make bench` installs it
 
-from bench.load import run_load  # noqa: E402
+from bench.load import run_load
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
