@@ -198,7 +198,7 @@ def arrivals(
     late = dt.timedelta(seconds=max(latest_delay or 0, 0))
     # The earlier of the instants a wall-clock time can mean: an hour repeated when clocks go
     # back has two, one skipped when they go forward none (then fold=1 is the earlier).
-    moment = min(at.replace(tzinfo=tz, fold=fold).astimezone(dt.UTC) for fold in (0, 1))
+    moment = _earliest_instant(at, tz)
     days = [
         at.date() + dt.timedelta(days=offset)
         for offset in range(-service_days_before(index.max_departure_s), 2)

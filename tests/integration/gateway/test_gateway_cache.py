@@ -13,7 +13,8 @@ from __future__ import annotations
 import base64
 import io
 import zipfile
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -211,3 +212,16 @@ def test_a_lost_broker_connection_flushes_the_cache(city, rabbit_config, rabbit_
     # Not a hit until it is flushed (bypassed, then a miss); then cached again.
     wait_for(lambda: city.call("GET", ROUTES).headers.get("X-Cache") != "hit", timeout=WAIT_S)
     wait_for(lambda: city.call("GET", ROUTES).headers.get("X-Cache") == "hit", timeout=WAIT_S)
+
+
+def test_arrivals_from_now_say_until_when_they_hold(city):
+    """``valid_until``: no later than the first vehicle's expected arrival and the feed's next
+    midnight (the sample feed's zone), and still ahead of now."""
+    page = city.call("GET", ARRIVALS).json()
+    valid_until = datetime.fromisoformat(page["valid_until"])
+    zone = ZoneInfo("America/Los_Angeles")
+    now = datetime.now(UTC)
+    midnight = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(), zone)
+    assert now < valid_until <= midnight
+    for arrival in page["items"][:1]:
+        assert valid_until <= datetime.fromisoformat(arrival["expected"]).replace(tzinfo=zone)
