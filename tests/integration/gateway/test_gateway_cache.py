@@ -200,14 +200,19 @@ def test_a_lost_broker_connection_flushes_the_cache(city, rabbit_config, rabbit_
     """Closing the listener's connection (as a broker restart would) empties the cache: what
     was cached may have missed an event. It is served again once the queue is bound anew."""
     read_cached(city, ROUTES)
-    listeners = [
-        connection["name"]
-        for connection in rabbit_manager.get_connections()
-        if connection["vhost"] == rabbit_config["vhost"]
-        and connection["client_properties"].get("connection_name", "").startswith("gateway.cache.")
-    ]
-    assert len(listeners) == 1
-    rabbit_manager.delete_connection(listeners[0])
+
+    def listeners() -> list[str]:  # the management API lists a connection after a while
+        return [
+            connection["name"]
+            for connection in rabbit_manager.get_connections()
+            if connection["vhost"] == rabbit_config["vhost"]
+            and connection["client_properties"]
+            .get("connection_name", "")
+            .startswith("gateway.cache.")
+        ]
+
+    (listener,) = wait_for(listeners, timeout=WAIT_S, interval=0.5)
+    rabbit_manager.delete_connection(listener)
 
     # Not a hit until it is flushed (bypassed, then a miss); then cached again.
     wait_for(lambda: city.call("GET", ROUTES).headers.get("X-Cache") != "hit", timeout=WAIT_S)
