@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run test unit lint bench bench-traffic clean
+.PHONY: install run test unit lint bench bench-memory bench-traffic clean
 
 $(BIN)/smartcity: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ $(VENV)/.bench-extra: pyproject.toml $(BIN)/smartcity
 
 bench: install $(VENV)/.bench-extra  ## load benchmark at fixed concurrency: var/bench/<time>.json and .png
 	$(BIN)/python -m bench
+
+bench-memory: install $(VENV)/.bench-extra  ## idle RSS of every process, and what its imports cost
+	$(BIN)/python -m bench.memory --json var/bench/memory.json
 
 bench-traffic: install  ## arrivals and import at 1x and 100x Cairns (minutes: it imports 3.8M stop times)
 	$(BIN)/python -m bench.traffic_scale

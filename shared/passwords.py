@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 
-from zxcvbn import zxcvbn
-
 MIN_LENGTH = 10
 MAX_LENGTH = 128  # hashing cost grows with length; nobody types more
 MIN_SCORE = 3  # zxcvbn's 0-4 scale: 3 is "safely unguessable" against online attacks
@@ -31,6 +29,10 @@ def password_problem(password: str, *, id_number: str, name: str, phone: str) ->
     for value in personal:
         if value.lower() in lowered:
             return "must not contain your name, ID number, birth date or phone number"
+    # Imported here: its frequency lists take 11 MB, and only registrations and password
+    # changes need them, not the idle processes that import this module.
+    from zxcvbn import zxcvbn
+
     estimate = zxcvbn(password[:100], user_inputs=personal)
     if estimate["score"] < MIN_SCORE:
         hint = estimate["feedback"]["warning"] or "it is too easy to guess"

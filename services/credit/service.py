@@ -151,8 +151,8 @@ class CreditService(ServiceBase):
     ) -> dict[str, Any]:
         """A department's credit check before granting ``purpose``: level, lists, measures.
 
-        On other departments' hot path: the repository's four indexed statements and one
-        commit (of the check log row and, for a person, the audit event), nothing else.
+        On other departments' hot path: two statements (``check_query``'s one read, the check
+        log's insert) and one commit (with, for a person, the audit event), nothing else.
         """
         result = handlers.check(
             self.db,

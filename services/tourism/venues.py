@@ -7,7 +7,6 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from haversine import Unit, haversine
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -112,6 +111,9 @@ def search(session: Session, query: dict[str, Any], now: dt.datetime) -> dict[st
         statement = statement.where(
             Venue.lat.between(lat - dlat, lat + dlat), Venue.lon.between(lon - dlon, lon + dlon)
         )
+    # Imported here: it brings numpy (9 MB), which only searches near a point need.
+    from haversine import Unit, haversine
+
     found = []
     for venue in session.scalars(statement.order_by(Venue.name, Venue.venue_id)):
         distance = None

@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-import pydantic
-from fhir.resources.R4B import get_fhir_model_class
-
 from shared.contracts.health import CARD_NUMBER_SYSTEM, RESOURCE_TYPES
 from shared.errors import NotFound, Unprocessable, ValidationFailed
 
@@ -140,6 +137,10 @@ def validated(resource_type: str, data: Any, resource_id: str | None = None) -> 
             "the id in the body differs from the id in the URL",
             fields={f"{resource_type}.id": [f"expected {resource_id}"]},
         )
+    # Imported here: fhir.resources and pydantic's models are for the FHIR write paths alone.
+    import pydantic
+    from fhir.resources.R4B import get_fhir_model_class
+
     try:
         model = get_fhir_model_class(resource_type).model_validate(data)
     except pydantic.ValidationError as exc:
