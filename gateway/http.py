@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
-from gateway.access import Access, Principal
+from gateway.access import PUBLIC, Access, Principal
+from gateway.cache import Cacheable, Miss
 from shared.errors import (
     PayloadTooLarge,
     SmartCityError,
@@ -89,6 +91,9 @@ class RouteSpec:
     error_response: ErrorResponse | None = None
     media_type: str = JSON
     """What the route answers, errors included (``application/fhir+json`` for the FHIR face)."""
+    cache: Cacheable | None = None
+    """A public read kept by the gateway cache (``gateway/cache.py``) until its events or its
+    expiry say it may be wrong."""
 
 
 @dataclass
@@ -124,6 +129,18 @@ def json_response(
         response.headers[REQUEST_ID_HEADER] = request_id
     for key, value in (headers or {}).items():
         response.headers[key] = value
+    return response
+
+
+def _encode(payload: Any) -> bytes:
+    return json.dumps(payload, default=str).encode()
+
+
+def _json_body_response(body: bytes, request_id: str, cache_outcome: str) -> Response:
+    """An encoded JSON body as the response of a cacheable read (``X-Cache``: hit or miss)."""
+    response = Response(body, status=200, mimetype=JSON)
+    response.headers[REQUEST_ID_HEADER] = request_id
+    response.headers["X-Cache"] = cache_outcome
     return response
 
 
@@ -221,9 +238,16 @@ class ApiRoute(HttpRequestHandler):
         return json_response(body, 500, request_id)
 
 
+@functools.cache
+def _strict_schema(schema_cls: type[Schema]) -> Schema:
+    """One instance per schema: building one copies every declared field, which cost more
+    than the load itself on every request (loading keeps no state on the instance)."""
+    return schema_cls(unknown=RAISE)
+
+
 def _load(schema_cls: type[Schema], data: Any, where: str) -> Any:
     try:
-        return schema_cls(unknown=RAISE).load(data)
+        return _strict_schema(schema_cls).load(data)
     except ValidationError as exc:
         raise ValidationFailed(f"invalid {where}", fields=exc.messages) from None
 
@@ -305,12 +329,16 @@ def api(
     rate_limited: bool = True,
     error_response: ErrorResponse | None = None,
     media_type: str = JSON,
+    cache: Cacheable | None = None,
 ) -> Callable:
     """Declare a gateway route. ``access`` is mandatory: who may call it.
 
     ``rate_limited=False`` is for probes only (``/healthz``, ``/readyz``): a load balancer
     polls them from one address and must never be turned away. ``error_response`` renders
-    this route's errors in its own format (default: the JSON error body)."""
+    this route's errors in its own format (default: the JSON error body). ``cache`` keeps a
+    public GET's answers in the gateway cache (``gateway/cache.py``)."""
+    if cache is not None and (method != "GET" or access is not PUBLIC):
+        raise ValueError(f"{method} {url}: only a PUBLIC GET may be cached (one answer for all)")
     spec = RouteSpec(
         method,
         url,
@@ -329,12 +357,14 @@ def api(
         rate_limited,
         error_response,
         media_type,
+        cache,
     )
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def handler(self: Any, request: Request, **path: Any) -> Response:
             request_id = self.services.context["request_id"]
+            miss = None
             try:
                 principal = self.authenticator.authenticate(request, self.services)
                 if spec.rate_limited:
@@ -347,12 +377,19 @@ def api(
                     request.headers.get("X-Purpose") or spec.purpose
                 )[:100]
                 _refuse_hostile_path(path)
+                if spec.cache is not None:
+                    # The raw path and query: a stored answer was valid input once already.
+                    key = f"{request.path}?{request.query_string.decode('latin-1')}"
+                    cached = self.response_cache.lookup(key, spec.cache)
+                    if isinstance(cached, bytes):
+                        return _json_body_response(cached, request_id, "hit")
+                    miss = cached
                 payload, sent, raw = (None, None, b"")
                 if method in ("POST", "PUT", "PATCH"):
                     payload, sent, raw = _parse_body(request, spec)
-                query_data = (
-                    _load(spec.query, request.args.to_dict(), "query") if spec.query else {}
-                )
+                query_data = {}
+                if spec.query:
+                    query_data = _load(spec.query, request.args.to_dict(), "query")
                 call = Call(principal, payload, query_data, path, request, request_id, raw, sent)
                 result = fn(self, call)
             except Exception as exc:
@@ -364,8 +401,15 @@ def api(
             status_code = spec.status
             if isinstance(result, tuple):
                 status_code, result = result
+            if method != "GET" and spec.tags:
+                self.response_cache.written(spec.tags[0])
             # Services return JSON-ready dicts shaped by the ``response`` schema (the tests
             # hold them to it); the schema documents the shape, it is not re-applied here.
+            if isinstance(miss, Miss) and status_code == 200:
+                body = _encode(result)
+                expires_at = spec.cache.expires(call, result, time.time())
+                self.response_cache.store(miss, spec.cache, body, expires_at)
+                return _json_body_response(body, request_id, "miss")
             return json_response(result, status_code, request_id)
 
         handler.route_spec = spec  # type: ignore[attr-defined]

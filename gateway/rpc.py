@@ -15,8 +15,9 @@ from typing import Any
 import eventlet
 from eventlet.semaphore import Semaphore
 from kombu import Connection
+from nameko.constants import NON_PERSISTENT
 from nameko.extensions import DependencyProvider, SharedExtension
-from nameko.rpc import ReplyListener, ServiceProxy
+from nameko.rpc import MethodProxy, ReplyListener
 
 from shared.errors import GatewayTimeout, ServiceUnavailable
 from shared.messaging import apply_reconnect_policy
@@ -118,8 +119,11 @@ class _TimedMethod:
 
 
 class _TimedService:
-    def __init__(self, proxy: ServiceProxy, service: str, timeout: float, directory: Any):
-        self._proxy = proxy
+    def __init__(
+        self, worker_ctx: Any, reply_listener: Any, service: str, timeout: float, directory: Any
+    ):
+        self._worker_ctx = worker_ctx
+        self._reply_listener = reply_listener
         self._service = service
         self._timeout = timeout
         self._directory = directory
@@ -136,7 +140,17 @@ class _TimedService:
                 f"the {self._service} service is not running; try again shortly",
                 extra={"service": self._service},
             )
-        method_proxy = getattr(self._proxy, method)
+        method_proxy = MethodProxy(
+            self._worker_ctx,
+            self._service,
+            method,
+            self._reply_listener,
+            # Built to expire with the deadline (no copy per call), and transient: a request
+            # that expires within seconds need not be written to the broker's disk first,
+            # which publisher confirms of a persistent message would wait for.
+            expiration=self._timeout,
+            delivery_mode=NON_PERSISTENT,
+        )
         return _TimedMethod(method_proxy, self._service, self._timeout, self._directory)
 
 
@@ -151,8 +165,10 @@ class _WorkerServices:
         return self._worker_ctx.data
 
     def __getattr__(self, service: str) -> _TimedService:
-        proxy = ServiceProxy(self._worker_ctx, service, self._provider.reply_listener)
-        return _TimedService(proxy, service, self._provider.timeout, self._provider.directory)
+        provider = self._provider
+        return _TimedService(
+            self._worker_ctx, provider.reply_listener, service, provider.timeout, provider.directory
+        )
 
 
 class Services(DependencyProvider):

@@ -8,6 +8,7 @@ over RPC with a deadline.
 from __future__ import annotations
 
 from gateway.auth import Authenticator
+from gateway.cache import GatewayCache
 from gateway.ratelimit import RateLimiter
 from gateway.routes.community import CommunityRoutes
 from gateway.routes.credit import CreditRoutes
@@ -50,3 +51,4 @@ class GatewayService(
     services = Services()
     authenticator = Authenticator()
     rate_limiter = RateLimiter()
+    response_cache = GatewayCache()

@@ -111,8 +111,17 @@ ACCESS_RIGHTS: tuple[Principal, ...] = (
     Principal(
         GATEWAY,
         calls=tuple(f"{service}.*" for service in SERVED),
+        # The events that invalidate its cache of public reads (gateway/cache.py
+        # INVALIDATED_BY), each instance on an exclusive queue of its own.
+        subscribes=(
+            "traffic.feed_imported",
+            "traffic.realtime_updated",
+            "credit.list_changed",
+            "tourism.venue_occupancy_changed",
+        ),
         serves=False,
-        notes="the HTTP edge: authorises each request itself, then calls on the caller's behalf",
+        notes="the HTTP edge: authorises each request itself, then calls on the caller's behalf; "
+        "hears the events that empty its cache",
     ),
     Principal(
         OPERATOR,
@@ -171,6 +180,8 @@ def broker_rules(row: Principal) -> BrokerRules:
     own_queues = [rf"rpc\.reply-{name}-.+"]
     if row.serves:
         own_queues += [f"rpc-{name}", rf"{name}\..+"]
+    elif row.subscribes:  # a caller that listens (the gateway's cache): its own queues only
+        own_queues.append(rf"{name}\..+")
     resources = f"^({'|'.join([*own_queues, exchanges])})$"
     rpc_write = [_grant_pattern(grant) for grant in row.calls]
     rpc_read = [_UUID]  # the reply queue's binding

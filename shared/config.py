@@ -104,6 +104,8 @@ def nameko_config(service: str, **overrides: Any) -> dict[str, Any]:
         # The gateway is the suite's public door: all interfaces unless GATEWAY_HOST says.
         host = env("GATEWAY_HOST", "0.0.0.0")  # noqa: S104
         config["WEB_SERVER_ADDRESS"] = f"{host}:{gateway_port()}"
+        # The cache of public reads (gateway/cache.py): on unless GATEWAY_CACHE=off.
+        config["GATEWAY_CACHE"] = env("GATEWAY_CACHE", "on")
     config.update(overrides)
     return config
 

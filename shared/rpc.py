@@ -52,7 +52,10 @@ def with_expiry(method_proxy: Any, seconds: float) -> Any:
 
     nameko 2's ``_call`` passes no per-call publish options, but its ``Publisher`` sends its
     ``expiration`` attribute with every message; the copy keeps the caller's proxy unchanged.
+    A proxy built to expire so already (the gateway's) is used as it is.
     """
+    if method_proxy.publisher.expiration == seconds:
+        return method_proxy
     expiring = copy.copy(method_proxy)
     expiring.publisher = copy.copy(method_proxy.publisher)
     expiring.publisher.expiration = seconds

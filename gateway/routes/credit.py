@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.access import PUBLIC, RESIDENT, Department
+from gateway.cache import CREDIT_LISTS, Cacheable, next_city_midnight
 from gateway.http import Call, api
 from shared.contracts import credit as contract
 from shared.errors import ValidationFailed
+
+PUBLISHED_LIST_READ = Cacheable(tags=(CREDIT_LISTS,), expires=next_city_midnight)
+"""Emptied by ``credit.list_changed``; an entry past its expiry date leaves at midnight."""
 
 
 class CreditRoutes:
@@ -158,6 +162,7 @@ class CreditRoutes:
         query=contract.ListPageQuery,
         response=contract.ListPage,
         summary="The published red or black list of enterprises and organisations",
+        cache=PUBLISHED_LIST_READ,
     )
     def credit_published_list(self, call: Call) -> dict[str, Any]:
         if call.path["kind"] not in ("red", "black"):

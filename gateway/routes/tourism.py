@@ -15,6 +15,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from gateway.access import PUBLIC, RESIDENT, Department
+from gateway.cache import VENUES, Cacheable, next_minute
 from gateway.http import Call, api
 from shared.contracts import tourism as contract
 from shared.contracts.common import Page
@@ -23,6 +24,8 @@ TAGS = ("tourism",)
 VENUE_OFFICE = Department(contract.VENUES_SCOPE, contract.TOURISM_DEPARTMENT)
 GATE = Department(contract.GATE_SCOPE, contract.TOURISM_DEPARTMENT)
 SERVICE_CENTRE = Department(contract.VISITORS_SCOPE, contract.TOURISM_DEPARTMENT)
+VENUE_READ = Cacheable(tags=(VENUES,), expires=next_minute)
+"""Emptied by ``tourism.venue_occupancy_changed``; ``open_now`` changes on the minute."""
 
 
 class TourismRoutes:
@@ -107,6 +110,7 @@ class TourismRoutes:
         query=contract.VenueSearchQuery,
         response=contract.VenuePage,
         summary="Venues near a point, by category, open now, with live occupancy",
+        cache=VENUE_READ,
     )
     def tourism_search_venues(self, call: Call) -> dict[str, Any]:
         return self.services.tourism.search_venues(contract.VenueSearchQuery().dump(call.query))
@@ -118,6 +122,7 @@ class TourismRoutes:
         tags=TAGS,
         response=contract.Venue,
         summary="One venue with its live occupancy and credit flag",
+        cache=VENUE_READ,
     )
     def tourism_venue(self, call: Call) -> dict[str, Any]:
         return self.services.tourism.venue(call.path["venue_id"])

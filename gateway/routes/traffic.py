@@ -13,9 +13,11 @@ reservations: the card number is the caller's, never taken from the request.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from typing import Any
 
 from gateway.access import PUBLIC, RESIDENT, Department
+from gateway.cache import ARRIVALS, MAX_TTL_S, TIMETABLE, Cacheable
 from gateway.http import Call, api
 from shared.contracts.traffic import (
     MAX_REALTIME_BYTES,
@@ -45,6 +47,27 @@ PROTOBUF = "application/x-protobuf"
 REALTIME_SCOPE = "traffic.realtime"
 PARKING_SCOPE = "traffic.parking"
 TRAFFIC_DEPARTMENT = "traffic"
+ARRIVALS_BUCKET_S = 10
+"""Arrivals "from now" are kept at most until the end of the clock's current 10 s."""
+
+
+def arrivals_expiry(call: Call, result: dict[str, Any], now: float) -> float:
+    """When a cached arrivals answer may stop being the answer by the clock alone.
+
+    With ``at`` the answer is of a fixed moment: only a new timetable or a real-time update
+    (both events) change it. From now, it changes when the first listed vehicle leaves or the
+    service days move on at midnight: the service says when (``valid_until``). The entry also
+    ends with the current ``ARRIVALS_BUCKET_S`` of the clock, which bounds what a clock skew
+    between the gateway and the traffic service could cost.
+    """
+    if call.query["at"] is not None:
+        return now + MAX_TTL_S
+    bucket_end = (now // ARRIVALS_BUCKET_S + 1) * ARRIVALS_BUCKET_S
+    return min(bucket_end, dt.datetime.fromisoformat(result["valid_until"]).timestamp())
+
+
+TIMETABLE_READ = Cacheable(tags=(TIMETABLE,))
+ARRIVALS_READ = Cacheable(tags=(ARRIVALS,), expires=arrivals_expiry)
 
 
 class TrafficRoutes:
@@ -58,6 +81,7 @@ class TrafficRoutes:
         query=StopsNearQuery,
         response=StopsPage,
         summary="Stops near a point, nearest first",
+        cache=TIMETABLE_READ,
     )
     def traffic_stops_near(self, call: Call) -> dict[str, Any]:
         query = call.query
@@ -72,6 +96,7 @@ class TrafficRoutes:
         tags=TAGS,
         response=StopDetail,
         summary="A stop, where it is in plain words, and its routes",
+        cache=TIMETABLE_READ,
     )
     def traffic_stop(self, call: Call) -> dict[str, Any]:
         return self.services.traffic.stop_detail(call.path["stop_id"])
@@ -84,6 +109,7 @@ class TrafficRoutes:
         query=ArrivalsQuery,
         response=ArrivalsPage,
         summary="The next vehicles at a stop, with live delays",
+        cache=ARRIVALS_READ,
     )
     def traffic_arrivals(self, call: Call) -> dict[str, Any]:
         at = call.query["at"]
@@ -98,6 +124,7 @@ class TrafficRoutes:
         tags=TAGS,
         response=RoutesPage,
         summary="Every route of the timetable",
+        cache=TIMETABLE_READ,
     )
     def traffic_routes(self, call: Call) -> dict[str, Any]:
         return self.services.traffic.routes()
@@ -109,6 +136,7 @@ class TrafficRoutes:
         tags=TAGS,
         response=RouteStopsPage,
         summary="The stops of a route in travel order",
+        cache=TIMETABLE_READ,
     )
     def traffic_route_stops(self, call: Call) -> dict[str, Any]:
         return self.services.traffic.route_stops(call.path["route_id"])
@@ -121,6 +149,7 @@ class TrafficRoutes:
         query=WalkQuery,
         response=Walk,
         summary="Walking from a point to a stop: distance, minutes, direction",
+        cache=TIMETABLE_READ,
     )
     def traffic_walk(self, call: Call) -> dict[str, Any]:
         query = call.query

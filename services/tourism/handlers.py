@@ -143,6 +143,24 @@ def application_decided(uow: UnitOfWork, event: Event, consumer: str, now: dt.da
 # --- venues -------------------------------------------------------------------------------
 
 
+def record_presence(
+    uow: UnitOfWork, venue_id: str, gate_unit: str | None, present: int, now: dt.datetime
+) -> dict[str, Any]:
+    """A gate's count of the people inside its own venue, announced
+    (``tourism.venue_occupancy_changed``): venue answers read before it are out of date."""
+    venue = venues.record_presence(uow.session, venue_id, gate_unit, present, now)
+    uow.publish(
+        "tourism.venue_occupancy_changed",
+        {
+            "venue_id": venue.venue_id,
+            "present": venue.present,
+            "observed_at": now.replace(tzinfo=dt.UTC).isoformat(),
+        },
+        subject=venue.venue_id,
+    )
+    return venues.venue_dict(venue, now)
+
+
 def credit_list_changed(uow: UnitOfWork, event: Event, consumer: str) -> None:
     """An operator joined or left credit's black list: its venues' flag follows."""
     if not uow.claim(event.event_id, consumer):

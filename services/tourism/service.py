@@ -132,10 +132,7 @@ class TourismService(ServiceBase):
 
     @rpc
     def record_presence(self, venue_id: str, gate_unit: str | None, present: int) -> dict:
-        venue = venues.record_presence(
-            self.db.session, venue_id, gate_unit, present, naive_utcnow()
-        )
-        result = venues.venue_dict(venue, naive_utcnow())
+        result = handlers.record_presence(self.db, venue_id, gate_unit, present, naive_utcnow())
         self.db.commit()
         return result
 

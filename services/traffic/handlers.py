@@ -80,7 +80,8 @@ def import_gtfs(
 
 
 def store_realtime(uow: UnitOfWork, message: bytes) -> dict[str, int]:
-    """Store a GTFS-Realtime message; each alert not stored before is announced as
+    """Store a GTFS-Realtime message and announce it (``traffic.realtime_updated``: arrivals
+    read before it may be wrong); each alert not stored before is also announced as
     ``traffic.service_alert_published`` (an alert sent again is not announced again)."""
     session = uow.session
     known = set(session.scalars(select(ServiceAlert.alert_id)))
@@ -88,6 +89,7 @@ def store_realtime(uow: UnitOfWork, message: bytes) -> dict[str, int]:
     for alert in session.scalars(select(ServiceAlert).order_by(ServiceAlert.alert_id)):
         if alert.alert_id not in known:
             uow.publish("traffic.service_alert_published", alert_event(alert))
+    uow.publish("traffic.realtime_updated", dict(counts))
     return counts
 
 

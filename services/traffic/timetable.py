@@ -198,7 +198,7 @@ def arrivals(
     late = dt.timedelta(seconds=max(latest_delay or 0, 0))
     # The earlier of the instants a wall-clock time can mean: an hour repeated when clocks go
     # back has two, one skipped when they go forward none (then fold=1 is the earlier).
-    moment = min(at.replace(tzinfo=tz, fold=fold).astimezone(dt.UTC) for fold in (0, 1))
+    moment = _earliest_instant(at, tz)
     days = [
         at.date() + dt.timedelta(days=offset)
         for offset in range(-service_days_before(index.max_departure_s), 2)
@@ -236,8 +236,31 @@ def arrivals(
                     truncated_bounds.append((local, local, rows[-1].trip_id))
         items = _upcoming(session, at, gathered, index, tz, limit)
         if _complete(items, limit, truncated_bounds):
-            return {"items": [item.to_dict() for item in items]}
+            return {
+                "items": [item.to_dict() for item in items],
+                "valid_until": _valid_until(items, at, tz).isoformat(timespec="seconds"),
+            }
         rows_per_day *= _MORE_ROWS
+
+
+def _earliest_instant(local: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """The earlier UTC instant a local wall-clock time can mean (see ``arrivals``)."""
+    return min(local.replace(tzinfo=tz, fold=fold).astimezone(dt.UTC) for fold in (0, 1))
+
+
+def _valid_until(items: list[Arrival], at: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """Until when the answer for ``at`` stays the answer as the clock runs on (UTC).
+
+    Only the first vehicle leaving changes the list: every later call that could enter is
+    already listed or sorts after the last one. Its expected arrival is taken (at or before
+    its departure: never late). The service days looked at move on at local midnight, which
+    also bounds it. Real-time updates and imports change it too, but they are announced.
+    """
+    midnight = dt.datetime.combine(at.date() + dt.timedelta(days=1), dt.time())
+    bounds = [_earliest_instant(midnight, tz)]
+    if items:
+        bounds.append(_earliest_instant(items[0].expected, tz))
+    return min(bounds)
 
 
 def _complete(items: list[Arrival], limit: int, truncated_bounds: list[_SortKey]) -> bool:

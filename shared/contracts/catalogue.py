@@ -116,6 +116,14 @@ CATALOGUE: dict[str, EventSpec] = _specs(
         "A transit service alert from a GTFS-Realtime feed.",
     ),
     EventSpec(
+        "traffic.realtime_updated",
+        1,
+        p.RealtimeUpdated,
+        "public",
+        "A GTFS-Realtime message replaced (or updated) the live delays and alerts; arrivals "
+        "read before it may be wrong.",
+    ),
+    EventSpec(
         "traffic.parking_reserved",
         1,
         p.ParkingReserved,
@@ -235,6 +243,13 @@ CATALOGUE: dict[str, EventSpec] = _specs(
         p.TicketBooked,
         "restricted",
         "A card holder booked a venue ticket.",
+    ),
+    EventSpec(
+        "tourism.venue_occupancy_changed",
+        1,
+        p.VenueOccupancyChanged,
+        "public",
+        "A venue's gate reported how many people are inside now.",
     ),
     EventSpec(
         "tourism.ticket_used",

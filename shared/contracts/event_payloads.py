@@ -104,6 +104,12 @@ class ServiceAlertPublished(Payload):
     active_until = fields.AwareDateTime(load_default=None, allow_none=True, format="iso")
 
 
+class RealtimeUpdated(Payload):
+    delays = fields.Integer(required=True, metadata={"description": "predictions stored"})
+    ignored = fields.Integer(required=True, metadata={"description": "entities not understood"})
+    alerts = fields.Integer(required=True, metadata={"description": "service alerts in force"})
+
+
 class ParkingReserved(Payload):
     reservation_id = fields.UUID(required=True)
     lot_id = fields.String(required=True)
@@ -247,6 +253,12 @@ class TicketBooked(Payload):
     )
     total_price = fields.Decimal(required=True, as_string=True)
     booked_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class VenueOccupancyChanged(Payload):
+    venue_id = fields.String(required=True)
+    present = fields.Integer(required=True)
+    observed_at = fields.AwareDateTime(required=True, format="iso")
 
 
 class TicketUsed(Payload):

@@ -300,6 +300,15 @@ class StopsPage(Schema):
 
 class ArrivalsPage(Schema):
     items = _page_of(Arrival, "soonest first")
+    valid_until = fields.AwareDateTime(
+        format="iso",
+        required=True,
+        metadata={
+            "description": "UTC instant until which this answer holds as the clock runs on "
+            "(the first vehicle's expected arrival, or the next local midnight); a real-time "
+            "update or a new timetable can change it sooner"
+        },
+    )
 
 
 class RoutesPage(Schema):
