@@ -16,8 +16,8 @@ from gateway.routes.education import EducationRoutes
 from gateway.routes.events import EventRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.identity import IdentityRoutes
-from gateway.routes.opendata import OpenDataRoutes
 from gateway.routes.leaders import LeadersRoutes
+from gateway.routes.opendata import OpenDataRoutes
 from gateway.routes.ops import OpsRoutes
 from gateway.routes.portals import PortalRoutes
 from gateway.routes.registry import RegistryRoutes

@@ -68,9 +68,7 @@ class RunningSuite:
 
 
 @contextmanager
-def running_suite(
-    config: pytest.Config, postgresql: bool, *up_args: str
-) -> Iterator[RunningSuite]:
+def running_suite(config: pytest.Config, postgresql: bool, *up_args: str) -> Iterator[RunningSuite]:
     """``smartcity up *up_args`` on a fresh vhost, with the embedded PostgreSQL or
     (``postgresql``) fresh databases on the test server; no demo data."""
     amqp_base = config.getoption("RABBIT_AMQP_URI")

@@ -1,8 +1,6 @@
 """``make bench``'s rows: each ratio is the figure over its own baseline, goals marked; the
 chart and the table show every row, a path that could not be measured as such."""
 
-import pytest
-
 from bench.load import LoadResult
 from bench.report import Row, write_table
 
