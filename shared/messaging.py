@@ -39,12 +39,12 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import eventlet
 from amqp.exceptions import PreconditionFailed
@@ -53,12 +53,12 @@ from marshmallow import EXCLUDE, ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
-from sqlalchemy.exc import IntegrityError
 
 from shared.broker_rights import identity_of, sender_problem
 from shared.contracts.catalogue import spec_for
 from shared.contracts.envelope import EnvelopeSchema
 from shared.errors import SmartCityError
+from shared.event_batches import EventFailures, apply_each
 from shared.event_queues import (
     DELIVERY_COUNT_HEADER,
     DELIVERY_LIMIT,
@@ -71,10 +71,8 @@ from shared.event_queues import (
 )
 from shared.observability import ContainerMetrics
 
-if TYPE_CHECKING:
-    from shared.db import UnitOfWork
-
-__all__ = ["dead_letter_queue_name", "retry_queue_name"]  # re-exported for older imports
+# Re-exported: services import them from here.
+__all__ = ["EventFailures", "apply_each", "dead_letter_queue_name", "retry_queue_name"]
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +165,6 @@ class EventQueueConsumer(QueueConsumer):
 
     def _on_raw_message(self, provider: Any, message: Any) -> None:
         self.handle_message(provider, None, message)
-
-
-EventFailures = dict[str, BaseException]
-"""What a batch handler returns: the event ids that failed, each with its error."""
 
 
 @dataclass
@@ -400,42 +394,6 @@ class EventSubscriber(Consumer):
             return False
         self.queue_consumer.ack_message(message)
         return True
-
-
-def apply_each(
-    uow: UnitOfWork, events: list[Event], apply: Callable[[Event], object]
-) -> EventFailures:
-    """Apply each event in a savepoint of one transaction, commit once; return the failures.
-
-    A unique-key clash (a concurrent worker stored the same row or claimed the same event)
-    runs that event once more, as ``commit_retrying`` does: the second run finds the row, or
-    ``claim`` returns False. Each event's outbox entries carry its own request id.
-    """
-    failures: EventFailures = {}
-    for event in events:
-        uow.context["request_id"] = event.request_id
-        try:
-            try:
-                _in_savepoint(uow, event, apply)
-            except IntegrityError:
-                _in_savepoint(uow, event, apply)
-        except Exception as exc:
-            log.warning("event %s (%s) failed in its batch: %s", event.event_id, event.type, exc)
-            failures[event.event_id] = exc
-    uow.context.pop("request_id", None)
-    uow.commit()
-    return failures
-
-
-def _in_savepoint(uow: UnitOfWork, event: Event, apply: Callable[[Event], object]) -> None:
-    savepoint = uow.session.begin_nested()
-    try:
-        apply(event)
-        uow.session.flush()  # a clash raises here, inside the savepoint
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
 
 
 def _original_routing_key(message: Any) -> str | None:
