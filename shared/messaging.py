@@ -47,6 +47,7 @@ from functools import partial
 from typing import Any
 
 import eventlet
+import kombu
 from amqp.exceptions import PreconditionFailed
 from kombu import Connection
 from marshmallow import EXCLUDE, ValidationError
@@ -146,6 +147,24 @@ def raw_copy_options(message: Any) -> dict[str, Any]:
     }
 
 
+class _PrefetchConsumer(kombu.Consumer):
+    """A kombu consumer that sets its prefetch right before it starts consuming.
+
+    RabbitMQ gives a consumer the prefetch of the channel's last ``basic.qos`` before its
+    ``basic.consume``; the subscribers of a service share one channel, and kombu starts them
+    only after creating all of them, so a ``qos`` at creation would leave every one with the
+    last subscriber's prefetch.
+    """
+
+    def __init__(self, channel: Any, prefetch: int, **kwargs: Any):
+        self.event_prefetch = prefetch
+        super().__init__(channel, **kwargs)
+
+    def consume(self, no_ack: bool | None = None) -> None:
+        self.qos(prefetch_count=self.event_prefetch)
+        super().consume(no_ack)
+
+
 class EventQueueConsumer(QueueConsumer):
     """The connection of a service's event subscribers, which hands them undecoded messages.
 
@@ -156,11 +175,12 @@ class EventQueueConsumer(QueueConsumer):
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         for provider in self._providers:
-            consumer = consumer_cls(
-                queues=[provider.queue], on_message=partial(self._on_raw_message, provider)
+            self._consumers[provider] = _PrefetchConsumer(
+                channel,
+                provider.prefetch,
+                queues=[provider.queue],
+                on_message=partial(self._on_raw_message, provider),
             )
-            consumer.qos(prefetch_count=provider.prefetch)
-            self._consumers[provider] = consumer
         return self._consumers.values()
 
     def _on_raw_message(self, provider: Any, message: Any) -> None:
