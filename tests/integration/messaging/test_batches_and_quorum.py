@@ -16,7 +16,7 @@ from messaging_app.app import (
     penalty_payload,
 )
 
-from shared.contracts.envelope import EVENTS_EXCHANGE, new_envelope
+from shared.contracts.envelope import new_envelope
 from shared.db import make_engine
 from shared.event_queues import DELIVERY_LIMIT
 from shared.outbox import processed_events_table
@@ -122,6 +122,13 @@ def _classic_queue_with(amqp: str, name: str, messages: int) -> None:
     connection.close()
 
 
+def _message_count(amqp: str, name: str) -> int:
+    connection = pika.BlockingConnection(pika.URLParameters(pika_url(amqp)))
+    count = connection.channel().queue_declare(name, passive=True).method.message_count
+    connection.close()
+    return count
+
+
 def _drain(amqp: str, name: str) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(pika_url(amqp)))
     channel = connection.channel()
@@ -143,8 +150,8 @@ def test_setup_migrates_an_empty_classic_event_queue_and_refuses_one_holding_mes
     message = str(refused.value)
     assert "credit.on_penalty_issued" in message and "1 message(s)" in message
     assert "\n" not in message and "drain it" in message.lower()
-    kept = rabbit_manager.get_queue(vhost, "credit.on_penalty_issued")
-    assert kept["type"] == "classic" and kept["messages"] == 1
+    assert rabbit_manager.get_queue(vhost, "credit.on_penalty_issued")["type"] == "classic"
+    assert _message_count(amqp, "credit.on_penalty_issued") == 1  # nothing was deleted
 
     _drain(amqp, "credit.on_penalty_issued")
     assert "credit.on_penalty_issued" in migrate_event_queues(amqp)
@@ -154,13 +161,4 @@ def test_setup_migrates_an_empty_classic_event_queue_and_refuses_one_holding_mes
     assert migrate_event_queues(amqp) == []  # nothing left to do
     # Bound as the service binds it: a penalty published now waits in the new queue.
     publish_raw(amqp, penalty("M-1", subject(3)))
-    connection = pika.BlockingConnection(pika.URLParameters(pika_url(amqp)))
-    channel = connection.channel()
-    channel.exchange_declare(EVENTS_EXCHANGE, "topic", durable=True)
-    wait_for(
-        lambda: (
-            channel.queue_declare("credit.on_penalty_issued", passive=True).method.message_count
-            == 1
-        )
-    )
-    connection.close()
+    wait_for(lambda: _message_count(amqp, "credit.on_penalty_issued") == 1)
