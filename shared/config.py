@@ -97,6 +97,11 @@ def nameko_config(service: str, **overrides: Any) -> dict[str, Any]:
         "CONSUMER_RPC_TIMEOUT": float(env("CONSUMER_RPC_TIMEOUT", "2")),
         "EVENT_RETRY_ATTEMPTS": int(env("EVENT_RETRY_ATTEMPTS", "4")),
         "EVENT_RETRY_BACKOFF": float(env("EVENT_RETRY_BACKOFF", "0.5")),
+        # Batch subscribers (``@subscribe(..., batch=True)``): events per commit, how long a
+        # batch waits to fill, and the messages in flight per subscriber.
+        "EVENT_BATCH_SIZE": int(env("EVENT_BATCH_SIZE", "20")),
+        "EVENT_BATCH_LINGER": float(env("EVENT_BATCH_LINGER", "0.005")),
+        "EVENT_PREFETCH": int(env("EVENT_PREFETCH", "200")),
         "OUTBOX_POLL_INTERVAL": float(env("OUTBOX_POLL_INTERVAL", "1.0")),
         "MESSAGING_RETENTION_DAYS": float(env("MESSAGING_RETENTION_DAYS", "14")),
     }

@@ -8,6 +8,12 @@ passwords it wrote before, so running it again changes only the rights.
 
 It talks to the management API (port 15672) and falls back to ``rabbitmqctl`` when the API does
 not answer and the broker runs on this machine.
+
+It also makes the services' event queues quorum queues (``migrate_event_queues``): a vhost that
+kept classic queues of the same names from an older release (the default ``/`` of a developer
+machine) would refuse the services' declarations with ``PRECONDITION_FAILED``. An empty, unused
+classic queue is replaced by its quorum queue, bindings included; one that holds messages is
+left alone, and setup stops with one line naming it and how to drain it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from typing import Protocol
 from urllib.parse import quote, unquote, urlparse
 
 import requests
+from amqp.exceptions import NotFound, PreconditionFailed
+from kombu import Connection, Queue
 
 from shared import config as settings
 from shared.broker_rights import (
@@ -169,7 +177,55 @@ def setup(admin_uri: str) -> dict[str, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.write_text(json.dumps(uris, indent=2))
+    migrate_event_queues(admin_uri)
     return uris
+
+
+def migrate_event_queues(admin_uri: str) -> list[str]:
+    """Replace every empty classic queue of the services' subscribers by its quorum queue.
+
+    Returns the names replaced. Raises ``BrokerSetupFailed`` for a classic queue that holds
+    messages or has consumers: nothing is deleted then.
+    """
+    from shared.event_queues import queues_of
+    from shared.messaging import subscriptions
+    from smartcity.registry import SERVICE_CLASSES, load
+
+    replaced = []
+    with Connection(admin_uri, connect_timeout=5) as connection:
+        for service in SERVICE_CLASSES:
+            subscribers = subscriptions(load(service))
+            for queue in queues_of(service, subscribers) if subscribers else []:
+                if _replace_if_classic(connection, queue, vhost_of(admin_uri)):
+                    replaced.append(queue.name)
+    return replaced
+
+
+def _replace_if_classic(connection: Connection, queue: Queue, vhost: str) -> bool:
+    try:
+        _name, messages, consumers = connection.channel().queue_declare(queue.name, passive=True)
+    except NotFound:
+        return False  # the service declares it, as a quorum queue, when it starts
+    try:
+        queue(connection.channel()).declare()
+        return False  # already what the services declare
+    except PreconditionFailed:
+        pass
+    refusal = (
+        f"smartcity: queue {queue.name} on vhost {vhost} is a classic queue with {messages} "
+        f"message(s) and {consumers} consumer(s); it must become a quorum queue. Drain it "
+        "first: run the previous release of its service until the queue is empty (dead "
+        f"letters: `smartcity dlq replay {queue.name.partition('.')[0]}`), stop it, and run "
+        "`smartcity broker setup` again"
+    )
+    if messages or consumers:
+        raise BrokerSetupFailed(refusal)
+    try:
+        connection.channel().queue_delete(queue.name, if_unused=True, if_empty=True)
+    except PreconditionFailed:  # a message or a consumer arrived meanwhile
+        raise BrokerSetupFailed(refusal) from None
+    queue(connection.channel()).declare()
+    return True
 
 
 def password_variable(name: str) -> str:

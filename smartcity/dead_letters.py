@@ -1,4 +1,11 @@
-"""List and replay a service's dead-letter queue (``<service>.dead_letters``) with pika."""
+"""List and replay a service's dead-letter queue (``<service>.dead_letters``) with pika.
+
+Letters come two ways: parked by the subscriber (``x-consumer``, ``x-error``, ``x-attempts``
+headers) or dead-lettered by the broker itself when a message reached its queue's delivery
+limit (only RabbitMQ's ``x-first-death-*`` headers: the queue it came from and the reason).
+Both are listed and replayed to the queue they came from. The queue is a quorum queue: it is
+always declared with the arguments the services give it (``shared.event_queues``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from typing import Any
 import pika
 
 from shared.broker_rights import identity_of
-from shared.messaging import dead_letter_queue_name
+from shared.event_queues import dead_letter_queue_name, dead_letter_topology
 
 
 @dataclass
@@ -38,12 +45,25 @@ def _to_dead_letter(properties: pika.BasicProperties, body: bytes) -> DeadLetter
     return DeadLetter(
         event_id=envelope.get("event_id") or properties.message_id,
         type=envelope.get("type"),
-        consumer=headers.get("x-consumer"),
-        error=headers.get("x-error"),
+        consumer=headers.get("x-consumer") or headers.get("x-first-death-queue"),
+        error=headers.get("x-error") or _broker_reason(headers),
         attempts=headers.get("x-attempts"),
         failed_at=headers.get("x-failed-at"),
         body=parsed,
     )
+
+
+def _broker_reason(headers: dict[str, Any]) -> str | None:
+    reason = headers.get("x-first-death-reason")
+    if reason == "delivery_limit":
+        return "delivery limit reached: handed out again and again without being settled"
+    return reason and f"dead-lettered by the broker: {reason}"
+
+
+def _declare(channel: Any, service: str) -> Any:
+    """Declare the dead-letter queue as the services do (a quorum queue), however it is met."""
+    queue = dead_letter_topology(service)
+    return channel.queue_declare(queue.name, durable=True, arguments=queue.queue_arguments)
 
 
 def dead_letter_count(amqp_uri: str, service: str) -> int | None:
@@ -67,7 +87,7 @@ def list_dead_letters(amqp_uri: str, service: str, limit: int = 100) -> list[Dea
     connection = _connect(amqp_uri)
     try:
         channel = connection.channel()
-        channel.queue_declare(queue, durable=True)
+        _declare(channel, service)
         letters = []
         for _ in range(limit):
             method, properties, body = channel.basic_get(queue, auto_ack=False)
@@ -108,7 +128,7 @@ def replay_dead_letters(amqp_uri: str, service: str, event_id: str | None = None
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        present = channel.queue_declare(queue, durable=True).method.message_count
+        present = _declare(channel, service).method.message_count
         replayed, skipped = 0, []
         for _ in range(present):
             method, properties, body = channel.basic_get(queue, auto_ack=False)
@@ -137,7 +157,7 @@ def _replay_one(
 ) -> bool:
     """Republish one letter to its consumer's queue; False when it is not to be replayed."""
     headers = properties.headers or {}
-    target = headers.get("x-original-queue")
+    target = headers.get("x-original-queue") or headers.get("x-first-death-queue")
     if not target or (event_id and _to_dead_letter(properties, body).event_id != event_id):
         return False
     channel.basic_publish(

@@ -8,8 +8,9 @@ their ``fields``.
 
 Records arrive two ways: departments call ``add_record`` (through the gateway), and every
 department's ``*.administrative_penalty_issued`` / ``*.commendation_issued`` events are
-recorded by the event handlers below. Both are idempotent on ``(department, source_record_id)``;
-the handlers are also idempotent on the event id.
+recorded by the event handlers below, in batches (one commit per batch, each event in its own
+savepoint: ``shared.messaging.apply_each``). Both are idempotent on ``(department,
+source_record_id)``; the handlers are also idempotent on the event id.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from shared.contracts.credit import ListChangesRequest
 from shared.db import Database
 from shared.errors import NotFound, Unprocessable, invalid
 from shared.identity import is_valid_card_number, validate_card_number
-from shared.messaging import Event, subscribe
+from shared.messaging import Event, EventFailures, apply_each, subscribe
 from shared.rpc import call_with_deadline, consumer_rpc_timeout
 from shared.service import ServiceBase
 
@@ -72,15 +73,15 @@ class CreditService(ServiceBase):
         )
         return {"record": department_view(record), "created": created}
 
-    @subscribe("*.administrative_penalty_issued")
-    def on_penalty_issued(self, event: Event) -> None:
-        """A department's administrative penalty becomes a negative record of that department."""
-        self._record_decision(event, "negative", f"{self.name}.on_penalty_issued")
+    @subscribe("*.administrative_penalty_issued", batch=True)
+    def on_penalty_issued(self, events: list[Event]) -> EventFailures:
+        """Departments' administrative penalties become negative records of those departments."""
+        return self._record_decisions(events, "negative", f"{self.name}.on_penalty_issued")
 
-    @subscribe("*.commendation_issued")
-    def on_commendation_issued(self, event: Event) -> None:
-        """A department's commendation becomes a positive record of that department."""
-        self._record_decision(event, "positive", f"{self.name}.on_commendation_issued")
+    @subscribe("*.commendation_issued", batch=True)
+    def on_commendation_issued(self, events: list[Event]) -> EventFailures:
+        """Departments' commendations become positive records of those departments."""
+        return self._record_decisions(events, "positive", f"{self.name}.on_commendation_issued")
 
     @subscribe("platform.legal_entity_registered")
     def on_legal_entity_registered(self, event: Event) -> None:
@@ -88,14 +89,18 @@ class CreditService(ServiceBase):
         consumer = f"{self.name}.on_legal_entity_registered"
         self.db.commit_retrying(lambda: handlers.name_legal_entity(self.db, event, consumer))
 
-    def _record_decision(self, event: Event, polarity: str, consumer: str) -> None:
-        # The event's data has the record's fields; the event type gives the polarity. A bad
-        # payload (or a purpose the source is not granted) raises: the subscriber retries it
-        # and then parks it in credit.dead_letters with the error.
-        payload = self._prepared(event.source, {**event.data, "polarity": polarity})
-        self.db.commit_retrying(
-            lambda: handlers.record_decision(self.db, event, consumer, payload, city_today())
-        )
+    def _record_decisions(self, events: list[Event], polarity: str, consumer: str) -> EventFailures:
+        # Each event's data has the record's fields; the event type gives the polarity. A bad
+        # payload (or a purpose the source is not granted) fails that event alone: the
+        # subscriber retries it and then parks it in credit.dead_letters with the error, while
+        # the rest of the batch commits together (``apply_each``).
+        today = city_today()
+
+        def record(event: Event) -> None:
+            payload = self._prepared(event.source, {**event.data, "polarity": polarity})
+            handlers.record_decision(self.db, event, consumer, payload, today)
+
+        return apply_each(self.db, events, record)
 
     def _prepared(self, department: str, payload: Any) -> Any:
         """The payload held to the department's purposes, its identity taken from the registry.

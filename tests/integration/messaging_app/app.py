@@ -17,7 +17,7 @@ from sqlalchemy import Date, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import Database
-from shared.messaging import Event, subscribe
+from shared.messaging import Event, EventFailures, apply_each, subscribe
 from shared.rpc import call_with_deadline, consumer_rpc_timeout
 from shared.service import ServiceBase
 
@@ -135,3 +135,27 @@ class LedgerService(ServiceBase):
             }
             for r in rows
         ]
+
+
+class BatchLedgerService(ServiceBase):
+    """``ledger``'s handler as a batch subscriber: one commit per batch, an event per savepoint."""
+
+    name = "batchledger"
+    db = Database(Base, MIGRATIONS)
+
+    @subscribe("*.administrative_penalty_issued", batch=True)
+    def record_penalties(self, events: list[Event]) -> EventFailures:
+        return apply_each(self.db, events, self._record)
+
+    def _record(self, event: Event) -> None:
+        subject_id = event.data["subject_id"]
+        if self.db.session.get(BlockedSubject, subject_id):
+            raise RuntimeError(f"subject {subject_id} is blocked")
+        if self.db.claim(event.event_id, "batchledger.record_penalties"):
+            self.db.session.add(
+                LedgerEntry(
+                    event_id=event.event_id,
+                    subject_id=subject_id,
+                    source_record_id=event.data["source_record_id"],
+                )
+            )
