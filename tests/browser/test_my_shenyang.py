@@ -10,6 +10,7 @@ page passes axe-core and is saved as a screenshot (README.md shows them).
 
 import json
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -425,3 +426,45 @@ def blood_pressure(patient_id: str) -> dict:
         "effectiveDateTime": "2026-03-04T08:00:00+08:00",
         "valueQuantity": {"value": 120, "unit": "mmHg"},
     }
+
+
+def test_a_resident_reads_the_credit_report_and_objects_to_a_record(suite, browser):
+    id_number, card, _token = suite.resident()
+    traffic = suite.client("department", "traffic", scopes=("credit.records",))
+    today = date.today()
+    posted = suite.call(
+        "POST",
+        "/api/v1/credit/records",
+        traffic,
+        json={
+            "subject_type": "individual",
+            "subject_id": card,
+            "source_record_id": f"BR-{uuid.uuid4().hex[:8]}",
+            "category": "administrative_penalty",
+            "polarity": "negative",
+            "severity": "minor",
+            "basis": "Parking decision 2026-17",
+            "decided_on": (today - timedelta(days=10)).isoformat(),
+            "valid_until": (today + timedelta(days=700)).isoformat(),
+        },
+    )
+    assert posted.status_code == 201, posted.text
+    record_id = posted.json()["record_id"]
+
+    log_in(browser, suite, id_number)
+    open_view(browser, suite, "credit")
+    record = browser.find_element(By.CSS_SELECTOR, f"[data-record='{record_id}']")
+    assert "Parking decision 2026-17" in record.text
+    record.find_element(By.TAG_NAME, "summary").click()
+    reason = record.find_element(By.NAME, "reason")
+    reason.send_keys("I was not parked there that day")
+    record.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#objections [data-status]"))
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "#objections [data-status]").get_attribute(
+            "data-status"
+        )
+        == "pending"
+    )
+    axe_check(browser)
+    screenshot(browser, "my-credit")

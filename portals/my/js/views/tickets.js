@@ -23,15 +23,16 @@ async function showQr(ticket, holder) {
     reader.addEventListener("load", () => resolve(reader.result));
     reader.readAsDataURL(blob);
   });
-  holder.replaceChildren(h("img", { src: url, alt: t("tickets.qr_alt", { venue: ticket.venue_id, date: ticket.visit_date }) }));
+  holder.replaceChildren(h("img", { src: url, alt: t("tickets.qr_alt", { date: ticket.visit_date }) }));
+  holder.scrollIntoView({ block: "center" });
 }
 
-function ticketItem(ticket) {
+function ticketItem(ticket, venueNames) {
   const holder = h("div", { class: "qr", "aria-live": "polite" });
   return h(
     "li",
     { class: "card", "data-ticket": ticket.ticket_id },
-    h("strong", {}, ticket.venue_id),
+    h("strong", {}, venueNames[ticket.venue_id] || ticket.venue_id),
     " ",
     statusBadge(ticket.status),
     h(
@@ -65,6 +66,7 @@ export async function render(page, { redraw }) {
     return;
   }
   const tickets = await api("GET", "/api/v1/tourism/me/tickets?limit=50");
+  const venueNames = Object.fromEntries(venues.items.map((venue) => [venue.venue_id, venue.name]));
   page.append(
     h(
       "section",
@@ -112,7 +114,7 @@ export async function render(page, { redraw }) {
   page.append(
     h("h3", {}, t("tickets.mine")),
     tickets.items.length
-      ? h("ul", { class: "plain", id: "tickets" }, ...tickets.items.map(ticketItem))
+      ? h("ul", { class: "plain", id: "tickets" }, ...tickets.items.map((ticket) => ticketItem(ticket, venueNames)))
       : h("p", { class: "muted" }, t("tickets.none")),
   );
 }
