@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -160,8 +161,14 @@ def browser() -> Iterator[WebDriver]:
 
 
 def wait_until(driver: WebDriver, condition: Callable[[WebDriver], Any], message: str = "") -> Any:
-    """``condition(driver)`` once it is truthy (selenium's explicit wait)."""
-    return WebDriverWait(driver, WAIT_S, poll_frequency=0.2).until(condition, message)
+    """``condition(driver)`` once it is truthy (selenium's explicit wait). An element not there
+    yet, or replaced while the condition read it (the app redraws), is tried again."""
+    return WebDriverWait(
+        driver,
+        WAIT_S,
+        poll_frequency=0.2,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    ).until(condition, message)
 
 
 def screenshot(driver: WebDriver, name: str) -> Path:

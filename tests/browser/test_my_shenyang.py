@@ -48,6 +48,14 @@ def wait_drawn(driver: WebDriver, view: str) -> None:
     )
 
 
+def assert_fits_the_phone(driver: WebDriver) -> None:
+    """Nothing is wider than the screen (a page that scrolls sideways is broken on a phone)."""
+    widths = driver.execute_script(
+        "return [document.documentElement.scrollWidth, window.innerWidth];"
+    )
+    assert widths[0] <= widths[1], widths
+
+
 def text_of(driver: WebDriver, css: str) -> str:
     return driver.find_element(By.CSS_SELECTOR, css).text
 
@@ -145,6 +153,7 @@ def test_a_resident_applies_and_sees_the_department_approve_and_read(suite, brow
     browser.find_element(By.CSS_SELECTOR, "[name='doc.termination_certificate']").send_keys(
         str(certificate)
     )
+    assert_fits_the_phone(browser)
     axe_check(browser)
     screenshot(browser, "my-affair-form")
     browser.find_element(By.CSS_SELECTOR, "#apply-form button[type=submit]").click()
@@ -275,6 +284,7 @@ def test_every_main_page_passes_axe_and_is_saved(suite, browser):
             view,
             text_of(browser, "#view"),
         )
+        assert_fits_the_phone(browser)
         axe_check(browser)
         screenshot(browser, f"my-{view}-page")
 
@@ -341,8 +351,18 @@ def test_a_resident_books_a_venue_and_shows_the_tickets_qr_code(suite, browser):
     assert "¥50.00" in ticket.text
     ticket.find_element(By.CSS_SELECTOR, "button.show-qr").click()
     wait_until(browser, lambda d: ticket.find_elements(By.CSS_SELECTOR, ".qr img"))
-    source = ticket.find_element(By.CSS_SELECTOR, ".qr img").get_attribute("src")
-    assert source.startswith("data:image/svg+xml"), source[:40]
+    image = ticket.find_element(By.CSS_SELECTOR, ".qr img")
+    assert image.get_attribute("src").startswith("data:image/svg+xml"), image.get_attribute("src")[
+        :60
+    ]
+    # Drawn, not a broken image: the browser decoded the SVG the API rendered.
+    wait_until(
+        browser,
+        lambda d: d.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth > 0;", image
+        ),
+        "the QR code did not render",
+    )
     axe_check(browser)
     screenshot(browser, "my-tickets")
 
