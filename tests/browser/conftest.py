@@ -2,8 +2,9 @@
 
 - ``suite``: the whole suite as ``smartcity up`` runs it (``tests/suite_process.py``, as the
   e2e tests start it), fresh databases and vhost, no demo data; ``suite.url`` is the gateway,
-  ``suite.call`` speaks HTTP to it, ``suite.client(...)`` makes an API client with the
-  operator's CLI and ``suite.resident()`` registers and logs someone in through the API.
+  ``suite.call`` speaks HTTP to it, ``suite.cli(...)`` runs the operator's CLI against it,
+  ``suite.client(...)`` makes an API client with it and ``suite.resident()`` registers and
+  logs someone in through the API.
 - ``browser``: a headless Chromium at a phone's width with a fresh profile, closed after the
   test.
 - ``screenshot(driver, name)`` writes ``var/screenshots/<name>.png`` (CI keeps them);
@@ -31,6 +32,7 @@ from typing import Any
 import pytest
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -57,6 +59,7 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--disable-dev-shm-usage",
     f"--window-size={PHONE[0]},{PHONE[1]}",
+    "--lang=zh-CN",
 )
 """Headless and silent: a closed network, no update or sync traffic."""
 
@@ -76,6 +79,18 @@ class PortalSuite:
             headers["Authorization"] = f"Bearer {token}"
         return self.http.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
 
+    def cli(self, *args: str) -> str:
+        """``smartcity …`` as the operator runs it against this suite; what it printed."""
+        result = subprocess.run(
+            [sys.executable, "-m", "smartcity", *args],
+            env=self.running.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
     def client(
         self, role: str, department: str | None = None, scopes: tuple = (), unit: str | None = None
     ) -> str:
@@ -87,15 +102,7 @@ class PortalSuite:
             args += ["--scopes", ",".join(scopes)]
         if unit:
             args += ["--unit", unit]
-        result = subprocess.run(
-            [sys.executable, "-m", "smartcity", *args],
-            env=self.running.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return json.loads(result.stdout)["api_key"]
+        return json.loads(self.cli(*args))["api_key"]
 
     def resident(self, name: str = "Wang Xiaoming") -> tuple[str, str, str]:
         """Someone new registered through the API: (ID number, card number, access token)."""
@@ -139,6 +146,11 @@ def browser() -> Iterator[WebDriver]:
     for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    # A phone's viewport (a headless window is at least 500 px wide).
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True},
+    )
     driver.set_script_timeout(120)
     driver.set_page_load_timeout(120)
     try:
@@ -149,8 +161,14 @@ def browser() -> Iterator[WebDriver]:
 
 
 def wait_until(driver: WebDriver, condition: Callable[[WebDriver], Any], message: str = "") -> Any:
-    """``condition(driver)`` once it is truthy (selenium's explicit wait)."""
-    return WebDriverWait(driver, WAIT_S, poll_frequency=0.2).until(condition, message)
+    """``condition(driver)`` once it is truthy (selenium's explicit wait). An element not there
+    yet, or replaced while the condition read it (the app redraws), is tried again."""
+    return WebDriverWait(
+        driver,
+        WAIT_S,
+        poll_frequency=0.2,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    ).until(condition, message)
 
 
 def screenshot(driver: WebDriver, name: str) -> Path:
