@@ -339,6 +339,9 @@ class EventSubscriber(Consumer):
         message, attempt = received.message, received.attempt
         if error is None:
             self.queue_consumer.ack_message(message)
+            self.metrics.events_handled.labels(
+                self.container.service_name, self.consumer_name
+            ).inc()
         elif attempt < self.attempts and not _is_permanent(error):
             self._retry_later(message, attempt)
         else:

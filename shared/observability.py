@@ -60,6 +60,12 @@ class ContainerMetrics(SharedExtension):
             [*labels, "error"],
             registry=self.registry,
         )
+        self.events_handled = Counter(
+            "smartcity_events_handled",
+            "Events acknowledged after their handler ran (a batch counts each of its events)",
+            ["service", "consumer"],
+            registry=self.registry,
+        )
         self.event_retries = Counter(
             "smartcity_event_retries",
             "Event deliveries retried after a handler error",

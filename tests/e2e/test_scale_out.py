@@ -17,7 +17,7 @@ from shared.queue_stats import read_queues, rpc_queue_name
 INSTANCES = ("credit", "credit-2", "credit-3")
 EVENTS = 300
 HANDLED = re.compile(
-    r'^smartcity_entrypoint_calls_total\{entrypoint="on_penalty_issued",outcome="ok",'
+    r'^smartcity_events_handled_total\{consumer="credit.on_penalty_issued",'
     r'service="credit"\} (\S+)$',
     re.MULTILINE,
 )

@@ -5,7 +5,6 @@ from types import SimpleNamespace
 import pytest
 from helpers import wait_for
 from messaging_app.app import InspectionService
-from nameko.rpc import ServiceProxy
 
 from gateway.rpc import BROKER_DOWN, DOWN, UP, ServiceDirectory, _TimedService
 from shared.errors import ServiceUnavailable
@@ -51,7 +50,7 @@ def test_a_timed_out_service_stays_down_until_a_count_sees_it_back(
 def test_an_unreachable_broker_is_named_in_the_503():
     directory = directory_for("amqp://guest:guest@127.0.0.1:1//")
     assert directory.status("traffic") == BROKER_DOWN
-    traffic = _TimedService(ServiceProxy(None, "traffic", None), "traffic", 1.0, directory)
+    traffic = _TimedService(None, None, "traffic", 1.0, directory)
 
     with pytest.raises(ServiceUnavailable) as caught:
         _ = traffic.arrivals  # looking up the method is where the gateway refuses
