@@ -381,7 +381,8 @@ def clients_create(
     if as_json:
         click.echo(json.dumps({"client_id": client["client_id"], "api_key": client["api_key"]}))
         return
-    click.echo(f"client {client['client_id']} ({role} {department or ''}) scopes={scope_list}")
+    who = f"{role} {department}" if department else role
+    click.echo(f"client {client['client_id']} ({who}) scopes={scope_list}")
     click.echo(f"API key (shown once, store it now): {client['api_key']}")
 
 
