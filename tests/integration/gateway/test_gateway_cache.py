@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from gateway_samples import ENTERPRISE_CODE
+from gateway_samples import ENTERPRISE_CODE, PALACE
 from helpers import free_port, wait_for
 from nameko.runners import ServiceRunner
 
@@ -41,18 +41,6 @@ BLACK_LIST = "/api/v1/credit/lists/black"
 VENUES = "/api/v1/tourism/venues"
 WAIT_S = 30  # far below any entry's clock expiry here (MAX_TTL_S)
 TODAY = date.today()
-PALACE = {
-    "venue_id": "PALACE",
-    "name": "Mukden Palace",
-    "category": "scenic_spot",
-    "lat": 41.7968,
-    "lon": 123.4510,
-    "opens_at": "00:00",
-    "closes_at": "23:59",
-    "daily_capacity": 500,
-    "price": "50.00",
-    "operator_credit_code": "91110000600037341L",
-}
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pika
 import pytest
-from gateway_samples import LI_LEI
+from gateway_samples import LI_LEI, PALACE
 from health_world import HealthWorld
 from helpers import pika_url, wait_for
 from openapi_schema_validator import OAS30Validator
@@ -33,18 +33,6 @@ INDICATORS = "/api/v1/leaders/indicators"
 BLACK_LISTED = "91210100MA0P5L3K2T"
 REPAIRED = "91210102MA0Y8E1T4P"
 VENUE_OPERATOR = "91110000600037341L"
-PALACE = {
-    "venue_id": "PALACE",
-    "name": "Mukden Palace",
-    "category": "scenic_spot",
-    "lat": 41.7968,
-    "lon": 123.4510,
-    "opens_at": "00:00",
-    "closes_at": "23:59",
-    "daily_capacity": 500,
-    "price": "50.00",
-    "operator_credit_code": VENUE_OPERATOR,
-}
 
 
 AFFAIR = "unemployment-registration"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from gateway_samples import HAN_MEIMEI, LI_LEI
+from gateway_samples import HAN_MEIMEI, LI_LEI, PALACE
 from helpers import wait_for
 
 from services.credit.service import CreditService
@@ -22,18 +22,6 @@ from smartcity import demo_tourism
 
 TODAY = city_today()
 OPERATOR = "91110000600037341L"
-PALACE = {
-    "venue_id": "PALACE",
-    "name": "Mukden Palace",
-    "category": "scenic_spot",
-    "lat": 41.7968,
-    "lon": 123.4510,
-    "opens_at": "00:00",
-    "closes_at": "23:59",
-    "daily_capacity": 500,
-    "price": "50.00",
-    "operator_credit_code": OPERATOR,
-}
 NIGHT_MARKET = {
     **PALACE,
     "venue_id": "NIGHT-MARKET",
