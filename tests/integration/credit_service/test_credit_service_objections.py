@@ -18,10 +18,19 @@ BLACK_BASIS = (
 
 
 @pytest.fixture
-def severe_record(credit) -> dict:
-    return credit.rpc.add_record(
+def severe_record(credit, event_tap) -> dict:
+    """The record, once its black-list entry has been published.
+
+    Waiting for that event keeps it out of the taps the tests open afterwards: the relay
+    publishes asynchronously, so a later tap could otherwise catch it.
+    """
+    listing = event_tap("credit.list_changed")
+    record = credit.rpc.add_record(
         "market_supervision", record_payload("MS-SEVERE", severity="severe")
     )["record"]
+    added = listing.next()["data"]
+    assert (added["list"], added["change"]) == ("black", "added")
+    return record
 
 
 def standing(credit) -> tuple[float, str, list[str]]:
