@@ -8,6 +8,7 @@ from typing import Any
 from gateway.access import OPERATOR, PUBLIC, RESIDENT, Department
 from gateway.http import Call, api
 from gateway.ratelimit import LOGIN_FAILURES, REGISTRATIONS
+from shared.contracts import audit
 from shared.contracts import platform as contract
 from shared.errors import Conflict, RateLimited, Unauthorized
 
@@ -108,7 +109,7 @@ class IdentityRoutes:
         personal_data=True,
         tags=("identity",),
         query=contract.Page,
-        response=contract.AccessLogPage,
+        response=audit.AccessLogPage,
         summary="Which department read or changed my data, when and why",
     )
     def my_access_log(self, call: Call) -> dict[str, Any]:
@@ -122,7 +123,7 @@ class IdentityRoutes:
         access=Department("audit.read"),
         tags=("audit",),
         query=contract.Page,
-        response=contract.AuditEntryPage,
+        response=audit.AuditEntryPage,
         summary="The calling department's own accesses to personal data",
     )
     def department_access_log(self, call: Call) -> dict[str, Any]:
@@ -136,7 +137,7 @@ class IdentityRoutes:
         access=OPERATOR,
         tags=("audit",),
         summary="Check the audit log's hash chain",
-        response=contract.AuditChainReport,
+        response=audit.AuditChainReport,
     )
     def verify_audit(self, call: Call) -> dict[str, Any]:
         return self.services.platform.verify_audit_chain()

@@ -10,8 +10,9 @@ from typing import Any
 
 from gateway.access import INTEGRATOR, Department
 from gateway.http import Call, api
-from shared.contracts import platform as contract
 from shared.contracts import subscriptions as subs
+from shared.contracts import webhooks as contract
+from shared.contracts.common import Page
 
 SUBSCRIBERS = INTEGRATOR | Department("events.subscribe")
 
@@ -37,7 +38,7 @@ class WebhookRoutes:
         "/api/v1/webhooks",
         access=SUBSCRIBERS,
         tags=("webhooks",),
-        query=contract.Page,
+        query=Page,
         response=contract.WebhookPage,
         summary="My webhooks",
     )
@@ -62,7 +63,7 @@ class WebhookRoutes:
         "/api/v1/webhooks/<webhook_id>/deliveries",
         access=SUBSCRIBERS,
         tags=("webhooks",),
-        query=contract.Page,
+        query=Page,
         response=contract.WebhookDeliveryPage,
         summary="Deliveries of my webhook, newest first: status, attempts, last error",
     )
@@ -98,7 +99,7 @@ class SubscriptionRoutes:
         "/api/v1/subscriptions",
         access=SUBSCRIBERS,
         tags=("subscriptions",),
-        query=contract.Page,
+        query=Page,
         response=subs.SubscriptionPage,
         summary="My subscriptions with their status and counters",
     )
@@ -152,7 +153,7 @@ class SubscriptionRoutes:
         SUBSCRIPTION + "/deliveries",
         access=SUBSCRIBERS,
         tags=("subscriptions",),
-        query=contract.Page,
+        query=Page,
         response=subs.SubscriptionDeliveryPage,
         summary="Deliveries of my subscription, newest first",
     )

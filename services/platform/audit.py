@@ -34,8 +34,7 @@ from services.platform.models import (
     CitizenCard,
     Resident,
 )
-from shared.contracts.common import load
-from shared.contracts.platform import (
+from shared.contracts.audit import (
     AccessLogPage,
     AccessLogRequest,
     AppendAuditRequest,
@@ -44,6 +43,7 @@ from shared.contracts.platform import (
     AuditEntryPage,
     DepartmentAccessLogRequest,
 )
+from shared.contracts.common import load
 from shared.db import fetch_page
 from shared.identity import is_valid_resident_id
 

@@ -17,13 +17,6 @@ from services.platform.models import ApiClient, Webhook, WebhookDelivery
 from services.platform.webhooks import SUBSCRIBER_ROLES, endpoint_of
 from shared.clock import utcnow
 from shared.contracts.common import Page, load
-from shared.contracts.platform import (
-    CreateWebhookRequest,
-    CreateWebhookResponse,
-    DeleteWebhookResponse,
-    WebhookDeliveryPage,
-    WebhookPage,
-)
 from shared.contracts.subscriptions import (
     CreateSubscriptionRequest,
     CreateSubscriptionResponse,
@@ -37,6 +30,13 @@ from shared.contracts.subscriptions import (
     SubscriptionPage,
     SubscriptionSchema,
     UpdateSubscriptionRequest,
+)
+from shared.contracts.webhooks import (
+    CreateWebhookRequest,
+    CreateWebhookResponse,
+    DeleteWebhookResponse,
+    WebhookDeliveryPage,
+    WebhookPage,
 )
 from shared.db import fetch_page
 from shared.errors import Conflict, Forbidden, NotFound

@@ -22,12 +22,12 @@ from marshmallow import (
 
 from shared.config import SERVICES
 from shared.contracts.common import (
-    BoundedAwareDateTime,
     BoundedDate,
     Page,
     Request,
     TrimmedString,
     page_of,
+    required_text,
 )
 from shared.contracts.event_payloads import CARD_KINDS
 from shared.identity import CardNumberField, CreditCodeField, ResidentIdField
@@ -43,7 +43,6 @@ CLIENT_ROLES: tuple[str, ...] = ("department", "integrator", "operator", "leader
 interfaces; ``operator``: the city's platform operations staff; ``leadership``: the city's
 leaders, who read aggregate indicators and live alerts, never personal data."""
 
-ACCESS_ACTIONS: tuple[str, ...] = ("read", "write")
 LINKED_CARD_KINDS: tuple[str, ...] = CARD_KINDS
 LEGAL_ENTITY_KINDS: tuple[str, ...] = ("enterprise", "organisation")
 
@@ -53,18 +52,13 @@ SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*([.:][a-z0-9_*]+)*$")
 UNIT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-def _trimmed(max_length: int, min_length: int = 1) -> fields.String:
-    """A required string, whitespace at both ends removed before the length check."""
-    return TrimmedString(required=True, validate=validate.Length(min=min_length, max=max_length))
-
-
 # --- residents and citizen cards --------------------------------------------------------------
 
 
 class RegisterResidentRequest(Request):
     """Real-name registration: who the resident is and the password they will log in with."""
 
-    name = _trimmed(50)
+    name = required_text(50)
     id_number = ResidentIdField(required=True, metadata={"description": "resident ID number"})
     phone = TrimmedString(
         required=True,
@@ -217,7 +211,7 @@ class RevokeTokenResponse(Schema):
 
 
 class CreateClientRequest(Request):
-    name = _trimmed(100)
+    name = required_text(100)
     role = fields.String(required=True, validate=validate.OneOf(CLIENT_ROLES))
     department = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(DEPARTMENTS)
@@ -285,99 +279,20 @@ class ClientIdRequest(Request):
 ClientPage = page_of(ClientSchema)
 
 
-# --- audit log ------------------------------------------------------------------------------
-
-
-class AppendAuditRequest(Request):
-    """One access to a resident's personal data, as the gateway reports its own accesses."""
-
-    actor = _trimmed(100)
-    actor_role = _trimmed(50)
-    department = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
-    subject = CardNumberField(required=True, metadata={"description": "citizen card number"})
-    action = fields.String(required=True, validate=validate.OneOf(ACCESS_ACTIONS))
-    resource = _trimmed(200)
-    purpose = _trimmed(200)
-    occurred_at = BoundedAwareDateTime(load_default=None, allow_none=True, format="iso")
-    request_id = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=100)
-    )
-    event_id = fields.UUID(
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "makes a retried append idempotent"},
-    )
-
-
-class AppendAuditResponse(Schema):
-    seq = fields.Integer(required=True)
-    event_id = fields.UUID(required=True)
-    hash = fields.String(required=True)
-
-
-class AccessLogItem(Schema):
-    """One line of a resident's data tracker: which department looked, when and why."""
-
-    occurred_at = fields.AwareDateTime(required=True, format="iso")
-    department = fields.String(required=True, allow_none=True)
-    actor_role = fields.String(required=True)
-    action = fields.String(required=True)
-    resource = fields.String(required=True)
-    purpose = fields.String(required=True)
-    request_id = fields.String(required=True, allow_none=True)
-
-
-class AuditEntrySchema(AccessLogItem):
-    """A full audit entry, as a department or operator sees it."""
-
-    seq = fields.Integer(required=True)
-    event_id = fields.UUID(required=True)
-    actor = fields.String(required=True)
-    subject = fields.String(required=True)
-
-
-class AccessLogRequest(Page):
-    card_number = CardNumberField(required=True)
-
-
-class DepartmentAccessLogRequest(Page):
-    department = fields.String(required=True, validate=validate.OneOf(DEPARTMENTS))
-
-
-AccessLogPage = page_of(AccessLogItem)
-AuditEntryPage = page_of(AuditEntrySchema)
-
-
-class AuditChainReport(Schema):
-    """Result of re-computing the audit hash chain from its first row to its head."""
-
-    ok = fields.Boolean(required=True)
-    checked = fields.Integer(required=True, metadata={"description": "rows verified"})
-    first_bad_seq = fields.Integer(required=True, allow_none=True)
-    reason = fields.String(required=True, allow_none=True)
-    head_hash = fields.String(
-        required=True,
-        metadata={
-            "description": "hash of the newest entry; anchor it elsewhere to detect "
-            "a rewrite of the whole chain"
-        },
-    )
-
-
 # --- legal entities -------------------------------------------------------------------------
 
 
 class RegisterLegalEntityRequest(Request):
     credit_code = CreditCodeField(required=True)
-    name = _trimmed(200)
+    name = required_text(200)
     kind = fields.String(
         load_default=None,
         allow_none=True,
         validate=validate.OneOf(LEGAL_ENTITY_KINDS),
         metadata={"description": "defaults to what the credit code's first character says"},
     )
-    legal_representative = _trimmed(50)
-    registered_address = _trimmed(300)
+    legal_representative = required_text(50)
+    registered_address = required_text(300)
     established_on = BoundedDate(required=True)
 
 
@@ -404,8 +319,8 @@ LegalEntityPage = page_of(LegalEntitySchema)
 class RegisterHousingRequest(Request):
     """A dwelling: ``building``, ``unit`` and ``room`` may be empty (a detached house)."""
 
-    address = _trimmed(300)
-    district = _trimmed(50)
+    address = required_text(300)
+    district = required_text(50)
     building = TrimmedString(load_default="", validate=validate.Length(max=20))
     unit = TrimmedString(load_default="", validate=validate.Length(max=20))
     room = TrimmedString(load_default="", validate=validate.Length(max=20))
@@ -432,86 +347,6 @@ class HousingOfOwnerRequest(Page):
 
 
 HousingPage = page_of(HousingSchema)
-
-
-# --- webhooks -------------------------------------------------------------------------------
-
-WEBHOOK_URL_MAX_LENGTH = 500
-MAX_WEBHOOK_PATTERNS = 20
-TOPIC_PATTERN = re.compile(r"^(\*|#|[a-z][a-z0-9_]*)(\.(\*|#|[a-z][a-z0-9_]*))*$")
-"""An AMQP topic pattern over event types: dot-separated words, ``*`` one word, ``#`` any."""
-WEBHOOK_DELIVERY_STATUSES: tuple[str, ...] = ("pending", "delivered", "failed", "throttled")
-
-
-def topic_patterns(required: bool = True) -> fields.List:
-    """1-20 AMQP topic patterns over event types (``traffic.#``, ``*.card_linked``)."""
-    return fields.List(
-        fields.String(
-            validate=[
-                validate.Length(max=100),
-                validate.Regexp(TOPIC_PATTERN, error="is not a topic pattern (traffic.#)"),
-            ]
-        ),
-        required=required,
-        validate=validate.Length(min=1, max=MAX_WEBHOOK_PATTERNS),
-    )
-
-
-class CreateWebhookRequest(Request):
-    """Where to POST events and which types. The platform checks the URL (https, or http
-    where the operator allows it; no credentials; no internal address: SSRF)."""
-
-    url = _trimmed(WEBHOOK_URL_MAX_LENGTH)
-    patterns = topic_patterns()
-
-    @post_load
-    def _unique_patterns(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
-        data["patterns"] = sorted(set(data["patterns"]))
-        return data
-
-
-class WebhookSchema(Schema):
-    webhook_id = fields.UUID(required=True)
-    url = fields.String(required=True)
-    patterns = fields.List(fields.String(), required=True)
-    created_at = fields.AwareDateTime(required=True, format="iso")
-
-
-class CreateWebhookResponse(WebhookSchema):
-    secret = fields.String(
-        required=True,
-        metadata={
-            "description": "shown once: the HMAC-SHA256 key of X-Smartcity-Signature; keep it"
-        },
-    )
-
-
-class WebhookIdRequest(Request):
-    webhook_id = fields.UUID(required=True)
-
-
-class DeleteWebhookResponse(Schema):
-    webhook_id = fields.UUID(required=True)
-    deleted = fields.Boolean(required=True)
-
-
-class WebhookDeliverySchema(Schema):
-    delivery_id = fields.UUID(required=True)
-    event_id = fields.UUID(required=True)
-    event_type = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(WEBHOOK_DELIVERY_STATUSES))
-    attempts = fields.Integer(required=True)
-    next_attempt_at = fields.AwareDateTime(
-        required=True, format="iso", metadata={"description": "when a pending one is tried next"}
-    )
-    last_status_code = fields.Integer(required=True, allow_none=True)
-    last_error = fields.String(required=True, allow_none=True)
-    created_at = fields.AwareDateTime(required=True, format="iso")
-    delivered_at = fields.AwareDateTime(required=True, allow_none=True, format="iso")
-
-
-WebhookPage = page_of(WebhookSchema)
-WebhookDeliveryPage = page_of(WebhookDeliverySchema)
 
 
 EVENT_LOG_HOURS = 7 * 24

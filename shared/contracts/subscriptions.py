@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from shared.contracts.common import BoundedAwareDateTime, Page, Request, TrimmedString, page_of
-from shared.contracts.platform import (
+from shared.contracts.webhooks import (
     WEBHOOK_DELIVERY_STATUSES,
     WEBHOOK_URL_MAX_LENGTH,
     topic_patterns,

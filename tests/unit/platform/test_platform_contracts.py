@@ -2,9 +2,9 @@
 
 import pytest
 
+from shared.contracts.audit import AppendAuditRequest
 from shared.contracts.common import load
 from shared.contracts.platform import (
-    AppendAuditRequest,
     CreateClientRequest,
     RegisterHousingRequest,
     RegisterResidentRequest,
