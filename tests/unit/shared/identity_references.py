@@ -1,7 +1,8 @@
 """Reference check characters written here from the standards' own formulas.
 
 Not from ``shared.identity``: a wrong weight or offset in the module cannot agree with itself.
-Used (with ``field_error``) by test_identity.py (worked examples) and test_identity_properties.py (properties).
+Used, with ``field_error``, by test_identity.py (worked examples) and
+test_identity_properties.py (properties).
 """
 
 import datetime
