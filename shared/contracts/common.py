@@ -54,9 +54,11 @@ class TrimmedString(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
-def required_text(max_length: int, min_length: int = 1) -> TrimmedString:
+def required_text(max_length: int, min_length: int = 1, **kwargs: Any) -> TrimmedString:
     """A required string, whitespace at both ends removed before the length check."""
-    return TrimmedString(required=True, validate=validate.Length(min=min_length, max=max_length))
+    return TrimmedString(
+        required=True, validate=validate.Length(min=min_length, max=max_length), **kwargs
+    )
 
 
 class _YearBounded:

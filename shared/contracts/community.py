@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from shared.contracts.common import BoundedDate, Page, Request, TrimmedString, page_of
+from shared.contracts.common import (
+    BoundedDate,
+    Page,
+    Request,
+    TrimmedString,
+    page_of,
+    required_text,
+)
 
 MAX_CODE = 64
 MAX_REASON = 1000
@@ -168,8 +175,8 @@ ApplicationPage = page_of(Application)
 
 
 class CellIn(Request):
-    name = TrimmedString(required=True, validate=validate.Length(min=1, max=100))
-    district = TrimmedString(required=True, validate=validate.Length(min=1, max=50))
+    name = required_text(100)
+    district = required_text(50)
     polygon = fields.Dict(required=True, validate=validate.Length(max=4))
     grid_worker = fields.String(required=True, validate=_code)
     households = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
@@ -205,7 +212,7 @@ class IncidentIn(Request):
     category = fields.String(required=True, validate=validate.OneOf(INCIDENT_CATEGORIES))
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
-    description = TrimmedString(required=True, validate=validate.Length(min=1, max=1000))
+    description = required_text(1000)
     photo_ref = fields.String(validate=validate.Length(max=200))
 
 

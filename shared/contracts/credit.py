@@ -26,7 +26,14 @@ from marshmallow import (
     validates_schema,
 )
 
-from shared.contracts.common import BoundedDate, Page, Request, TrimmedString, page_of
+from shared.contracts.common import (
+    BoundedDate,
+    Page,
+    Request,
+    TrimmedString,
+    page_of,
+    required_text,
+)
 from shared.contracts.event_payloads import SUBJECT_TYPES
 from shared.errors import ValidationFailed
 from shared.identity import (
@@ -60,11 +67,6 @@ MAX_BASIS_LENGTH = 500
 MAX_NOTE_LENGTH = 2000
 
 RULES_NOTE = "one of those named in services/credit/rules.json"
-
-
-def _text(max_length: int, **kwargs: Any) -> fields.String:
-    """A required string of 1 to ``max_length`` characters once surrounding spaces go."""
-    return TrimmedString(required=True, validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
 class _OptionalText(TrimmedString):
@@ -163,11 +165,13 @@ class RecordIn(SubjectKeyIn):
             "naming card_number when the card belongs to someone else)"
         },
     )
-    source_record_id = _text(MAX_CODE_LENGTH, metadata={"description": "the department's id"})
-    category = _text(32, metadata={"description": f"record category, {RULES_NOTE}"})
+    source_record_id = required_text(
+        MAX_CODE_LENGTH, metadata={"description": "the department's id"}
+    )
+    category = required_text(32, metadata={"description": f"record category, {RULES_NOTE}"})
     polarity = fields.String(required=True, validate=validate.OneOf(POLARITIES))
     severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
-    basis = _text(MAX_BASIS_LENGTH, metadata={"description": "legal document reference"})
+    basis = required_text(MAX_BASIS_LENGTH, metadata={"description": "legal document reference"})
     summary = _optional_text(MAX_NOTE_LENGTH)
     decided_on = BoundedDate(required=True)
     valid_until = BoundedDate(required=True, metadata={"description": "last day it counts"})
@@ -219,7 +223,7 @@ class AddRecordResult(Schema):
 class RepairIn(Request):
     """The source department confirms a credit repair of one of its negative records."""
 
-    note = _text(MAX_NOTE_LENGTH, metadata={"description": "how the subject made good"})
+    note = required_text(MAX_NOTE_LENGTH, metadata={"description": "how the subject made good"})
 
 
 # --- the check --------------------------------------------------------------------------------
@@ -228,7 +232,7 @@ class RepairIn(Request):
 class CheckIn(SubjectKeyIn):
     """A department's credit check before it grants ``purpose``."""
 
-    purpose = _text(32, metadata={"description": f"what is being granted, {RULES_NOTE}"})
+    purpose = required_text(32, metadata={"description": f"what is being granted, {RULES_NOTE}"})
 
 
 class ListStanding(Schema):
@@ -261,7 +265,7 @@ class CheckResult(Schema):
 class FeedbackIn(Request):
     """What the requesting department did after a check (the check id is in the path)."""
 
-    action_taken = _text(32, metadata={"description": f"feedback action, {RULES_NOTE}"})
+    action_taken = required_text(32, metadata={"description": f"feedback action, {RULES_NOTE}"})
     note = _optional_text(MAX_NOTE_LENGTH)
 
 
@@ -280,14 +284,14 @@ class ObjectionIn(Request):
     """A subject disputes one of their records (the subject comes from the login)."""
 
     record_id = fields.UUID(required=True)
-    reason = _text(MAX_NOTE_LENGTH)
+    reason = required_text(MAX_NOTE_LENGTH)
 
 
 class ObjectionDecisionIn(Request):
     """The source department's decision; ``corrections`` only (and always) with ``correct``."""
 
     decision = fields.String(required=True, validate=validate.OneOf(OBJECTION_DECISIONS))
-    note = _text(MAX_NOTE_LENGTH)
+    note = required_text(MAX_NOTE_LENGTH)
     corrections = fields.Dict(
         keys=fields.String(validate=validate.OneOf(CORRECTABLE_FIELDS)),
         allow_none=True,

@@ -14,7 +14,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.contracts.common import BoundedDate, Page, Request, TrimmedString, page_of
+from shared.contracts.common import (
+    BoundedDate,
+    Page,
+    Request,
+    TrimmedString,
+    page_of,
+    required_text,
+)
 from shared.identity import CardNumberField
 
 SUBJECTS = (
@@ -45,10 +52,6 @@ LESSON_TARGET = 4000
 """The city plan's target for the public course library."""
 
 
-def _text(max_length: int) -> fields.String:
-    return TrimmedString(required=True, validate=validate.Length(min=1, max=max_length))
-
-
 def _optional_text(max_length: int) -> fields.String:
     return TrimmedString(
         load_default=None, allow_none=True, validate=validate.Length(max=max_length)
@@ -77,8 +80,8 @@ def _score(minimum: str) -> fields.Decimal:
 
 class SchoolIn(Request):
     school_id = fields.String(required=True, validate=CODE)
-    name = _text(200)
-    district = _text(64)
+    name = required_text(200)
+    district = required_text(64)
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     pilot = fields.Boolean(load_default=False)
     pilot_start = BoundedDate(load_default=None, allow_none=True)
@@ -106,9 +109,9 @@ SchoolPage = page_of(School)
 
 class EnrolmentIn(Request):
     card_number = CardNumberField(required=True)
-    name = _text(200)
+    name = required_text(200)
     grade = fields.Integer(required=True, validate=GRADES)
-    class_name = _text(32)
+    class_name = required_text(32)
 
 
 class StudentQuery(Page):
@@ -123,7 +126,7 @@ class StatusChangeIn(Request):
 class TransferIn(Request):
     school_id = fields.String(required=True, validate=CODE)
     grade = fields.Integer(required=True, validate=GRADES)
-    class_name = _text(32)
+    class_name = required_text(32)
     reason = _optional_text(200)
 
 
@@ -163,7 +166,7 @@ class CardVerification(Schema):
 
 class TeacherIn(Request):
     teacher_id = fields.String(required=True, validate=CODE)
-    name = _text(200)
+    name = required_text(200)
     subjects = fields.List(
         fields.String(validate=validate.OneOf(SUBJECTS)),
         load_default=list,
@@ -191,7 +194,7 @@ class Teacher(Schema):
 
 class LessonIn(Request):
     teacher_id = fields.String(required=True, validate=CODE)
-    title = _text(200)
+    title = required_text(200)
     subject = fields.String(required=True, validate=validate.OneOf(SUBJECTS))
     grade = fields.Integer(required=True, validate=GRADES)
     duration_minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=600))

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from shared.contracts.common import BoundedAwareDateTime, BoundedDate, Request, TrimmedString
+from shared.contracts.common import (
+    BoundedAwareDateTime,
+    BoundedDate,
+    Request,
+    required_text,
+)
 from shared.errors import SmartCityError
 
 CARD_NUMBER_SYSTEM = "https://id.shenyang.gov.cn/citizen-card"
@@ -110,18 +115,18 @@ class ConsentIn(Request):
 
 class ConsultationIn(Request):
     patient_id = fields.String(required=True, validate=_ID)
-    specialty = TrimmedString(required=True, validate=validate.Length(min=2, max=80))
+    specialty = required_text(80, min_length=2)
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
-    question = TrimmedString(required=True, validate=validate.Length(min=5, max=4000))
+    question = required_text(4000, min_length=5)
 
 
 class AssignIn(Request):
     organization_id = fields.String(required=True, validate=_ID)
-    specialist = TrimmedString(required=True, validate=validate.Length(min=2, max=200))
+    specialist = required_text(200, min_length=2)
 
 
 class AnswerIn(Request):
-    answer = TrimmedString(required=True, validate=validate.Length(min=2, max=8000))
+    answer = required_text(8000, min_length=2)
 
 
 class OverdueQuery(Request):

@@ -10,7 +10,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from shared.contracts.common import BoundedAwareDateTime, Page, Request, TrimmedString, page_of
+from shared.contracts.common import (
+    BoundedAwareDateTime,
+    Page,
+    Request,
+    TrimmedString,
+    page_of,
+    required_text,
+)
 from shared.contracts.webhooks import (
     WEBHOOK_DELIVERY_STATUSES,
     WEBHOOK_URL_MAX_LENGTH,
@@ -72,7 +79,7 @@ class _SubscriptionFields(Request):
 
 
 class CreateSubscriptionRequest(_SubscriptionFields):
-    url = TrimmedString(required=True, validate=validate.Length(min=1, max=WEBHOOK_URL_MAX_LENGTH))
+    url = required_text(WEBHOOK_URL_MAX_LENGTH)
     status = fields.String(load_default="active", validate=validate.OneOf(("active", "oneshot")))
 
     @validates_schema
