@@ -2,6 +2,7 @@
 
 smartcity up [--demo] [--scale credit=3]  the whole suite, as separate processes
 smartcity run <process>          one process (a service, gateway, platform)
+smartcity migrate [service…]     upgrade service databases (up and run do it first)
 smartcity dlq list|replay <svc>  dead letters of a service
 smartcity events                 the event catalogue (the integrators' contract)
 smartcity db revision <svc> -m   a new Alembic revision for a service (autogenerate)
@@ -9,7 +10,14 @@ smartcity db revision <svc> -m   a new Alembic revision for a service (autogener
 
 from __future__ import annotations
 
+import os
 import warnings
+
+# No green DNS: eventlet's resolver (dnspython) costs 6-7 MB in every process. Host names (the
+# broker, PostgreSQL, Redis) are resolved once per connection by the system's blocking
+# resolver; webhook hosts through a native thread (services/platform/egress.py). It must be
+# in the environment before eventlet is first imported, and children inherit it.
+os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
 
 # eventlet announces its deprecation on import; nameko 2 needs it, the operator needn't know.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
@@ -43,15 +51,33 @@ def main() -> None:
 
 @main.command()
 @click.argument("process", type=click.Choice(sorted(PROCESSES)))
-def run(process: str) -> None:
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    help="Do not run `smartcity migrate` first (a deployment step of its own did).",
+)
+def run(process: str, no_migrate: bool) -> None:
     """Run one process of the suite (as a department runs its own service)."""
     from smartcity.runner import BrokerUnreachable, run_process
 
     try:
-        run_process(process)
+        run_process(process, migrate=not no_migrate)
     except BrokerUnreachable as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
+
+
+@main.command()
+@click.argument("services", nargs=-1, type=click.Choice(sorted(PROCESSES)))
+def migrate(services: tuple[str, ...]) -> None:
+    """Upgrade the databases of SERVICES (or processes; all when none) to the newest schema.
+
+    Safe when several instances run it at once (an advisory lock per database)."""
+    from smartcity.migrations import migrate_services, services_to_migrate
+
+    wanted = services_to_migrate(services)
+    migrate_services(wanted)
+    click.echo(f"migrated: {', '.join(wanted)}")
 
 
 def _scale_option(_ctx: click.Context, _param: click.Parameter, value: tuple) -> dict[str, int]:
@@ -76,6 +102,7 @@ def up(demo: bool, scale: dict[str, int]) -> None:
     """Start all six services and the gateway; Ctrl-C stops them cleanly."""
     from smartcity import broker
     from smartcity.embedded_db import ensure_databases
+    from smartcity.migrations import migrate_in_child, services_to_migrate
     from smartcity.runner import BrokerUnreachable, check_broker
     from smartcity.suite import Suite, gateway_url
 
@@ -110,11 +137,12 @@ def up(demo: bool, scale: dict[str, int]) -> None:
     users = broker.setup(settings.amqp_uri())
     where = broker.credentials_file(settings.amqp_uri())
     click.echo(f"broker: {len(users)} users with their rights; their URIs in {where}")
-    click.echo(f"starting the suite; logs in {suite.log_dir}/")
-    for name, count in suite.scale.items():
-        if count > 1:
-            click.echo(f"  {name}: {count} instances")
     try:
+        migrate_in_child(services_to_migrate(suite.names))
+        click.echo(f"starting the suite; logs in {suite.log_dir}/")
+        for name, count in suite.scale.items():
+            if count > 1:
+                click.echo(f"  {name}: {count} instances")
         suite.start()
         suite.wait_ready(on_ready=lambda name: click.echo(f"  {name:<10} healthy"))
         if demo:

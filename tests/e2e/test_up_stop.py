@@ -1,0 +1,18 @@
+"""Ctrl-C stops ``smartcity up --demo`` cleanly: every process it started exits.
+
+``running_suite`` stops the suite as an operator does (SIGINT to its process group) and asserts
+that ``smartcity up`` exits 0, that no process it started (``var/log/*.pid``) and no embedded
+PostgreSQL is left, and that nothing was restarted while stopping. How long the stop takes is
+printed, not asserted (a shared machine); it was 24-30 s and is a few seconds now.
+"""
+
+import time
+
+from suite_process import running_suite
+
+
+def test_up_with_demo_data_stops_every_process_on_sigint(request, backing_services):
+    with running_suite(request.config, False, "--demo") as running:
+        assert any("demo" in line.lower() for line in running.output), running.output
+        stopping_at = time.monotonic()
+    print(f"smartcity up --demo stopped in {time.monotonic() - stopping_at:.1f} s")
