@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
+import gc
 import signal
 import sys
 from typing import Any
@@ -59,6 +62,35 @@ def service_config(service: str) -> dict[str, Any]:
     return settings.nameko_config(service, AMQP_URI=uri_for(service))
 
 
+_M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def _libc() -> ctypes.CDLL | None:
+    with contextlib.suppress(OSError):
+        return ctypes.CDLL("libc.so.6")
+    return None  # not glibc: nothing to tune
+
+
+def limit_malloc_arenas() -> None:
+    """At most two glibc malloc arenas (as ``MALLOC_ARENA_MAX=2``): the few native threads
+    (eventlet's thread pool, the resolver) would otherwise each get one of 64 MB address space
+    and keep its freed pages."""
+    libc = _libc()
+    if libc is not None:
+        with contextlib.suppress(AttributeError):
+            libc.mallopt(_M_ARENA_MAX, 2)
+
+
+def release_start_up_memory() -> None:
+    """Once started: collect start-up garbage and hand freed heap pages back to the OS, so
+    that the idle resident set is what the process uses, not what importing it left over."""
+    gc.collect()
+    libc = _libc()
+    if libc is not None:
+        with contextlib.suppress(AttributeError):
+            libc.malloc_trim(0)
+
+
 def run_process(process: str, migrate: bool = True) -> None:
     """Start every service of ``process`` in one ServiceRunner and block until stopped.
 
@@ -68,6 +100,7 @@ def run_process(process: str, migrate: bool = True) -> None:
         settings.env("LOG_LEVEL", "INFO"), json_lines=settings.env("LOG_FORMAT", "json") == "json"
     )
     services = PROCESSES[process]
+    limit_malloc_arenas()
     stop_consumers_promptly()
     check_broker(settings.amqp_uri())
     ensure_databases(tuple(name for name in services if name in settings.DATABASE_SERVICES))
@@ -88,6 +121,7 @@ def run_process(process: str, migrate: bool = True) -> None:
     signal.signal(signal.SIGINT, shutdown)
     for runner in runners:
         runner.start()
+    release_start_up_memory()
     print(f"smartcity: {process} ready ({', '.join(services)})", flush=True)
     waiters = [eventlet.spawn(runner.wait) for runner in runners]
     for waiter in waiters:
