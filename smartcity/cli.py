@@ -67,19 +67,6 @@ def run(process: str, no_migrate: bool) -> None:
         sys.exit(2)
 
 
-@main.command()
-@click.argument("services", nargs=-1, type=click.Choice(sorted(PROCESSES)))
-def migrate(services: tuple[str, ...]) -> None:
-    """Upgrade the databases of SERVICES (or processes; all when none) to the newest schema.
-
-    Safe when several instances run it at once (an advisory lock per database)."""
-    from smartcity.migrations import migrate_services, services_to_migrate
-
-    wanted = services_to_migrate(services)
-    migrate_services(wanted)
-    click.echo(f"migrated: {', '.join(wanted)}")
-
-
 def _scale_option(_ctx: click.Context, _param: click.Parameter, value: tuple) -> dict[str, int]:
     from smartcity.suite import parse_scale
 
@@ -267,39 +254,6 @@ def docs(out: Path) -> None:
         click.echo(f"wrote {path}")
 
 
-@main.group()
-def db() -> None:
-    """Database migrations of a service."""
-
-
-@db.command("revision")
-@click.argument("service", type=click.Choice(sorted(SERVICE_CLASSES)))
-@click.option("-m", "--message", required=True)
-def db_revision(service: str, message: str) -> None:
-    """Autogenerate a revision from the service's models against its current database."""
-    from alembic import command
-
-    from shared.db import alembic_config, make_engine, migrate
-    from smartcity.embedded_db import ensure_databases
-    from smartcity.registry import load
-
-    ensure_databases((service,))
-    service_cls = load(service)
-    database = service_cls.db
-    engine = make_engine(settings.database_url(service))
-    migrate(engine, service, database.versions_dir, database.base.metadata)
-    cfg = alembic_config(service, database.versions_dir, database.base.metadata)
-    with engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.revision(
-            cfg,
-            message=message,
-            autogenerate=True,
-            head=f"{service}@head",
-            version_path=str(Path(database.versions_dir)),
-        )
-
-
 @main.group("broker")
 def broker_group() -> None:
     """RabbitMQ users and rights of every process (shared/broker_rights.py)."""
@@ -359,8 +313,11 @@ def broker_rights() -> None:
 
 
 from smartcity.integrators_cli import events, integrators  # noqa: E402
+from smartcity.migrations_cli import db, migrate  # noqa: E402
 from smartcity.traffic_cli import traffic  # noqa: E402
 
+main.add_command(migrate)
+main.add_command(db)
 main.add_command(traffic)
 main.add_command(events)
 main.add_command(integrators)

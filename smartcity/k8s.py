@@ -7,7 +7,8 @@ editing YAML by hand.
 One Deployment per suite process (the gateway's runs the HTTP edge and the platform service),
 each with its own broker user (the ``smartcity-<name>`` users of ``smartcity broker setup``),
 readiness and liveness probes, and resource requests from the measured idle RSS
-(82-93 MB per idle process, as measured for issue 15). The RabbitMQ and PostgreSQL they use are the
+(68-80 MB per idle process, bench/README.md "Memory"); an initContainer migrates the database
+first (``smartcity migrate``). The RabbitMQ and PostgreSQL they use are the
 city's own (a managed service or an operator such as the RabbitMQ cluster operator), named by
 the ``smartcity-backing`` ConfigMap and the ``smartcity-secrets`` Secret.
 """
@@ -25,8 +26,9 @@ IMAGE = "smartcity:latest"
 METRICS_PORT = 9100
 GATEWAY_PORT = 8000
 
-MEMORY_REQUEST = "128Mi"
-"""Measured idle RSS 82-93 MB per process, plus headroom for a burst of workers."""
+MEMORY_REQUEST = "96Mi"
+"""Measured idle RSS 68-80 MB per process (the gateway's, with the platform, is 80 MB), plus
+headroom for a burst of workers; a migration (the initContainer) peaks at about 78 MB."""
 MEMORY_LIMIT = "384Mi"
 CPU_REQUEST = "100m"
 CPU_LIMIT = "1"
