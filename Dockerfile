@@ -41,7 +41,8 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_ROOT_USER_ACTION=ignore \
     SMARTCITY_VAR_DIR=/var/lib/smartcity \
     PORTALS_DIR=/opt/smartcity/portals \
-    LOG_FORMAT=json
+    LOG_FORMAT=json \
+    EVENTLET_NO_GREENDNS=yes
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-index --find-links /wheels smartcity
 # The portals the gateway serves (gateway/portals.py): their pages and the installed libraries.

@@ -27,6 +27,7 @@ from nameko.runners import ServiceRunner  # noqa: E402
 from shared.config import nameko_config  # noqa: E402
 from shared.db import make_engine  # noqa: E402
 from shared.outbox import OutboxRelay, messaging_metadata  # noqa: E402
+from smartcity.migrations import migrate_service_class  # noqa: E402
 from smartcity.registry import load  # noqa: E402
 
 RELAY_POLL_S = 0.05
@@ -37,6 +38,7 @@ def serve_credit(amqp_uri: str, database_url: str) -> None:
     config = nameko_config(
         "credit", AMQP_URI=amqp_uri, METRICS_PORT=None, DATABASE_URLS={"credit": database_url}
     )
+    migrate_service_class(load("credit"), database_url)  # the service only checks its schema
     runner = ServiceRunner(config)
     runner.add_service(load("credit"))
     runner.start()

@@ -53,7 +53,11 @@ class ServiceDirectory(SharedExtension):
 
     def stop(self) -> None:
         self._running = False
-        self._close()
+        # The watcher may be counting on this connection: closing it under that read raised
+        # "Second simultaneous read", failed the container's stop, and the process was killed
+        # only by `smartcity up`'s 20 s deadline.
+        with self._connection_lock:
+            self._close()
 
     def status(self, service: str) -> str:
         if service not in self._status:  # the first question about a service is answered now
@@ -70,7 +74,8 @@ class ServiceDirectory(SharedExtension):
     def _watch(self) -> None:
         while self._running:
             eventlet.sleep(CHECK_INTERVAL_S)
-            self.refresh()
+            if self._running:  # not after stop: it would open the connection again
+                self.refresh()
 
     def _count(self, service: str) -> str:
         with self._connection_lock:

@@ -1,10 +1,12 @@
 """Database access for nameko services: migrations, a unit of work per worker, the provider.
 
-Each service owns one database (its URL from ``shared.config.database_url``). At start-up the
-``Database`` provider migrates it with Alembic (the shared ``messaging`` branch plus the
-service's own versions folder), serialised so that several instances can start at once. Each
-worker gets a ``UnitOfWork``: one SQLAlchemy session, an outbox writer and the idempotency
-guard, rolled back unless the worker committed.
+Each service owns one database (its URL from ``shared.config.database_url``). ``migrate``
+upgrades it with Alembic (the shared ``messaging`` branch plus the service's own versions
+folder), serialised so that several instances can migrate at once; ``smartcity migrate`` runs
+it in an interpreter of its own before the service starts. The ``Database`` provider only
+checks at start-up that the schema is current (``shared.schema_version``), so that a service
+process never imports Alembic. Each worker gets a ``UnitOfWork``: one SQLAlchemy session, an
+outbox writer and the idempotency guard, rolled back unless the worker committed.
 """
 
 from __future__ import annotations
@@ -16,10 +18,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from nameko.extensions import DependencyProvider
 from sqlalchemy import MetaData, Select, create_engine, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
@@ -31,6 +31,10 @@ from shared.contracts.catalogue import spec_for, validate_payload
 from shared.contracts.envelope import new_envelope
 from shared.observability import ContainerMetrics
 from shared.outbox import OutboxRelay, messaging_metadata, outbox_table, processed_events_table
+from shared.schema_version import check_schema_current, version_table
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,9 @@ def _migration_lock(conn: Connection, service: str) -> Iterator[None]:
 
 
 def alembic_config(service: str, versions_dir: Path, metadata: MetaData) -> AlembicConfig:
+    # Imported here: only ``smartcity migrate`` (and ``db revision``) need Alembic.
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(SHARED_MIGRATIONS))
     cfg.set_main_option("path_separator", "os")
@@ -69,12 +76,14 @@ def alembic_config(service: str, versions_dir: Path, metadata: MetaData) -> Alem
         "version_locations", f"{SHARED_MIGRATIONS / 'versions'}:{Path(versions_dir)}"
     )
     cfg.attributes["target_metadata"] = [metadata, messaging_metadata]
-    cfg.attributes["version_table"] = f"alembic_version_{service}"
+    cfg.attributes["version_table"] = version_table(service)
     return cfg
 
 
 def migrate(engine: Engine, service: str, versions_dir: Path, metadata: MetaData) -> None:
     """Upgrade the service database to the newest revision of every branch."""
+    from alembic import command
+
     cfg = alembic_config(service, versions_dir, metadata)
     with engine.connect() as conn, _migration_lock(conn, service):
         cfg.attributes["connection"] = conn
@@ -252,7 +261,8 @@ class Database(DependencyProvider):
         config = self.container.config
         url = config.get("DATABASE_URLS", {}).get(service) or settings.database_url(service)
         self.engine = make_engine(url)
-        migrate(self.engine, service, self.versions_dir, self.base.metadata)
+        # Migrated beforehand (``smartcity migrate``); a stale schema stops the start here.
+        check_schema_current(self.engine, service, self.versions_dir)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.relay = OutboxRelay(self.engine, config["AMQP_URI"])
         self.metrics.outbox_backlog.labels(service).set_function(self.relay.pending_count)

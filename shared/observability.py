@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import threading
 import time
 import uuid
@@ -19,7 +20,6 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.timer import Timer
-from nameko.web.handlers import HttpRequestHandler
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from shared.errors import SmartCityError
@@ -122,6 +122,13 @@ def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
 logging.setLogRecordFactory(_record_with_context)
 
 
+def _is_http(entrypoint: object) -> bool:
+    """An ``@http`` entrypoint? Without importing nameko.web (werkzeug, 3 MB) into the services
+    that serve none: if no one imported it, no entrypoint is one."""
+    handlers = sys.modules.get("nameko.web.handlers")
+    return handlers is not None and isinstance(entrypoint, handlers.HttpRequestHandler)
+
+
 class Observed(DependencyProvider):
     """Counts, times and labels every worker of the container; carries the request id.
 
@@ -136,7 +143,7 @@ class Observed(DependencyProvider):
 
     def worker_setup(self, worker_ctx: Any) -> None:
         context = worker_ctx.data  # the live dict; ``context_data`` is a copy
-        if isinstance(worker_ctx.entrypoint, HttpRequestHandler) and worker_ctx.args:
+        if _is_http(worker_ctx.entrypoint) and worker_ctx.args:
             request = worker_ctx.args[0]
             context["request_id"] = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
         context.setdefault("request_id", uuid.uuid4().hex)

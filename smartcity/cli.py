@@ -2,6 +2,7 @@
 
 smartcity up [--demo] [--scale credit=3]  the whole suite, as separate processes
 smartcity run <process>          one process (a service, gateway, platform)
+smartcity migrate [service…]     upgrade service databases (up and run do it first)
 smartcity dlq list|replay <svc>  dead letters of a service
 smartcity events                 the event catalogue (the integrators' contract)
 smartcity db revision <svc> -m   a new Alembic revision for a service (autogenerate)
@@ -9,7 +10,14 @@ smartcity db revision <svc> -m   a new Alembic revision for a service (autogener
 
 from __future__ import annotations
 
+import os
 import warnings
+
+# No green DNS: eventlet's resolver (dnspython) costs 6-7 MB in every process. Host names (the
+# broker, PostgreSQL, Redis) are resolved once per connection by the system's blocking
+# resolver; webhook hosts through a native thread (services/platform/egress.py). It must be
+# in the environment before eventlet is first imported, and children inherit it.
+os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
 
 # eventlet announces its deprecation on import; nameko 2 needs it, the operator needn't know.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
@@ -43,14 +51,23 @@ def main() -> None:
 
 @main.command()
 @click.argument("process", type=click.Choice(sorted(PROCESSES)))
-def run(process: str) -> None:
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    help="Do not run `smartcity migrate` first (a deployment step of its own did).",
+)
+def run(process: str, no_migrate: bool) -> None:
     """Run one process of the suite (as a department runs its own service)."""
+    from shared.schema_version import SchemaNotCurrent
     from smartcity.runner import BrokerUnreachable, run_process
 
     try:
-        run_process(process)
+        run_process(process, migrate=not no_migrate)
     except BrokerUnreachable as exc:
         click.echo(str(exc), err=True)
+        sys.exit(2)
+    except SchemaNotCurrent as exc:
+        click.echo(f"smartcity: {exc}", err=True)
         sys.exit(2)
 
 
@@ -76,6 +93,7 @@ def up(demo: bool, scale: dict[str, int]) -> None:
     """Start all six services and the gateway; Ctrl-C stops them cleanly."""
     from smartcity import broker
     from smartcity.embedded_db import ensure_databases
+    from smartcity.migrations import migrate_in_child, services_to_migrate
     from smartcity.runner import BrokerUnreachable, check_broker
     from smartcity.suite import Suite, gateway_url
 
@@ -110,11 +128,12 @@ def up(demo: bool, scale: dict[str, int]) -> None:
     users = broker.setup(settings.amqp_uri())
     where = broker.credentials_file(settings.amqp_uri())
     click.echo(f"broker: {len(users)} users with their rights; their URIs in {where}")
-    click.echo(f"starting the suite; logs in {suite.log_dir}/")
-    for name, count in suite.scale.items():
-        if count > 1:
-            click.echo(f"  {name}: {count} instances")
     try:
+        migrate_in_child(services_to_migrate(suite.names))
+        click.echo(f"starting the suite; logs in {suite.log_dir}/")
+        for name, count in suite.scale.items():
+            if count > 1:
+                click.echo(f"  {name}: {count} instances")
         suite.start()
         suite.wait_ready(on_ready=lambda name: click.echo(f"  {name:<10} healthy"))
         if demo:
@@ -239,39 +258,6 @@ def docs(out: Path) -> None:
         click.echo(f"wrote {path}")
 
 
-@main.group()
-def db() -> None:
-    """Database migrations of a service."""
-
-
-@db.command("revision")
-@click.argument("service", type=click.Choice(sorted(SERVICE_CLASSES)))
-@click.option("-m", "--message", required=True)
-def db_revision(service: str, message: str) -> None:
-    """Autogenerate a revision from the service's models against its current database."""
-    from alembic import command
-
-    from shared.db import alembic_config, make_engine, migrate
-    from smartcity.embedded_db import ensure_databases
-    from smartcity.registry import load
-
-    ensure_databases((service,))
-    service_cls = load(service)
-    database = service_cls.db
-    engine = make_engine(settings.database_url(service))
-    migrate(engine, service, database.versions_dir, database.base.metadata)
-    cfg = alembic_config(service, database.versions_dir, database.base.metadata)
-    with engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.revision(
-            cfg,
-            message=message,
-            autogenerate=True,
-            head=f"{service}@head",
-            version_path=str(Path(database.versions_dir)),
-        )
-
-
 @main.group("broker")
 def broker_group() -> None:
     """RabbitMQ users and rights of every process (shared/broker_rights.py)."""
@@ -331,8 +317,11 @@ def broker_rights() -> None:
 
 
 from smartcity.integrators_cli import events, integrators  # noqa: E402
+from smartcity.migrations_cli import db, migrate  # noqa: E402
 from smartcity.traffic_cli import traffic  # noqa: E402
 
+main.add_command(migrate)
+main.add_command(db)
 main.add_command(traffic)
 main.add_command(events)
 main.add_command(integrators)

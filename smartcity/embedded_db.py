@@ -18,13 +18,14 @@ import os
 import subprocess
 import warnings
 from pathlib import Path
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from shared import config as settings
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 DATABASE_URL_TEMPLATE = "DATABASE_URL_TEMPLATE"
 
@@ -50,6 +51,9 @@ def ensure_databases(services: tuple[str, ...] = settings.DATABASE_SERVICES) -> 
     """
     if not services or database_configured():
         return None
+    # Imported here: the gateway's edge, alone, has no database and need not load SQLAlchemy.
+    import sqlalchemy as sa
+
     pgdata = settings.var_dir() / "pg"
     server = _start_cluster(pgdata)
     uri = sa.engine.make_url(server.get_uri("postgres")).set(drivername="postgresql+psycopg2")
@@ -104,6 +108,8 @@ def _process_alive(pid: int) -> bool:
 
 
 def _create_databases(admin_url: sa.URL, services: tuple[str, ...]) -> None:
+    import sqlalchemy as sa
+
     engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:

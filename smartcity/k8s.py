@@ -7,7 +7,8 @@ editing YAML by hand.
 One Deployment per suite process (the gateway's runs the HTTP edge and the platform service),
 each with its own broker user (the ``smartcity-<name>`` users of ``smartcity broker setup``),
 readiness and liveness probes, and resource requests from the measured idle RSS
-(82-93 MB per idle process, as measured for issue 15). The RabbitMQ and PostgreSQL they use are the
+(68-80 MB per idle process, bench/README.md "Memory"); an initContainer migrates the database
+first (``smartcity migrate``). The RabbitMQ and PostgreSQL they use are the
 city's own (a managed service or an operator such as the RabbitMQ cluster operator), named by
 the ``smartcity-backing`` ConfigMap and the ``smartcity-secrets`` Secret.
 """
@@ -25,8 +26,9 @@ IMAGE = "smartcity:latest"
 METRICS_PORT = 9100
 GATEWAY_PORT = 8000
 
-MEMORY_REQUEST = "128Mi"
-"""Measured idle RSS 82-93 MB per process, plus headroom for a burst of workers."""
+MEMORY_REQUEST = "96Mi"
+"""Measured idle RSS 68-80 MB per process (the gateway's, with the platform, is 80 MB), plus
+headroom for a burst of workers; a migration (the initContainer) peaks at about 78 MB."""
 MEMORY_LIMIT = "384Mi"
 CPU_REQUEST = "100m"
 CPU_LIMIT = "1"
@@ -67,6 +69,8 @@ def _environment(process: str, services: tuple[str, ...]) -> list[dict[str, Any]
         {"name": "METRICS_PORT", "value": str(METRICS_PORT)},
         {"name": "LOG_FORMAT", "value": "json"},
         {"name": "LOG_LEVEL", "value": "INFO"},
+        # No eventlet green DNS (6-7 MB a process); host names resolve once per connection.
+        {"name": "EVENTLET_NO_GREENDNS", "value": "yes"},
     ]
     if process == "gateway":
         env += [
@@ -110,32 +114,53 @@ def _probes(process: str) -> dict[str, Any]:
     }
 
 
+_HARDENED: dict[str, Any] = {
+    "securityContext": {
+        "runAsNonRoot": True,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+    },
+    # A read-only image: only /tmp and the var directory (SMARTCITY_VAR_DIR) are written.
+    "volumeMounts": [
+        {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - a pod-private emptyDir
+        {"name": "var", "mountPath": "/var/lib/smartcity"},
+    ],
+}
+
+
 def deployment(process: str, services: tuple[str, ...]) -> dict[str, Any]:
     labels = {"app.kubernetes.io/name": process, "app.kubernetes.io/part-of": "smartcity"}
     ports = [{"name": "metrics", "containerPort": METRICS_PORT}]
     if process == "gateway":
         ports.append({"name": "http", "containerPort": GATEWAY_PORT})
+    env = _environment(process, services)
     container = {
         "name": process,
         "image": IMAGE,
-        "args": ["run", process],
-        "env": _environment(process, services),
+        # The initContainer migrated the database: the service only checks its schema.
+        "args": ["run", process, "--no-migrate"],
+        "env": env,
         "ports": ports,
         **_probes(process),
         "resources": {
             "requests": {"cpu": CPU_REQUEST, "memory": MEMORY_REQUEST},
             "limits": {"cpu": CPU_LIMIT, "memory": MEMORY_LIMIT},
         },
-        "securityContext": {
-            "runAsNonRoot": True,
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
+        **_HARDENED,
+    }
+    # Migrations run before the service starts, in a container of their own (Alembic then
+    # never sits in the service's memory); an advisory lock per database lets replicas
+    # migrate at once.
+    migrate = {
+        "name": "migrate",
+        "image": IMAGE,
+        "args": ["migrate", process],
+        "env": env,
+        "resources": {
+            "requests": {"cpu": CPU_REQUEST, "memory": MEMORY_REQUEST},
+            "limits": {"cpu": CPU_LIMIT, "memory": MEMORY_LIMIT},
         },
-        # A read-only image: only /tmp and the var directory (SMARTCITY_VAR_DIR) are written.
-        "volumeMounts": [
-            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - a pod-private emptyDir
-            {"name": "var", "mountPath": "/var/lib/smartcity"},
-        ],
+        **_HARDENED,
     }
     return {
         "apiVersion": "apps/v1",
@@ -156,6 +181,7 @@ def deployment(process: str, services: tuple[str, ...]) -> dict[str, Any]:
                 "spec": {
                     # Callers stop before callees; nameko finishes running workers on SIGTERM.
                     "terminationGracePeriodSeconds": 30,
+                    "initContainers": [migrate],
                     "containers": [container],
                     "volumes": [
                         {"name": "tmp", "emptyDir": {}},

@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
+import gc
 import signal
 import sys
 from typing import Any
 
 import eventlet
 from kombu import Connection
+from kombu.mixins import ConsumerMixin
+from nameko.messaging import QueueConsumer
 from nameko.runners import ServiceRunner
 
 from shared import config as settings
 from shared.observability import configure_logging
 from smartcity.broker import uri_for
 from smartcity.embedded_db import ensure_databases
+from smartcity.migrations import migrate_in_child, services_to_migrate
 from smartcity.registry import PROCESSES, load
+
+CONSUMER_POLL_S = 0.1
+"""How long a nameko consumer waits on the broker before it looks at its stop requests.
+
+kombu's default (``safety_interval=1``) made each of a process's consumers (RPC, events, RPC
+replies) take 1-2 s to notice a graceful stop, one after the other: 2.5-3 s per process, 24-30 s
+for ``smartcity up --demo``. Waking ten times a second when idle costs nothing measurable."""
 
 
 class BrokerUnreachable(SystemExit):
     pass
+
+
+def stop_consumers_promptly() -> None:
+    """Make every nameko ``QueueConsumer`` of this process notice a stop within
+    ``CONSUMER_POLL_S`` (messages still wake it at once)."""
+    QueueConsumer.consume = functools.partialmethod(
+        ConsumerMixin.consume, safety_interval=CONSUMER_POLL_S
+    )
 
 
 def check_broker(amqp_uri: str) -> None:
@@ -40,14 +62,50 @@ def service_config(service: str) -> dict[str, Any]:
     return settings.nameko_config(service, AMQP_URI=uri_for(service))
 
 
-def run_process(process: str) -> None:
-    """Start every service of ``process`` in one ServiceRunner and block until stopped."""
+_M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def _libc() -> ctypes.CDLL | None:
+    with contextlib.suppress(OSError):
+        return ctypes.CDLL("libc.so.6")
+    return None  # not glibc: nothing to tune
+
+
+def limit_malloc_arenas() -> None:
+    """At most two glibc malloc arenas (as ``MALLOC_ARENA_MAX=2``): the few native threads
+    (eventlet's thread pool, the resolver) would otherwise each get one of 64 MB address space
+    and keep its freed pages."""
+    libc = _libc()
+    if libc is not None:
+        with contextlib.suppress(AttributeError):
+            libc.mallopt(_M_ARENA_MAX, 2)
+
+
+def release_start_up_memory() -> None:
+    """Once started: collect start-up garbage and hand freed heap pages back to the OS, so
+    that the idle resident set is what the process uses, not what importing it left over."""
+    gc.collect()
+    libc = _libc()
+    if libc is not None:
+        with contextlib.suppress(AttributeError):
+            libc.malloc_trim(0)
+
+
+def run_process(process: str, migrate: bool = True) -> None:
+    """Start every service of ``process`` in one ServiceRunner and block until stopped.
+
+    ``migrate``: first upgrade their databases in a child interpreter (``smartcity migrate``);
+    this process only checks that the schema is current and never imports Alembic."""
     configure_logging(
         settings.env("LOG_LEVEL", "INFO"), json_lines=settings.env("LOG_FORMAT", "json") == "json"
     )
     services = PROCESSES[process]
+    limit_malloc_arenas()
+    stop_consumers_promptly()
     check_broker(settings.amqp_uri())
     ensure_databases(tuple(name for name in services if name in settings.DATABASE_SERVICES))
+    if migrate:
+        migrate_in_child(services_to_migrate((process,)))
     runners = []
     # One runner per service: each container gets its own config (database, metrics port).
     for name in services:
@@ -63,6 +121,7 @@ def run_process(process: str) -> None:
     signal.signal(signal.SIGINT, shutdown)
     for runner in runners:
         runner.start()
+    release_start_up_memory()
     print(f"smartcity: {process} ready ({', '.join(services)})", flush=True)
     waiters = [eventlet.spawn(runner.wait) for runner in runners]
     for waiter in waiters:

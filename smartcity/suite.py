@@ -25,6 +25,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config as settings
+from shared.broker_rights import principal
 from shared.queue_stats import read_queues, rpc_queue_name
 from smartcity.broker import operator_uri
 from smartcity.registry import PROCESSES, START_ORDER
@@ -132,7 +133,8 @@ class Suite:
             env[f"{service.upper()}_METRICS_PORT"] = "off" if port is None else str(port)
         with open(self.log_dir / f"{instance}.log", "ab") as log_file:
             self.children[instance] = subprocess.Popen(
-                [sys.executable, "-m", "smartcity", "run", name],
+                # ``smartcity up`` migrated every database before starting the suite.
+                [sys.executable, "-m", "smartcity", "run", name, "--no-migrate"],
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -213,26 +215,61 @@ class Suite:
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Callers first (gateway), callees last, so that no RPC waits on a stopped service.
 
+        Processes that no running process calls stop together (``stop_layers``): the gateway,
+        then every sector service that only the gateway and the platform call, then credit.
         Whatever has not exited within ``timeout`` in all is killed: nothing is left running.
         """
         self._stopping = True
         deadline = time.monotonic() + timeout
-        for name in reversed(self.instances):
-            child = self.children.get(name)
-            if child is None or child.poll() is not None:
-                continue
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        for layer in stop_layers(self.names):
+            stopping = [
+                child
+                for instance, (name, _k) in self.instances.items()
+                if name in layer
+                and (child := self.children.get(instance)) is not None
+                and child.poll() is None
+            ]
+            for child in stopping:
+                child.send_signal(signal.SIGTERM)
+            for child in stopping:
+                try:
+                    child.wait(max(deadline - time.monotonic(), 0.1))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
 
     def supervise(self) -> None:
         """Until Ctrl-C (or a process that keeps dying): keep every process running."""
         while True:
             self._restart_dead()
             time.sleep(0.5)
+
+
+def stop_layers(processes: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """``processes`` in the order to stop them, in layers that may stop together: a process
+    stops once no process still running calls any of its services (``shared.broker_rights``).
+    A cycle of calls (none today) falls back to the reverse start order, one at a time."""
+    calls = {
+        process: {
+            grant.partition(".")[0]
+            for service in PROCESSES[process]
+            for grant in principal(service).calls
+        }
+        for process in processes
+    }
+    running = list(processes)
+    layers: list[tuple[str, ...]] = []
+    while running:
+        layer = tuple(
+            process
+            for process in running
+            if not any(
+                set(PROCESSES[process]) & calls[other] for other in running if other != process
+            )
+        ) or (running[-1],)
+        layers.append(layer)
+        running = [process for process in running if process not in layer]
+    return layers
 
 
 def _instance_port(service: str, k: int) -> int | None:

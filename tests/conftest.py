@@ -187,14 +187,24 @@ def database_url(backing_services: None) -> Iterator[Callable[[str], str]]:
 @pytest.fixture
 def runner_factory(database_url: Callable[[str], str], rabbit_config: dict) -> Iterator:
     """nameko's ``runner_factory``, set up after the databases and the vhost so that its
-    runners are killed before those are dropped (no relay left talking to a dropped database)."""
+    runners are killed before those are dropped (no relay left talking to a dropped database).
+
+    Each service's database is migrated first, as ``smartcity run`` does in a child process:
+    a service only checks at start-up that its schema is current."""
     from nameko.runners import ServiceRunner
+
+    from shared.config import database_url as configured_url
+    from smartcity.migrations import migrate_service_class
 
     runners: list[ServiceRunner] = []
 
     def make(config: dict, *service_classes: type) -> ServiceRunner:
         runner = ServiceRunner(config)
         for service_cls in service_classes:
+            if hasattr(service_cls, "db"):
+                name = service_cls.name
+                url = config.get("DATABASE_URLS", {}).get(name) or configured_url(name)
+                migrate_service_class(service_cls, url)
             runner.add_service(service_cls)
         runners.append(runner)
         return runner

@@ -25,11 +25,13 @@ from urllib.parse import urlsplit
 
 import certifi
 import eventlet
+import eventlet.tpool
 import urllib3
 
 from shared.errors import invalid
 
 Resolver = Callable[[str, int], list[str]]
+_SYSTEM_SOCKET = eventlet.patcher.original("socket")
 DEFAULT_TIMEOUT_S = 5.0
 
 
@@ -79,8 +81,12 @@ class Target:
 
 
 def resolve(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (IPv4 and IPv6)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    """Every address ``host`` resolves to (IPv4 and IPv6).
+
+    The system's resolver, in a native thread: the suite runs without eventlet's green DNS
+    (``EVENTLET_NO_GREENDNS``), and a slow answer for a subscriber's host must not block
+    the whole process."""
+    infos = eventlet.tpool.execute(_SYSTEM_SOCKET.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     return sorted({info[4][0] for info in infos})
 
 

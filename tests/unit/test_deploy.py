@@ -21,7 +21,10 @@ def test_every_suite_process_is_a_probed_deployment_with_resources():
     assert set(deployments) == set(suite_processes())
     for name, deployment in deployments.items():
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
-        assert container["args"] == ["run", name]
+        assert container["args"] == ["run", name, "--no-migrate"]
+        (migrate,) = deployment["spec"]["template"]["spec"]["initContainers"]
+        assert migrate["args"] == ["migrate", name]
+        assert migrate["image"] == container["image"] and migrate["env"] == container["env"]
         for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
             assert container[probe]["httpGet"]["path"], (name, probe)
         assert container["resources"]["requests"]["memory"]
