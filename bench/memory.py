@@ -39,6 +39,7 @@ from smartcity.registry import PROCESSES, SERVICE_CLASSES, SUITE_PROCESSES
 GOAL_MB = 70
 HEAVY_LIBRARIES = (
     "sqlalchemy",
+    "requests",
     "nameko",
     "kombu",
     "marshmallow",
@@ -66,6 +67,8 @@ _RSS = (  # the resident set now (not the peak: ru_maxrss counts start-up transi
     "import os; print('RSS_KB', int(open('/proc/self/statm').read().split()[1])"
     " * os.sysconf('SC_PAGE_SIZE') // 1024)"
 )
+_IMPORT_ENV = {**os.environ, "EVENTLET_NO_GREENDNS": "yes"}
+"""The import figures' interpreters resolve as the suite's processes do (``smartcity`` sets it)."""
 _OWN = {"services", "shared", "gateway", "smartcity", "site", "encodings", "eventlet"}
 
 
@@ -163,6 +166,7 @@ def import_costs(top: int = 10) -> dict[str, dict]:
         module = path.partition(":")[0]
         done = subprocess.run(
             [sys.executable, "-X", "importtime", "-c", f"{_PATCH}import {module}; {_RSS}"],
+            env=_IMPORT_ENV,
             capture_output=True,
             text=True,
             check=True,
@@ -177,7 +181,11 @@ def import_costs(top: int = 10) -> dict[str, dict]:
 
 def _rss_after(code: str) -> float:
     done = subprocess.run(
-        [sys.executable, "-c", f"{_PATCH}{code}{_RSS}"], capture_output=True, text=True, check=True
+        [sys.executable, "-c", f"{_PATCH}{code}{_RSS}"],
+        env=_IMPORT_ENV,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return _rss_kb(done.stdout) / 1024
 

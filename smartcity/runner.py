@@ -23,12 +23,13 @@ from smartcity.embedded_db import ensure_databases
 from smartcity.migrations import migrate_in_child, services_to_migrate
 from smartcity.registry import PROCESSES, load
 
-CONSUMER_POLL_S = 0.1
+CONSUMER_POLL_S = 0.25
 """How long a nameko consumer waits on the broker before it looks at its stop requests.
 
 kombu's default (``safety_interval=1``) made each of a process's consumers (RPC, events, RPC
 replies) take 1-2 s to notice a graceful stop, one after the other: 2.5-3 s per process, 24-30 s
-for ``smartcity up --demo``. Waking ten times a second when idle costs nothing measurable."""
+for ``smartcity up --demo``. At 0.25 s an idle credit stops in 1.2 s; the price is the wake-ups
+when idle: 0.65 CPU-s per 100 s against 0.3 before (0.1 s: 0.85 s to stop, 0.95 CPU-s)."""
 
 
 class BrokerUnreachable(SystemExit):

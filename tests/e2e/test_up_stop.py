@@ -4,9 +4,9 @@
 that ``smartcity up`` exits 0, that no process it started (``var/log/*.pid``) and no embedded
 PostgreSQL is left, and that nothing was restarted while stopping. How long the stop takes is
 printed, not asserted (a shared machine; the figure includes the fixture's clean-up of the
-vhost and broker users). By hand, SIGINT to exit: 24.6 s before, 5.8-12 s after on this
+vhost and broker users). By hand, SIGINT to exit: 24.6 s before, 5.4-12 s after on this
 2-core machine under load: each process's consumers used to take 1-2 s each to notice the stop
-(now 0.1 s), the processes stopped one by one (now in caller layers), and the gateway's stop
+(now 0.25 s), the processes stopped one by one (now in caller layers), and the gateway's stop
 could fail and wait for the 20 s kill (its service directory's connection closed mid-read).
 """
 
