@@ -280,8 +280,9 @@ def published_list(
     page = load(ListPageQuery, {"limit": limit, "offset": offset})
     limit, offset = page["limit"], page["offset"]
     today = today or date.today()
+    # The page and the number of entries in one statement (a window count), not two.
     standing = (
-        select(ListEntry, Subject)
+        select(ListEntry, Subject, func.count().over().label("total"))
         .join(Subject, ListEntry.subject_pk == Subject.id)
         .where(
             ListEntry.list_kind == kind,
@@ -290,12 +291,17 @@ def published_list(
             Subject.subject_type.in_(LEGAL_ENTITY_TYPES),
         )
     )
-    total = session.scalar(select(func.count()).select_from(standing.subquery()))
     rows = session.execute(
         standing.order_by(ListEntry.effective_on.desc(), Subject.subject_id)
         .limit(limit)
         .offset(offset)
-    )
+    ).all()
+    if rows:
+        total = rows[0].total
+    elif offset:  # a page past the end: the count alone
+        total = session.scalar(select(func.count()).select_from(standing.subquery()))
+    else:
+        total = 0
     return {
         "items": [
             {
@@ -304,7 +310,7 @@ def published_list(
                 "subject_type": subject.subject_type,
                 **entry_to_dict(entry),
             }
-            for entry, subject in rows
+            for entry, subject, _total in rows
         ],
         "total": total,
         "limit": limit,

@@ -19,7 +19,27 @@ METRES_PER_DEGREE = 111_320.0
 """Length of a degree of latitude: the search's box prefilter before the exact distance."""
 
 
-def venue_dict(venue: Venue, now: dt.datetime, distance_m: float | None = None) -> dict[str, Any]:
+_VENUE_COLUMNS = (
+    Venue.venue_id,
+    Venue.name,
+    Venue.category,
+    Venue.lat,
+    Venue.lon,
+    Venue.opens_at,
+    Venue.closes_at,
+    Venue.daily_capacity,
+    Venue.price,
+    Venue.operator_credit_code,
+    Venue.black_listed,
+    Venue.present,
+    Venue.occupancy_observed_at,
+)
+"""What ``venue_dict`` reads: a search selects these columns, not ORM objects (no identity
+map, no instances built per row)."""
+
+
+def venue_dict(venue: Any, now: dt.datetime, distance_m: float | None = None) -> dict[str, Any]:
+    """A ``Venue`` (or a row of ``_VENUE_COLUMNS``) as the API shows it."""
     local = now.replace(tzinfo=dt.UTC).astimezone(CITY_TIMEZONE).time()
     observed = venue.occupancy_observed_at
     return {
@@ -100,7 +120,7 @@ def set_black_listed(session: Session, credit_code: str, listed: bool) -> int:
 def search(session: Session, query: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """A page of venues: near ``lat``/``lon`` within ``radius`` (nearest first), else by name;
     of one ``category``; only those open now (city time) with ``open_now``."""
-    statement = select(Venue)
+    statement = select(*_VENUE_COLUMNS)
     if query.get("category"):
         statement = statement.where(Venue.category == query["category"])
     lat, lon = query.get("lat"), query.get("lon")
@@ -115,7 +135,7 @@ def search(session: Session, query: dict[str, Any], now: dt.datetime) -> dict[st
     from haversine import Unit, haversine
 
     found = []
-    for venue in session.scalars(statement.order_by(Venue.name, Venue.venue_id)):
+    for venue in session.execute(statement.order_by(Venue.name, Venue.venue_id)):
         distance = None
         if lat is not None and lon is not None:
             distance = haversine((lat, lon), (venue.lat, venue.lon), unit=Unit.METERS)

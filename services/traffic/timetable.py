@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy import String, any_, bindparam, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -46,11 +46,13 @@ from services.traffic.models import (
     Feed,
     Frequency,
     Route,
+    Stop,
     StopTime,
     Trip,
     TripDelay,
 )
-from services.traffic.queries import _get_stop, _local_time, active_feed
+from services.traffic.queries import _local_time
+from shared.errors import NotFound, invalid
 
 # Arrivals are listed by (expected, scheduled, trip_id), as ``upcoming_arrivals`` sorts them.
 _SortKey = tuple[dt.datetime, dt.datetime, str]
@@ -186,16 +188,12 @@ def arrivals(
     there is no real-time prediction (then ``expected`` is the timetable). Follows calendars,
     calendar_dates, frequencies, runs past midnight and stored real-time delays.
     """
-    feed = active_feed(session)
+    feed = _feed_at_stop(session, stop_id)
     tz = ZoneInfo(feed.timezone)
     at = _local_time(at, tz)
-    stop = _get_stop(session, feed.feed_id, stop_id)
     index = feed_index(session, feed)
-    earliest_delay, latest_delay = session.execute(
-        select(func.min(TripDelay.delay_s), func.max(TripDelay.delay_s))
-    ).one()
-    early = dt.timedelta(seconds=min(earliest_delay or 0, 0))
-    late = dt.timedelta(seconds=max(latest_delay or 0, 0))
+    early = dt.timedelta(seconds=min(feed.earliest_delay or 0, 0))
+    late = dt.timedelta(seconds=max(feed.latest_delay or 0, 0))
     # The earlier of the instants a wall-clock time can mean: an hour repeated when clocks go
     # back has two, one skipped when they go forward none (then fold=1 is the earlier).
     moment = _earliest_instant(at, tz)
@@ -205,10 +203,11 @@ def arrivals(
     ]
     gathered = _Calls({}, {}, [])
     if index.has_frequencies:
-        _add_frequency_calls(session, feed.feed_id, stop.stop_id, gathered)
+        _add_frequency_calls(session, feed.feed_id, feed.stop_id, gathered)
     rows_per_day = 2 * limit + 8  # a little past the answer, to prove that it is complete
     while True:
         truncated_bounds = []  # no call not yet fetched sorts before these
+        per_day = []  # (day_start, margin, query) of each service day that can have calls
         for day in days:
             day_start = service_day_start(day, tz)
             running = index.service_days.running_on(day)
@@ -217,15 +216,18 @@ def arrivals(
             from_s = int((moment - margin - late - day_start).total_seconds())
             if not running or from_s > index.max_departure_s:
                 continue
-            query = _calls_query(feed.feed_id, stop.stop_id).where(
+            query = _calls_query(feed.feed_id, feed.stop_id).where(
                 StopTime.arrival_s >= from_s - index.max_dwell_s,
                 StopTime.departure_s >= from_s,
                 Trip.service_id == any_(_strings(sorted(running))),
             )
             if index.has_frequencies:
                 query = query.where(StopTime.trip_id.not_in(_frequency_trips(feed.feed_id)))
-            ordered = query.order_by(StopTime.arrival_s, StopTime.trip_id)
-            rows = session.execute(ordered.limit(rows_per_day)).all()
+            per_day.append((day_start, margin, query))
+        # Every service day's calls in one statement (one round trip, not one per day).
+        for (day_start, margin, _query), rows in zip(
+            per_day, _fetch_days(session, [q for *_, q in per_day], rows_per_day), strict=True
+        ):
             gathered.add(rows)
             if len(rows) == rows_per_day:
                 last = day_start + dt.timedelta(seconds=rows[-1].arrival_s)
@@ -241,6 +243,56 @@ def arrivals(
                 "valid_until": _valid_until(items, at, tz).isoformat(timespec="seconds"),
             }
         rows_per_day *= _MORE_ROWS
+
+
+def _feed_at_stop(session: Session, stop_id: object) -> Any:
+    """The timetable in use, the stop (``stop_id`` None when the feed has no such stop) and
+    the range of stored delays, in one statement: a read of arrivals is a few round trips."""
+    if not isinstance(stop_id, str) or not stop_id:
+        raise invalid("stop_id", "must be a non-empty string")
+    row = session.execute(
+        select(
+            Feed.feed_id,
+            Feed.timezone,
+            Feed.imported_at,
+            Feed.max_departure_s,
+            Feed.max_dwell_s,
+            Stop.stop_id,
+            select(func.min(TripDelay.delay_s)).scalar_subquery().label("earliest_delay"),
+            select(func.max(TripDelay.delay_s)).scalar_subquery().label("latest_delay"),
+        )
+        .outerjoin(Stop, (Stop.feed_id == Feed.feed_id) & (Stop.stop_id == stop_id))
+        .where(Feed.active.is_(True))
+        .order_by(Feed.feed_id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        raise NotFound("no transit timetable has been imported")
+    if row.stop_id is None:
+        raise NotFound(f"stop '{stop_id}' not found", extra={"stop_id": stop_id})
+    return row
+
+
+def _fetch_days(session: Session, queries: list[Any], rows_per_day: int) -> list[list[Any]]:
+    """The first ``rows_per_day`` calls of each day's query (by arrival, trip), in one
+    ``UNION ALL``; each day's rows come back apart, in that order."""
+    if not queries:
+        return []
+    parts = [
+        query.add_columns(literal(number).label("day_number"))
+        .order_by(StopTime.arrival_s, StopTime.trip_id)
+        .limit(rows_per_day)
+        for number, query in enumerate(queries)
+    ]
+    statement: Any = parts[0]
+    if len(parts) > 1:  # UNION ALL keeps no order of its own: the database sorts (its collation)
+        union = union_all(*parts)
+        columns = union.selected_columns
+        statement = union.order_by(columns.day_number, columns.arrival_s, columns.trip_id)
+    by_day: list[list[Any]] = [[] for _ in queries]
+    for row in session.execute(statement):
+        by_day[row.day_number].append(row)
+    return by_day
 
 
 def _earliest_instant(local: dt.datetime, tz: ZoneInfo) -> dt.datetime:
