@@ -21,6 +21,7 @@ that can be among the answer, instead of every call of the stop:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -155,7 +156,7 @@ class _Calls:
             )
 
 
-def _calls_query(feed_id: int, stop_id: str) -> Any:
+def _calls_query(feed_id: Any, stop_id: Any) -> Any:
     return (
         select(
             StopTime.trip_id,
@@ -207,7 +208,7 @@ def arrivals(
     rows_per_day = 2 * limit + 8  # a little past the answer, to prove that it is complete
     while True:
         truncated_bounds = []  # no call not yet fetched sorts before these
-        per_day = []  # (day_start, margin, query) of each service day that can have calls
+        per_day = []  # (day_start, margin, parameters) of each service day that can have calls
         for day in days:
             day_start = service_day_start(day, tz)
             running = index.service_days.running_on(day)
@@ -216,18 +217,13 @@ def arrivals(
             from_s = int((moment - margin - late - day_start).total_seconds())
             if not running or from_s > index.max_departure_s:
                 continue
-            query = _calls_query(feed.feed_id, feed.stop_id).where(
-                StopTime.arrival_s >= from_s - index.max_dwell_s,
-                StopTime.departure_s >= from_s,
-                Trip.service_id == any_(_strings(sorted(running))),
-            )
-            if index.has_frequencies:
-                query = query.where(StopTime.trip_id.not_in(_frequency_trips(feed.feed_id)))
-            per_day.append((day_start, margin, query))
+            window = (from_s - index.max_dwell_s, from_s, sorted(running))
+            per_day.append((day_start, margin, window))
         # Every service day's calls in one statement (one round trip, not one per day).
-        for (day_start, margin, _query), rows in zip(
-            per_day, _fetch_days(session, [q for *_, q in per_day], rows_per_day), strict=True
-        ):
+        fetched = _fetch_days(
+            session, feed, index.has_frequencies, [w for *_, w in per_day], rows_per_day
+        )
+        for (day_start, margin, _window), rows in zip(per_day, fetched, strict=True):
             gathered.add(rows)
             if len(rows) == rows_per_day:
                 last = day_start + dt.timedelta(seconds=rows[-1].arrival_s)
@@ -245,27 +241,30 @@ def arrivals(
         rows_per_day *= _MORE_ROWS
 
 
+_FEED_AT_STOP = (
+    select(
+        Feed.feed_id,
+        Feed.timezone,
+        Feed.imported_at,
+        Feed.max_departure_s,
+        Feed.max_dwell_s,
+        Stop.stop_id,
+        select(func.min(TripDelay.delay_s)).scalar_subquery().label("earliest_delay"),
+        select(func.max(TripDelay.delay_s)).scalar_subquery().label("latest_delay"),
+    )
+    .outerjoin(Stop, (Stop.feed_id == Feed.feed_id) & (Stop.stop_id == bindparam("stop_id")))
+    .where(Feed.active.is_(True))
+    .order_by(Feed.feed_id.desc())
+    .limit(1)
+)
+
+
 def _feed_at_stop(session: Session, stop_id: object) -> Any:
     """The timetable in use, the stop (``stop_id`` None when the feed has no such stop) and
     the range of stored delays, in one statement: a read of arrivals is a few round trips."""
     if not isinstance(stop_id, str) or not stop_id:
         raise invalid("stop_id", "must be a non-empty string")
-    row = session.execute(
-        select(
-            Feed.feed_id,
-            Feed.timezone,
-            Feed.imported_at,
-            Feed.max_departure_s,
-            Feed.max_dwell_s,
-            Stop.stop_id,
-            select(func.min(TripDelay.delay_s)).scalar_subquery().label("earliest_delay"),
-            select(func.max(TripDelay.delay_s)).scalar_subquery().label("latest_delay"),
-        )
-        .outerjoin(Stop, (Stop.feed_id == Feed.feed_id) & (Stop.stop_id == stop_id))
-        .where(Feed.active.is_(True))
-        .order_by(Feed.feed_id.desc())
-        .limit(1)
-    ).first()
+    row = session.connection().execute(_FEED_AT_STOP, {"stop_id": stop_id}).first()
     if row is None:
         raise NotFound("no transit timetable has been imported")
     if row.stop_id is None:
@@ -273,24 +272,52 @@ def _feed_at_stop(session: Session, stop_id: object) -> Any:
     return row
 
 
-def _fetch_days(session: Session, queries: list[Any], rows_per_day: int) -> list[list[Any]]:
-    """The first ``rows_per_day`` calls of each day's query (by arrival, trip), in one
-    ``UNION ALL``; each day's rows come back apart, in that order."""
-    if not queries:
+@functools.cache
+def _days_statement(days: int, has_frequencies: bool) -> Any:
+    """The first ``:rows`` calls (by arrival, trip) of each of ``days`` service days, as one
+    ``UNION ALL`` sorted by the database (its collation orders trip ids, as in each part's
+    LIMIT). Built once per shape: building it per request cost more CPU than running it."""
+    parts = []
+    for number in range(days):
+        part = (
+            _calls_query(bindparam("feed_id"), bindparam("stop_id"))
+            .add_columns(literal(number).label("day_number"))
+            .where(
+                StopTime.arrival_s >= bindparam(f"from_arrival_{number}"),
+                StopTime.departure_s >= bindparam(f"from_departure_{number}"),
+                Trip.service_id == any_(bindparam(f"services_{number}", type_=ARRAY(String))),
+            )
+        )
+        if has_frequencies:
+            part = part.where(StopTime.trip_id.not_in(_frequency_trips(bindparam("feed_id"))))
+        parts.append(part.order_by(StopTime.arrival_s, StopTime.trip_id).limit(bindparam("rows")))
+    if days == 1:
+        return parts[0]
+    union = union_all(*parts)
+    columns = union.selected_columns
+    return union.order_by(columns.day_number, columns.arrival_s, columns.trip_id)
+
+
+def _fetch_days(
+    session: Session,
+    feed: Any,
+    has_frequencies: bool,
+    windows: list[tuple[int, int, list[str]]],
+    rows_per_day: int,
+) -> list[list[Any]]:
+    """Each service day's calls from its ``(from_arrival_s, from_departure_s, services)``, at
+    most ``rows_per_day`` a day, in one round trip; each day's rows come back apart."""
+    if not windows:
         return []
-    parts = [
-        query.add_columns(literal(number).label("day_number"))
-        .order_by(StopTime.arrival_s, StopTime.trip_id)
-        .limit(rows_per_day)
-        for number, query in enumerate(queries)
-    ]
-    statement: Any = parts[0]
-    if len(parts) > 1:  # UNION ALL keeps no order of its own: the database sorts (its collation)
-        union = union_all(*parts)
-        columns = union.selected_columns
-        statement = union.order_by(columns.day_number, columns.arrival_s, columns.trip_id)
-    by_day: list[list[Any]] = [[] for _ in queries]
-    for row in session.execute(statement):
+    params: dict[str, Any] = {"feed_id": feed.feed_id, "stop_id": feed.stop_id}
+    params["rows"] = rows_per_day
+    for number, (from_arrival, from_departure, services) in enumerate(windows):
+        params[f"from_arrival_{number}"] = from_arrival
+        params[f"from_departure_{number}"] = from_departure
+        params[f"services_{number}"] = services
+    statement = _days_statement(len(windows), has_frequencies)
+    by_day: list[list[Any]] = [[] for _ in windows]
+    for row in session.connection().execute(statement, params):
         by_day[row.day_number].append(row)
     return by_day
 
@@ -349,12 +376,6 @@ def _upcoming(
     )
 
 
-def _strings(values: list[str]) -> Any:
-    """One array parameter rather than one parameter per value: a big feed runs hundreds of
-    services a day, and an IN list would be rendered and bound value by value each time."""
-    return bindparam(None, values, type_=ARRAY(String), unique=True)
-
-
 def _frequency_trips(feed_id: int) -> Any:
     return select(Frequency.trip_id).where(Frequency.feed_id == feed_id)
 
@@ -389,6 +410,16 @@ def _add_frequency_calls(session: Session, feed_id: int, stop_id: str, gathered:
     gathered.add(rows, first_departures)
 
 
+_DELAYS_OF_TRIPS = select(
+    TripDelay.trip_id,
+    TripDelay.stop_sequence,
+    TripDelay.delay_s,
+    TripDelay.skipped,
+    TripDelay.service_date,
+    TripDelay.start_time_s,
+).where(TripDelay.trip_id == any_(bindparam("trip_ids", type_=ARRAY(String))))
+
+
 def _stored_delays(session: Session, trip_ids: list[str]) -> list[Delay]:
     if not trip_ids:
         return []
@@ -401,7 +432,5 @@ def _stored_delays(session: Session, trip_ids: list[str]) -> list[Delay]:
             service_date=row.service_date,
             start_time_s=row.start_time_s,
         )
-        for row in session.scalars(
-            select(TripDelay).where(TripDelay.trip_id == any_(_strings(trip_ids)))
-        )
+        for row in session.connection().execute(_DELAYS_OF_TRIPS, {"trip_ids": trip_ids})
     ]
