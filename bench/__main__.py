@@ -90,15 +90,21 @@ def main() -> None:
     machine = {"cores": os.cpu_count(), "load_average_before": os.getloadavg()}
     rows: list[Row] = []
 
+    meter: CpuMeter | None = None
+
     def load(
         section: str, name: str, factory: Callable[[], Iterator[Request]], baseline: Row | None
     ) -> Row:
+        before = meter.sample() if meter else {}
         try:
             result = run_load(factory, args.concurrency, args.seconds, args.warmup)
         except (ValueError, RuntimeError) as exc:  # no request to send, or the tool failed
             row = Row.failed(section, name, str(exc))
         else:
             row = Row.from_load(section, name, result, baseline)
+            sent = result.requests_per_s * (args.warmup + args.seconds)
+            if meter and sent:
+                row.cpu_ms_per_request = meter.per_request(before, sent)
         rows.append(row)
         print(row.line(), flush=True)
         return row
@@ -107,6 +113,7 @@ def main() -> None:
         print("starting the suite (smartcity up --demo), a second gateway and the echo pair…")
         with BenchSuite(gateway_cache="off", other_gateway_cache="on") as suite:
             print(suite.cli("traffic", "import-gtfs", str(CAIRNS)).strip().splitlines()[-1])
+            meter = CpuMeter(suite)
             if "public" in only:
                 _public_section(suite, load, args.cache)
             tokens = (
@@ -148,6 +155,37 @@ def main() -> None:
     print(f"\nwritten: {json_path} and {chart}")
 
 
+class CpuMeter:
+    """CPU time of each process of the suite (``smartcity up``'s children, the second gateway,
+    the echo pair), by its ``smartcity run`` name."""
+
+    def __init__(self, suite: BenchSuite) -> None:
+        import psutil  # the bench extra's
+
+        processes = psutil.Process(suite.up.pid).children(recursive=True)
+        processes += [psutil.Process(process.pid) for process in suite.processes]
+        self.processes = {" ".join(p.cmdline()[-1:]).replace("_", "-"): p for p in processes}
+
+    def sample(self) -> dict[str, float]:
+        times = {}
+        for name, process in self.processes.items():
+            try:
+                user, system = process.cpu_times()[:2]
+            except Exception:  # gone: its figure is left out
+                continue
+            times[name] = user + system
+        return times
+
+    def per_request(self, before: dict[str, float], requests: float) -> dict[str, float]:
+        after = self.sample()
+        spent = {name: after[name] - before[name] for name in after if name in before}
+        return {
+            name: round(seconds / requests * 1000, 2)
+            for name, seconds in sorted(spent.items(), key=lambda item: -item[1])
+            if seconds >= 0.05
+        }
+
+
 # --- the sections -----------------------------------------------------------------------------
 
 Load = Callable[[str, str, Callable[[], Iterator[Request]], "Row | None"], Row]
@@ -159,8 +197,12 @@ def _echo_get(suite: BenchSuite) -> Callable[[], Iterator[Request]]:
 
 def _public_section(suite: BenchSuite, load: Load, caches: list[str]) -> None:
     cached = {"off": suite.gateway_url, "on": suite.other_gateway_url}
-    baseline = load("public reads", "echo pair GET (baseline)", _echo_get(suite), None)
     for name, path in _public_reads():
+        # The baseline just before each path: on a shared machine the load changes by the
+        # minute, and one baseline at the start of the section compared paths with a moment.
+        baseline = load(
+            "public reads", f"echo pair GET (baseline of {name})", _echo_get(suite), None
+        )
         for cache in caches:
             url = cached[cache] + path
             load("public reads", f"{name} (cache {cache})", _repeat(("GET", url, None)), baseline)
