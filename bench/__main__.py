@@ -8,7 +8,7 @@ fixed concurrency. Sections, each starting with its baseline:
 
 - public reads through the gateway with ``GATEWAY_CACHE=off`` and through a second gateway
   process with ``GATEWAY_CACHE=on``, against the bare ``@http``→RPC echo pair
-  (``bench/echo_pair.py``);
+  (``bench/echo_pair.py``) measured again just before each path;
 - a resident's authenticated reads, against the same echo pair;
 - the write path (a resident files an application; the office accepts it, which checks credit),
   against the echo pair with one PostgreSQL insert and commit;
@@ -16,6 +16,7 @@ fixed concurrency. Sections, each starting with its baseline:
   and commit per message);
 - the RPC path: ``credit.check`` against the ``health`` RPC, serial (``bench/rpc_path.py``).
 
+Every loaded row also records the CPU time each process of the suite spent per request.
 Writes ``var/bench/<UTC time>.json`` and ``.png`` (ratios) and prints a table. Nothing here
 asserts a time.
 
