@@ -8,7 +8,7 @@ fixed concurrency. Sections, each starting with its baseline:
 
 - public reads through the gateway with ``GATEWAY_CACHE=off`` and through a second gateway
   process with ``GATEWAY_CACHE=on``, against the bare ``@http``→RPC echo pair
-  (``bench/echo_pair.py``);
+  (``bench/echo_pair.py``) measured again just before each path;
 - a resident's authenticated reads, against the same echo pair;
 - the write path (a resident files an application; the office accepts it, which checks credit),
   against the echo pair with one PostgreSQL insert and commit;
@@ -16,10 +16,15 @@ fixed concurrency. Sections, each starting with its baseline:
   and commit per message);
 - the RPC path: ``credit.check`` against the ``health`` RPC, serial (``bench/rpc_path.py``).
 
+Every loaded row also records the CPU time each process of the suite spent per request.
 Writes ``var/bench/<UTC time>.json`` and ``.png`` (ratios) and prints a table. Nothing here
 asserts a time.
 
     python -m bench [--concurrency 16] [--seconds 8] [--calls 300] [--out var/bench]
+                    [--only public|resident|writes|rpc|pipeline ...] [--cache off|on ...]
+
+``--only`` runs the named sections alone (each still beside its own baseline), to iterate on one
+path quickly; ``make bench`` runs them all.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ REQUIRED_DOCUMENTS = ("household_register", "income_statement")
 OFFICE_KEY = "community-civil-affairs"
 PASSWORD = "a long enough Shenyang passphrase"
 RESIDENTS = 8
+SECTIONS = ("public", "resident", "writes", "rpc", "pipeline")
 
 
 def main() -> None:
@@ -65,60 +71,69 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300, help="serial RPC calls of each kind")
     parser.add_argument("--pipeline-events", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=Path("var/bench"))
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=SECTIONS,
+        default=list(SECTIONS),
+        help="run these sections alone (default: all)",
+    )
+    parser.add_argument(
+        "--cache",
+        nargs="+",
+        choices=("off", "on"),
+        default=["off", "on"],
+        help="public reads through the gateway with GATEWAY_CACHE off, on, or both (default)",
+    )
     args = parser.parse_args()
+    only = set(args.only)
     started = datetime.now(UTC)
     machine = {"cores": os.cpu_count(), "load_average_before": os.getloadavg()}
     rows: list[Row] = []
 
+    meter: CpuMeter | None = None
+
     def load(
         section: str, name: str, factory: Callable[[], Iterator[Request]], baseline: Row | None
     ) -> Row:
+        before = meter.sample() if meter else {}
         try:
             result = run_load(factory, args.concurrency, args.seconds, args.warmup)
         except (ValueError, RuntimeError) as exc:  # no request to send, or the tool failed
             row = Row.failed(section, name, str(exc))
         else:
             row = Row.from_load(section, name, result, baseline)
+            sent = result.requests_per_s * (args.warmup + args.seconds)
+            if meter and sent:
+                row.cpu_ms_per_request = meter.per_request(before, sent)
         rows.append(row)
         print(row.line(), flush=True)
         return row
 
-    print("starting the suite (smartcity up --demo), a second gateway and the echo pair…")
-    with BenchSuite(gateway_cache="off", other_gateway_cache="on") as suite:
-        print(suite.cli("traffic", "import-gtfs", str(CAIRNS)).strip().splitlines()[-1])
-        cached = {"off": suite.gateway_url, "on": suite.other_gateway_url}
-        echo_get = _repeat(("GET", f"{suite.echo_url}/echo?value=ping", None, None))
+    if only - {"pipeline"}:
+        print("starting the suite (smartcity up --demo), a second gateway and the echo pair…")
+        with BenchSuite(gateway_cache="off", other_gateway_cache="on") as suite:
+            print(suite.cli("traffic", "import-gtfs", str(CAIRNS)).strip().splitlines()[-1])
+            meter = CpuMeter(suite)
+            if "public" in only:
+                _public_section(suite, load, args.cache)
+            tokens = (
+                _residents(suite.gateway_url, RESIDENTS) if only & {"resident", "writes"} else []
+            )
+            if "resident" in only:
+                _resident_section(suite, load, tokens)
+            if "writes" in only:
+                _writes_section(suite, load, tokens)
+            if "rpc" in only:
+                rpc_rows = _rpc_path(suite.amqp_uri, args.calls)
+                rows.extend(rpc_rows)
+                for row in rpc_rows:
+                    print(row.line(), flush=True)
 
-        baseline = load("public reads", "echo pair GET (baseline)", echo_get, None)
-        for name, path in _public_reads():
-            for cache in ("off", "on"):
-                url = cached[cache] + path
-                load(
-                    "public reads", f"{name} (cache {cache})", _repeat(("GET", url, None)), baseline
-                )
-
-        tokens = _residents(suite.gateway_url, RESIDENTS)
-        baseline = load("resident reads", "echo pair GET (baseline)", echo_get, None)
-        for name, path in (
-            ("GET /api/v1/me", "/api/v1/me"),
-            ("GET /api/v1/me/access-log", "/api/v1/me/access-log"),
-            ("GET my applications", "/api/v1/community/me/applications"),
-        ):
-            load("resident reads", name, _as_residents(suite.gateway_url + path, tokens), baseline)
-
-        baseline = load("writes", "echo pair POST + insert (baseline)", _echo_inserts(suite), None)
-        load("writes", "file an application (outbox event)", _applications(suite, tokens), baseline)
-        office = suite.demo_credentials()["api_keys"][OFFICE_KEY]
-        load("writes", "office accepts it (credit.check)", _acceptances(suite, office), baseline)
-
-        rpc_rows = _rpc_path(suite.amqp_uri, args.calls)
-        rows.extend(rpc_rows)
-        for row in rpc_rows:
-            print(row.line(), flush=True)
-
-    # Its own vhost, databases and processes: measured once the suite has stopped.
-    rows.append(_pipeline(args.pipeline_events))
-    print(rows[-1].line(), flush=True)
+    if "pipeline" in only:
+        # Its own vhost, databases and processes: measured once the suite has stopped.
+        rows.append(_pipeline(args.pipeline_events))
+        print(rows[-1].line(), flush=True)
 
     machine["load_average_after"] = os.getloadavg()
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
@@ -139,6 +154,76 @@ def main() -> None:
     print()
     print(write_table(rows, machine, args.concurrency))
     print(f"\nwritten: {json_path} and {chart}")
+
+
+class CpuMeter:
+    """CPU time of each process of the suite (``smartcity up``'s children, the second gateway,
+    the echo pair), by its ``smartcity run`` name."""
+
+    def __init__(self, suite: BenchSuite) -> None:
+        import psutil  # the bench extra's
+
+        processes = psutil.Process(suite.up.pid).children(recursive=True)
+        processes += [psutil.Process(process.pid) for process in suite.processes]
+        self.processes = {" ".join(p.cmdline()[-1:]).replace("_", "-"): p for p in processes}
+
+    def sample(self) -> dict[str, float]:
+        times = {}
+        for name, process in self.processes.items():
+            try:
+                user, system = process.cpu_times()[:2]
+            except Exception:  # gone: its figure is left out
+                continue
+            times[name] = user + system
+        return times
+
+    def per_request(self, before: dict[str, float], requests: float) -> dict[str, float]:
+        after = self.sample()
+        spent = {name: after[name] - before[name] for name in after if name in before}
+        return {
+            name: round(seconds / requests * 1000, 2)
+            for name, seconds in sorted(spent.items(), key=lambda item: -item[1])
+            if seconds >= 0.05
+        }
+
+
+# --- the sections -----------------------------------------------------------------------------
+
+Load = Callable[[str, str, Callable[[], Iterator[Request]], "Row | None"], Row]
+
+
+def _echo_get(suite: BenchSuite) -> Callable[[], Iterator[Request]]:
+    return _repeat(("GET", f"{suite.echo_url}/echo?value=ping", None, None))
+
+
+def _public_section(suite: BenchSuite, load: Load, caches: list[str]) -> None:
+    cached = {"off": suite.gateway_url, "on": suite.other_gateway_url}
+    for name, path in _public_reads():
+        # The baseline just before each path: on a shared machine the load changes by the
+        # minute, and one baseline at the start of the section compared paths with a moment.
+        baseline = load(
+            "public reads", f"echo pair GET (baseline of {name})", _echo_get(suite), None
+        )
+        for cache in caches:
+            url = cached[cache] + path
+            load("public reads", f"{name} (cache {cache})", _repeat(("GET", url, None)), baseline)
+
+
+def _resident_section(suite: BenchSuite, load: Load, tokens: list[str]) -> None:
+    baseline = load("resident reads", "echo pair GET (baseline)", _echo_get(suite), None)
+    for name, path in (
+        ("GET /api/v1/me", "/api/v1/me"),
+        ("GET /api/v1/me/access-log", "/api/v1/me/access-log"),
+        ("GET my applications", "/api/v1/community/me/applications"),
+    ):
+        load("resident reads", name, _as_residents(suite.gateway_url + path, tokens), baseline)
+
+
+def _writes_section(suite: BenchSuite, load: Load, tokens: list[str]) -> None:
+    baseline = load("writes", "echo pair POST + insert (baseline)", _echo_inserts(suite), None)
+    load("writes", "file an application (outbox event)", _applications(suite, tokens), baseline)
+    office = suite.demo_credentials()["api_keys"][OFFICE_KEY]
+    load("writes", "office accepts it (credit.check)", _acceptances(suite, office), baseline)
 
 
 # --- the requests ------------------------------------------------------------------------------

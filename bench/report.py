@@ -35,6 +35,10 @@ class Row:
     ratio: float | None = None
     goal: str | None = None
     error: str | None = None
+    cpu_ms_per_request: dict[str, float] | None = None
+    """CPU time (user + system) each process of the suite spent per request while the path
+    was loaded, warm-up included (approximate): unlike a ratio, it hardly moves when other
+    work shares the machine. Processes that spent less than 50 ms in all are left out."""
 
     @classmethod
     def from_load(cls, section: str, name: str, result: LoadResult, baseline: Row | None) -> Row:
@@ -102,9 +106,14 @@ class Row:
         p99 = "" if self.p99_ms is None else f"{self.p99_ms:9.1f}"
         ratio = "" if self.ratio is None else f"{self.ratio:6.2f}"
         errors = "" if not self.errors else f"  errors {self.errors}"
+        cpu = ""
+        if self.cpu_ms_per_request:
+            cpu = "  cpu ms/req " + " ".join(
+                f"{name} {ms:.2f}" for name, ms in self.cpu_ms_per_request.items()
+            )
         return (
             f"{self.section:<15} {self.name:<46} {self.value:9.1f} {self.measure:<8} "
-            f"{p50:>9} {p99:>9} {ratio:>6} {self.goal or '':<6}{errors}"
+            f"{p50:>9} {p99:>9} {ratio:>6} {self.goal or '':<6}{errors}{cpu}"
         )
 
 
@@ -119,8 +128,9 @@ def write_table(rows: list[Row], machine: dict[str, Any], concurrency: int) -> s
     load = ", ".join(f"{x:.1f}" for x in machine["load_average_before"])
     header = (
         f"concurrency {concurrency}; {machine['cores']} cores; load average before: {load}\n"
-        "ratio: req/s (or events/s) over the section's baseline; for the rpc path p50 over the "
-        "health RPC's\n\n"
+        "ratio: req/s (or events/s) over its baseline (public reads: the echo pair just before "
+        "each path; other sections: their first row); for the rpc path p50 over the health "
+        "RPC's\n\n"
         f"{'section':<15} {'path':<46} {'value':>9} {'unit':<8} {'p50 ms':>9} {'p99 ms':>9} "
         f"{'ratio':>6} goal"
     )

@@ -31,6 +31,7 @@ from shared.contracts.catalogue import spec_for, validate_payload
 from shared.contracts.envelope import new_envelope
 from shared.observability import ContainerMetrics
 from shared.outbox import OutboxRelay, messaging_metadata, outbox_table, processed_events_table
+from shared.pool import ping_when_idle
 from shared.schema_version import check_schema_current, version_table
 
 if TYPE_CHECKING:
@@ -47,11 +48,19 @@ def make_engine(url: str) -> Engine:
     """An engine on a PostgreSQL database (psycopg2: cooperative under eventlet).
 
     ``hide_parameters``: statement parameters (ID and card numbers) never reach a log line or
-    an error message.
+    an error message. A connection is pinged at checkout only after it sat idle
+    (``shared.pool``), not on every checkout; LIFO keeps the busy few hot, so the rest age
+    idle and are checked before reuse; ``pool_recycle`` renews every connection hourly.
     """
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    engine = create_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_use_lifo=True,
+        pool_recycle=3600,
+        hide_parameters=True,
     )
+    return ping_when_idle(engine)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from services.credit.check_query import read_check_file
@@ -262,6 +262,36 @@ def public_summary(
     }
 
 
+_STANDING = (
+    select(
+        Subject.subject_id,
+        Subject.name,
+        Subject.subject_type,
+        ListEntry.list_kind,
+        ListEntry.basis,
+        ListEntry.issuing_department,
+        ListEntry.effective_on,
+        ListEntry.expires_on,
+    )
+    .join(Subject, ListEntry.subject_pk == Subject.id)
+    .where(
+        ListEntry.list_kind == bindparam("kind"),
+        ListEntry.removed_on.is_(None),
+        ListEntry.expires_on >= bindparam("today"),
+        Subject.subject_type.in_(LEGAL_ENTITY_TYPES),
+    )
+)
+# The page and the number of entries in one statement (a window count), built once; the count
+# alone only for a page past the end. Columns, not ORM objects: nothing here is changed.
+_PUBLISHED_PAGE = (
+    _STANDING.add_columns(func.count().over().label("total"))
+    .order_by(ListEntry.effective_on.desc(), Subject.subject_id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_PUBLISHED_COUNT = select(func.count()).select_from(_STANDING.subquery())
+
+
 def published_list(
     session: Session,
     kind: str,
@@ -280,31 +310,24 @@ def published_list(
     page = load(ListPageQuery, {"limit": limit, "offset": offset})
     limit, offset = page["limit"], page["offset"]
     today = today or date.today()
-    standing = (
-        select(ListEntry, Subject)
-        .join(Subject, ListEntry.subject_pk == Subject.id)
-        .where(
-            ListEntry.list_kind == kind,
-            ListEntry.removed_on.is_(None),
-            ListEntry.expires_on >= today,
-            Subject.subject_type.in_(LEGAL_ENTITY_TYPES),
-        )
-    )
-    total = session.scalar(select(func.count()).select_from(standing.subquery()))
-    rows = session.execute(
-        standing.order_by(ListEntry.effective_on.desc(), Subject.subject_id)
-        .limit(limit)
-        .offset(offset)
-    )
+    params = {"kind": kind, "today": today, "limit": limit, "offset": offset}
+    session.flush()  # as the ORM's execute would: Core on the connection does not autoflush
+    rows = session.connection().execute(_PUBLISHED_PAGE, params).all()
+    if rows:
+        total = rows[0].total
+    elif offset:  # a page past the end: the count alone
+        total = session.connection().execute(_PUBLISHED_COUNT, params).scalar_one()
+    else:
+        total = 0
     return {
         "items": [
             {
-                "credit_code": subject.subject_id,
-                "name": subject.name,
-                "subject_type": subject.subject_type,
-                **entry_to_dict(entry),
+                "credit_code": row.subject_id,
+                "name": row.name,
+                "subject_type": row.subject_type,
+                **entry_to_dict(row),
             }
-            for entry, subject in rows
+            for row in rows
         ],
         "total": total,
         "limit": limit,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from services.tourism.domain.opening import is_open
@@ -19,7 +20,27 @@ METRES_PER_DEGREE = 111_320.0
 """Length of a degree of latitude: the search's box prefilter before the exact distance."""
 
 
-def venue_dict(venue: Venue, now: dt.datetime, distance_m: float | None = None) -> dict[str, Any]:
+_VENUE_COLUMNS = (
+    Venue.venue_id,
+    Venue.name,
+    Venue.category,
+    Venue.lat,
+    Venue.lon,
+    Venue.opens_at,
+    Venue.closes_at,
+    Venue.daily_capacity,
+    Venue.price,
+    Venue.operator_credit_code,
+    Venue.black_listed,
+    Venue.present,
+    Venue.occupancy_observed_at,
+)
+"""What ``venue_dict`` reads: a search selects these columns, not ORM objects (no identity
+map, no instances built per row)."""
+
+
+def venue_dict(venue: Any, now: dt.datetime, distance_m: float | None = None) -> dict[str, Any]:
+    """A ``Venue`` (or a row of ``_VENUE_COLUMNS``) as the API shows it."""
     local = now.replace(tzinfo=dt.UTC).astimezone(CITY_TIMEZONE).time()
     observed = venue.occupancy_observed_at
     return {
@@ -97,25 +118,40 @@ def set_black_listed(session: Session, credit_code: str, listed: bool) -> int:
     return result.rowcount
 
 
+@functools.cache
+def _search_statement(by_category: bool, near: bool) -> Any:
+    """The search's statement of one shape, built once (bind parameters; run as Core)."""
+    statement = select(*_VENUE_COLUMNS)
+    if by_category:
+        statement = statement.where(Venue.category == bindparam("category"))
+    if near:  # the box around the circle; the exact distance is measured per row
+        statement = statement.where(
+            Venue.lat.between(bindparam("min_lat"), bindparam("max_lat")),
+            Venue.lon.between(bindparam("min_lon"), bindparam("max_lon")),
+        )
+    return statement.order_by(Venue.name, Venue.venue_id)
+
+
 def search(session: Session, query: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """A page of venues: near ``lat``/``lon`` within ``radius`` (nearest first), else by name;
     of one ``category``; only those open now (city time) with ``open_now``."""
-    statement = select(Venue)
-    if query.get("category"):
-        statement = statement.where(Venue.category == query["category"])
     lat, lon = query.get("lat"), query.get("lon")
-    if lat is not None and lon is not None:
+    near = lat is not None and lon is not None
+    params: dict[str, Any] = {"category": query.get("category")}
+    if near:
         radius = float(query["radius"])
         dlat = radius / METRES_PER_DEGREE
         dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-        statement = statement.where(
-            Venue.lat.between(lat - dlat, lat + dlat), Venue.lon.between(lon - dlon, lon + dlon)
+        params.update(
+            min_lat=lat - dlat, max_lat=lat + dlat, min_lon=lon - dlon, max_lon=lon + dlon
         )
+    statement = _search_statement(bool(query.get("category")), near)
     # Imported here: it brings numpy (9 MB), which only searches near a point need.
     from haversine import Unit, haversine
 
     found = []
-    for venue in session.scalars(statement.order_by(Venue.name, Venue.venue_id)):
+    session.flush()  # as the ORM's execute would: Core on the connection does not autoflush
+    for venue in session.connection().execute(statement, params):
         distance = None
         if lat is not None and lon is not None:
             distance = haversine((lat, lon), (venue.lat, venue.lon), unit=Unit.METERS)

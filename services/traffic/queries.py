@@ -13,7 +13,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from services.traffic.domain import geo
@@ -41,6 +41,38 @@ def active_feed(session: Session) -> Feed:
     return feed
 
 
+def active_feed_id() -> Any:
+    """The newest active feed's id as a scalar subquery, so that a read needs no statement of
+    its own to find the timetable in use (an import by any process is seen at once)."""
+    return select(func.max(Feed.feed_id)).where(Feed.active.is_(True)).scalar_subquery()
+
+
+# Statements built once: building a select and its cache key on every call cost more CPU than
+# running it. Run on the session's connection (Core), not through the ORM's execute path.
+_STOPS_IN_BOX = select(Stop.stop_id, Stop.stop_name, Stop.stop_lat, Stop.stop_lon).where(
+    Stop.feed_id == bindparam("feed_id"),
+    Stop.location_type == BOARDING_STOP,
+    Stop.stop_lat.between(bindparam("min_lat"), bindparam("max_lat")),
+    Stop.stop_lon.between(bindparam("min_lon"), bindparam("max_lon")),
+)
+_STOPS_IN_BOX_OF_ACTIVE_FEED = select(
+    Stop.stop_id, Stop.stop_name, Stop.stop_lat, Stop.stop_lon
+).where(
+    Stop.feed_id == active_feed_id(),
+    Stop.location_type == BOARDING_STOP,
+    Stop.stop_lat.between(bindparam("min_lat"), bindparam("max_lat")),
+    Stop.stop_lon.between(bindparam("min_lon"), bindparam("max_lon")),
+)
+_ROUTES_OF_ACTIVE_FEED = select(
+    Route.route_id, Route.route_short_name, Route.route_long_name, Route.route_sort_order
+).where(Route.feed_id == active_feed_id())
+
+
+def _require_feed(session: Session) -> None:
+    """Raise ``NotFound`` before the first import; asked only when a read found nothing."""
+    active_feed(session)
+
+
 def _natural_key(text: str | None) -> tuple[Any, ...]:
     """Sort "2" before "10" and "110" before "110N", as riders read route numbers."""
     return tuple(
@@ -56,7 +88,7 @@ def _stop_dict(
     return {"stop_id": stop_id, "name": name, "lat": lat, "lon": lon}
 
 
-def _route_dict(route: Route) -> dict[str, Any]:
+def _route_dict(route: Any) -> dict[str, Any]:
     return {
         "route_id": route.route_id,
         "short_name": route.route_short_name,
@@ -71,24 +103,27 @@ def _route_label(route: Route) -> str:
     return route.route_short_name or route.route_long_name or route.route_id
 
 
-def _route_order(route: Route) -> tuple[Any, ...]:
+def _route_order(route: Any) -> tuple[Any, ...]:
     sort_order = route.route_sort_order if route.route_sort_order is not None else 2**31
     return (sort_order, _natural_key(route.route_short_name or route.route_long_name))
 
 
 def _stops_in_box(
-    session: Session, feed_id: int, lat: float, lon: float, radius_m: float
+    session: Session, feed_id: int | None, lat: float, lon: float, radius_m: float
 ) -> list[tuple[float, Any]]:
-    """(distance, row) of boarding stops within ``radius_m``, nearest first."""
+    """(distance, row) of boarding stops within ``radius_m``, nearest first; of the active
+    feed when ``feed_id`` is None."""
     box = geo.bounding_box(lat, lon, radius_m)
-    rows = session.execute(
-        select(Stop.stop_id, Stop.stop_name, Stop.stop_lat, Stop.stop_lon).where(
-            Stop.feed_id == feed_id,
-            Stop.location_type == BOARDING_STOP,
-            Stop.stop_lat.between(box.min_lat, box.max_lat),
-            Stop.stop_lon.between(box.min_lon, box.max_lon),
-        )
-    ).all()
+    params = {
+        "min_lat": box.min_lat,
+        "max_lat": box.max_lat,
+        "min_lon": box.min_lon,
+        "max_lon": box.max_lon,
+    }
+    if feed_id is None:
+        rows = session.connection().execute(_STOPS_IN_BOX_OF_ACTIVE_FEED, params).all()
+    else:
+        rows = session.connection().execute(_STOPS_IN_BOX, {**params, "feed_id": feed_id}).all()
     found = []
     for row in rows:
         distance = geo.haversine_m(lat, lon, row.stop_lat, row.stop_lon)
@@ -105,13 +140,15 @@ def stops_near(
 
     Each item: ``{"stop_id", "name", "lat", "lon", "distance_m"}`` (metres, one decimal).
     """
-    feed = active_feed(session)
+    found = _stops_in_box(session, None, lat, lon, radius_m)
+    if not found:
+        _require_feed(session)
     return [
         {
             **_stop_dict(row.stop_id, row.stop_name, row.stop_lat, row.stop_lon),
             "distance_m": round(distance, 1),
         }
-        for distance, row in _stops_in_box(session, feed.feed_id, lat, lon, radius_m)[:limit]
+        for distance, row in found[:limit]
     ]
 
 
@@ -202,8 +239,9 @@ def _local_time(at: object, tz: ZoneInfo) -> dt.datetime:
 def routes(session: Session) -> list[dict[str, Any]]:
     """Every route: ``{"route_id", "short_name", "long_name"}``, in the feed's display order
     (route_sort_order, then route numbers as numbers)."""
-    feed = active_feed(session)
-    found = session.scalars(select(Route).where(Route.feed_id == feed.feed_id)).all()
+    found = session.connection().execute(_ROUTES_OF_ACTIVE_FEED).all()
+    if not found:
+        _require_feed(session)
     return [_route_dict(route) for route in sorted(found, key=_route_order)]
 
 

@@ -25,13 +25,18 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, any_, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.traffic.arrival_reads import (
+    calls_query,
+    feed_at_stop,
+    fetch_days,
+    frequency_trips,
+    stored_delays,
+)
 from services.traffic.domain.schedule import (
     Arrival,
-    Delay,
     FrequencyWindow,
     StopCall,
     TripInfo,
@@ -45,12 +50,9 @@ from services.traffic.models import (
     CalendarDate,
     Feed,
     Frequency,
-    Route,
     StopTime,
-    Trip,
-    TripDelay,
 )
-from services.traffic.queries import _get_stop, _local_time, active_feed
+from services.traffic.queries import _local_time
 
 # Arrivals are listed by (expected, scheduled, trip_id), as ``upcoming_arrivals`` sorts them.
 _SortKey = tuple[dt.datetime, dt.datetime, str]
@@ -153,29 +155,6 @@ class _Calls:
             )
 
 
-def _calls_query(feed_id: int, stop_id: str) -> Any:
-    return (
-        select(
-            StopTime.trip_id,
-            StopTime.stop_sequence,
-            StopTime.arrival_s,
-            StopTime.departure_s,
-            StopTime.stop_headsign,
-            Trip.route_id,
-            Trip.service_id,
-            Trip.trip_headsign,
-            Route.route_short_name,
-        )
-        .join(Trip, (Trip.feed_id == StopTime.feed_id) & (Trip.trip_id == StopTime.trip_id))
-        .join(Route, (Route.feed_id == Trip.feed_id) & (Route.route_id == Trip.route_id))
-        .where(
-            StopTime.feed_id == feed_id,
-            StopTime.stop_id == stop_id,
-            StopTime.departure_s.is_not(None),  # untimed stops have no time to show
-        )
-    )
-
-
 def arrivals(
     session: Session, stop_id: str, at: dt.datetime, limit: int = 10
 ) -> dict[str, list[dict[str, Any]]]:
@@ -186,16 +165,12 @@ def arrivals(
     there is no real-time prediction (then ``expected`` is the timetable). Follows calendars,
     calendar_dates, frequencies, runs past midnight and stored real-time delays.
     """
-    feed = active_feed(session)
+    feed = feed_at_stop(session, stop_id)
     tz = ZoneInfo(feed.timezone)
     at = _local_time(at, tz)
-    stop = _get_stop(session, feed.feed_id, stop_id)
     index = feed_index(session, feed)
-    earliest_delay, latest_delay = session.execute(
-        select(func.min(TripDelay.delay_s), func.max(TripDelay.delay_s))
-    ).one()
-    early = dt.timedelta(seconds=min(earliest_delay or 0, 0))
-    late = dt.timedelta(seconds=max(latest_delay or 0, 0))
+    early = dt.timedelta(seconds=min(feed.earliest_delay or 0, 0))
+    late = dt.timedelta(seconds=max(feed.latest_delay or 0, 0))
     # The earlier of the instants a wall-clock time can mean: an hour repeated when clocks go
     # back has two, one skipped when they go forward none (then fold=1 is the earlier).
     moment = _earliest_instant(at, tz)
@@ -205,10 +180,11 @@ def arrivals(
     ]
     gathered = _Calls({}, {}, [])
     if index.has_frequencies:
-        _add_frequency_calls(session, feed.feed_id, stop.stop_id, gathered)
+        _add_frequency_calls(session, feed.feed_id, feed.stop_id, gathered)
     rows_per_day = 2 * limit + 8  # a little past the answer, to prove that it is complete
     while True:
         truncated_bounds = []  # no call not yet fetched sorts before these
+        per_day = []  # (day_start, margin, parameters) of each service day that can have calls
         for day in days:
             day_start = service_day_start(day, tz)
             running = index.service_days.running_on(day)
@@ -217,15 +193,13 @@ def arrivals(
             from_s = int((moment - margin - late - day_start).total_seconds())
             if not running or from_s > index.max_departure_s:
                 continue
-            query = _calls_query(feed.feed_id, stop.stop_id).where(
-                StopTime.arrival_s >= from_s - index.max_dwell_s,
-                StopTime.departure_s >= from_s,
-                Trip.service_id == any_(_strings(sorted(running))),
-            )
-            if index.has_frequencies:
-                query = query.where(StopTime.trip_id.not_in(_frequency_trips(feed.feed_id)))
-            ordered = query.order_by(StopTime.arrival_s, StopTime.trip_id)
-            rows = session.execute(ordered.limit(rows_per_day)).all()
+            window = (from_s - index.max_dwell_s, from_s, sorted(running))
+            per_day.append((day_start, margin, window))
+        # Every service day's calls in one statement (one round trip, not one per day).
+        fetched = fetch_days(
+            session, feed, index.has_frequencies, [w for *_, w in per_day], rows_per_day
+        )
+        for (day_start, margin, _window), rows in zip(per_day, fetched, strict=True):
             gathered.add(rows)
             if len(rows) == rows_per_day:
                 last = day_start + dt.timedelta(seconds=rows[-1].arrival_s)
@@ -282,7 +256,7 @@ def _upcoming(
     tz: ZoneInfo,
     limit: int,
 ) -> list[Arrival]:
-    delays = _stored_delays(session, sorted(gathered.trips))
+    delays = stored_delays(session, sorted(gathered.trips))
     return upcoming_arrivals(
         at,
         gathered.calls.values(),
@@ -297,20 +271,10 @@ def _upcoming(
     )
 
 
-def _strings(values: list[str]) -> Any:
-    """One array parameter rather than one parameter per value: a big feed runs hundreds of
-    services a day, and an IN list would be rendered and bound value by value each time."""
-    return bindparam(None, values, type_=ARRAY(String), unique=True)
-
-
-def _frequency_trips(feed_id: int) -> Any:
-    return select(Frequency.trip_id).where(Frequency.feed_id == feed_id)
-
-
 def _add_frequency_calls(session: Session, feed_id: int, stop_id: str, gathered: _Calls) -> None:
     """Every call at the stop of a trip run by frequencies, with its windows."""
     rows = session.execute(
-        _calls_query(feed_id, stop_id).where(StopTime.trip_id.in_(_frequency_trips(feed_id)))
+        calls_query(feed_id, stop_id).where(StopTime.trip_id.in_(frequency_trips(feed_id)))
     ).all()
     trip_ids = sorted({row.trip_id for row in rows})
     if not trip_ids:
@@ -335,21 +299,3 @@ def _add_frequency_calls(session: Session, feed_id: int, stop_id: str, gathered:
         ).all()
     )
     gathered.add(rows, first_departures)
-
-
-def _stored_delays(session: Session, trip_ids: list[str]) -> list[Delay]:
-    if not trip_ids:
-        return []
-    return [
-        Delay(
-            trip_id=row.trip_id,
-            stop_sequence=row.stop_sequence,
-            delay_s=row.delay_s,
-            skipped=row.skipped,
-            service_date=row.service_date,
-            start_time_s=row.start_time_s,
-        )
-        for row in session.scalars(
-            select(TripDelay).where(TripDelay.trip_id == any_(_strings(trip_ids)))
-        )
-    ]

@@ -241,6 +241,9 @@ def test_published_lists_show_legal_entities_only(credit_session):
         (ENTERPRISE_CODE, "2028-02-29")
     ]
     assert published_list(credit_session, "red", today=TODAY)["total"] == 0
+    # the total comes with the page (one statement), and still past the last page
+    past_the_end = published_list(credit_session, "black", limit=10, offset=5, today=TODAY)
+    assert (past_the_end["items"], past_the_end["total"]) == ([], 1)
     # the individual is listed all the same: departments see it when they check
     result = check(credit_session, "individual", RESIDENT_ID, "subsidy", "civil_affairs", TODAY)
     assert result["measures"] == ["deny_subsidy"]

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, insert, select
 from services.traffic import timetable
 from services.traffic.domain.gtfs import load_feed
 from services.traffic.domain.schedule import (
+    Delay,
     FrequencyWindow,
     ServiceCalendar,
     ServiceException,
@@ -94,7 +95,7 @@ def _reference_builder(zip_path: Path | bytes):
 
     def reference(session, stop_id: str, at: dt.datetime, limit: int) -> list[dict]:
         delays = [
-            timetable.Delay(
+            Delay(
                 row.trip_id,
                 row.stop_sequence,
                 row.delay_s,

@@ -94,6 +94,14 @@ def test_nothing_imported_is_not_found(session):
     with pytest.raises(NotFound) as caught:
         queries.stops_near(session, 36.91, -116.76, 1000)
     assert caught.value.message == "no transit timetable has been imported"
+    # reads that find the feed in their own statement say the same when nothing is imported
+    for read in (
+        lambda: queries.routes(session),
+        lambda: timetable.arrivals(session, "STOP1", dt.datetime(2007, 6, 9, 10, 30)),
+    ):
+        with pytest.raises(NotFound) as caught:
+            read()
+        assert caught.value.message == "no transit timetable has been imported"
     with pytest.raises(NotFound):
         store_realtime(session, _message().SerializeToString())
 

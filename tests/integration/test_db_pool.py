@@ -1,0 +1,69 @@
+"""The pool pings a connection only after it sat idle, and replaces one the server closed
+(shared.pool, used by shared.db.make_engine), against the real PostgreSQL."""
+
+from __future__ import annotations
+
+import psycopg2.extensions
+import pytest
+import sqlalchemy as sa
+
+from shared.db import make_engine
+from shared.pool import ping_when_idle
+
+
+def test_a_connection_in_use_a_moment_ago_is_not_pinged(database_url):
+    """No round trip before each checkout under load: a connection back in the pool a moment
+    ago is handed out as it is. Were it closed by the server meanwhile, that one statement
+    fails (as a statement does whose connection dies while it runs) and the pool connects
+    anew for the next."""
+    url = database_url("pool")
+    engine = make_engine(url)
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            first_pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+        with pytest.raises(sa.exc.OperationalError), engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))  # not pinged first: the dead one was handed out
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != first_pid
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+def test_an_idle_connection_the_server_closed_is_replaced(database_url):
+    url = database_url("pool")
+    # Every connection counts as idle at once: the checkout pings it.
+    engine = ping_when_idle(sa.create_engine(url, pool_size=1, max_overflow=0), 0.0)
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            first_pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        with admin.connect() as conn:  # a restart or an idle timeout, as the server sees it
+            assert conn.execute(
+                sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid}
+            ).scalar_one()
+        with engine.connect() as conn:  # the ping finds it gone; the pool connects anew
+            second_pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+            assert conn.execute(sa.text("SELECT 1")).scalar_one() == 1
+        assert second_pid != first_pid
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+def test_a_live_idle_connection_is_pinged_and_kept(database_url):
+    url = database_url("pool")
+    engine = ping_when_idle(sa.create_engine(url, pool_size=1, max_overflow=0), 0.0)
+    try:
+        with engine.connect() as conn:
+            first_pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as conn:
+            # the ping left no transaction open behind it
+            status = conn.connection.dbapi_connection.get_transaction_status()
+            assert status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+            assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == first_pid
+    finally:
+        engine.dispose()
