@@ -59,7 +59,7 @@ from shared.broker_rights import identity_of, sender_problem
 from shared.contracts.catalogue import spec_for
 from shared.contracts.envelope import EnvelopeSchema
 from shared.errors import SmartCityError
-from shared.event_batches import EventFailures, apply_each
+from shared.event_batches import EventFailures, apply_batch, apply_each
 from shared.event_queues import (
     DELIVERY_COUNT_HEADER,
     DELIVERY_LIMIT,
@@ -73,7 +73,13 @@ from shared.event_queues import (
 from shared.observability import ContainerMetrics
 
 # Re-exported: services import them from here.
-__all__ = ["EventFailures", "apply_each", "dead_letter_queue_name", "retry_queue_name"]
+__all__ = [
+    "EventFailures",
+    "apply_batch",
+    "apply_each",
+    "dead_letter_queue_name",
+    "retry_queue_name",
+]
 
 log = logging.getLogger(__name__)
 
