@@ -93,6 +93,16 @@ def fetch_page(
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
+# Built once: SQLAlchemy then finds them compiled in its cache. Executed with a list of rows,
+# each is one multi-row statement (psycopg2's "insertmanyvalues"), whatever the number of rows.
+_CLAIM = (
+    pg_insert(processed_events_table)
+    .on_conflict_do_nothing()
+    .returning(processed_events_table.c.event_id)
+)
+_OUTBOX_INSERT = insert(outbox_table)
+
+
 class UnitOfWork:
     """One worker's transaction: state changes, the events they cause, and consumed event ids.
 
@@ -181,10 +191,7 @@ class UnitOfWork:
         if not ids:
             return set()
         claimed = self.session.execute(
-            pg_insert(processed_events_table)
-            .values([{"consumer": consumer, "event_id": uuid.UUID(i)} for i in ids])
-            .on_conflict_do_nothing()
-            .returning(processed_events_table.c.event_id)
+            _CLAIM, [{"consumer": consumer, "event_id": uuid.UUID(i)} for i in ids]
         ).scalars()
         return {str(event_id) for event_id in claimed}
 
@@ -201,7 +208,7 @@ class UnitOfWork:
 
     def _write_outbox(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.session.execute(insert(outbox_table).values(rows))
+            self.session.execute(_OUTBOX_INSERT, rows)
             self._wrote_events = True
 
     def outbox_backlog(self) -> int:

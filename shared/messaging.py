@@ -92,6 +92,19 @@ class QueueNotQuorum(RuntimeError):
     """A subscriber's queue exists with other arguments: ``smartcity broker setup`` migrates."""
 
 
+_ENVELOPE_SCHEMA = EnvelopeSchema()
+_DATA_SCHEMAS: dict[type, Any] = {}
+
+
+def _data_schema(schema_cls: type) -> Any:
+    """One loader per payload schema, made once: building a marshmallow schema (its fields
+    deep-copied) cost more than loading an event with it. Unknown fields are tolerated: a
+    newer minor publisher may add some."""
+    if schema_cls not in _DATA_SCHEMAS:
+        _DATA_SCHEMAS[schema_cls] = schema_cls(unknown=EXCLUDE)
+    return _DATA_SCHEMAS[schema_cls]
+
+
 @dataclass(frozen=True)
 class Event:
     """A received event: the envelope, with ``data`` loaded by the catalogue's schema."""
@@ -110,15 +123,14 @@ class Event:
         """Parse a message body; raises ``ValidationError`` for a malformed one (poison)."""
         if not isinstance(body, dict):
             raise ValidationError("message body is not a JSON object")
-        envelope = EnvelopeSchema().load(body)
+        envelope = _ENVELOPE_SCHEMA.load(body)
         try:
             spec = spec_for(envelope["type"])
         except KeyError as exc:
             raise ValidationError(str(exc)) from exc
         if envelope["version"] > spec.version:
             raise ValidationError(f"version {envelope['version']} is newer than understood")
-        # Tolerate fields added by newer minor publishers.
-        data = spec.schema(unknown=EXCLUDE).load(envelope["data"])
+        data = _data_schema(spec.schema).load(envelope["data"])
         return cls(
             event_id=str(envelope["event_id"]),
             type=envelope["type"],

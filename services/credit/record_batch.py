@@ -49,6 +49,21 @@ subjects_table = Subject.__table__
 records_table = CreditRecord.__table__
 
 
+# Built once (compiled once, from SQLAlchemy's cache after that); executed with a list of rows,
+# each is one multi-row statement ("insertmanyvalues").
+_INSERT_RECORDS = (
+    insert(records_table)
+    .on_conflict_do_nothing(constraint="uq_credit_record_source")
+    .returning(records_table.c.id)
+)
+_upsert = insert(subjects_table)
+_UPSERT_SUBJECTS = _upsert.on_conflict_do_update(
+    constraint="uq_credit_subject_key",
+    # An update even when the card stays: it locks the existing subject (see above).
+    set_={"card_number": func.coalesce(_upsert.excluded.card_number, subjects_table.c.card_number)},
+).returning(subjects_table.c.id, subjects_table.c.subject_type, subjects_table.c.subject_id)
+
+
 class RecordExists(Exception):
     """A record of the batch was stored before (or twice in the batch): take the slow path."""
 
@@ -99,12 +114,7 @@ def add_records(
         }
         for department, data in validated
     ]
-    inserted = session.execute(
-        insert(records_table)
-        .values(rows)
-        .on_conflict_do_nothing(constraint="uq_credit_record_source")
-        .returning(records_table.c.id)
-    ).scalars()
+    inserted = session.execute(_INSERT_RECORDS, rows).scalars()
     if len(set(inserted)) != len(rows):
         raise RecordExists("a record of the batch is stored already")
     changes = _reconcile(session, list(subjects.values()), today, rules)
@@ -131,30 +141,20 @@ def _upsert_subjects(session: Session, records: Sequence[Any]) -> dict[tuple[str
         key = (data.subject_type, data.subject_id)
         cards[key] = data.card_number if data.card_number is not None else cards.get(key)
     now = utcnow()
-    statement = insert(subjects_table).values(
-        [
-            {
-                "id": uuid.uuid4(),
-                "subject_type": subject_type,
-                "subject_id": subject_id,
-                "card_number": cards[(subject_type, subject_id)],
-                "name": None,
-                "created_at": now,
-            }
-            for subject_type, subject_id in sorted(cards)
-        ]
-    )
-    statement = statement.on_conflict_do_update(
-        constraint="uq_credit_subject_key",
-        set_={
-            "card_number": func.coalesce(
-                statement.excluded.card_number, subjects_table.c.card_number
-            )
-        },
-    ).returning(subjects_table.c.id, subjects_table.c.subject_type, subjects_table.c.subject_id)
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "card_number": cards[(subject_type, subject_id)],
+            "name": None,
+            "created_at": now,
+        }
+        for subject_type, subject_id in sorted(cards)
+    ]
     return {
         (row.subject_type, row.subject_id): SubjectKey(row.id, row.subject_type, row.subject_id)
-        for row in session.execute(statement)
+        for row in session.execute(_UPSERT_SUBJECTS, rows)
     }
 
 
