@@ -9,6 +9,7 @@ times a span of years, and no text holds a NUL character (PostgreSQL cannot stor
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
@@ -25,6 +26,13 @@ MAX_NESTING = 32
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
 
 
+@lru_cache(maxsize=512)
+def schema_instance(schema: type[Schema]) -> Schema:
+    """One instance per schema class: building one (its fields deep-copied) costs more than a
+    load with it, and a schema instance keeps no state between loads."""
+    return schema()
+
+
 def load(schema: type[Schema], data: Any) -> dict[str, Any]:
     """Validate input by its contract; a bad one raises ``ValidationFailed`` whose ``fields``
     name the culprits.
@@ -37,7 +45,7 @@ def load(schema: type[Schema], data: Any) -> dict[str, Any]:
             "request body must be an object", fields={"_schema": ["not an object"]}
         )
     try:
-        return schema().load(data)
+        return schema_instance(schema).load(data)
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         summary = "; ".join(
