@@ -23,12 +23,13 @@
 
 **Batches.** ``@subscribe(pattern, batch=True)``: the handler takes a list of events (up to
 ``EVENT_BATCH_SIZE``, gathered for at most ``EVENT_BATCH_LINGER`` seconds from a prefetch of
-``EVENT_PREFETCH``) and applies them with ``apply_each``: each event in a savepoint of one
-transaction, one commit for the group. An event that fails is rolled back to its savepoint
-alone and reported; the others commit, and only then are their messages acknowledged. The
-failed ones take the retry / dead-letter path above, one by one. If the commit itself fails,
-nothing of the batch was stored and every event of it is retried. Idempotency stays per event
-(``uow.claim`` in each event's own savepoint).
+``EVENT_PREFETCH``) and applies them with ``apply_batch`` (the whole batch in a few statements,
+falling back to ``apply_each`` when any of it fails) or ``apply_each``: each event in a
+savepoint of one transaction, one commit for the group. An event that fails is rolled back to
+its savepoint alone and reported; the others commit, and only then are their messages
+acknowledged. The failed ones take the retry / dead-letter path above, one by one. If the
+commit itself fails, nothing of the batch was stored and every event of it is retried.
+Idempotency stays per event (``uow.claim``, or ``uow.claim_many`` in the same transaction).
 
 Every consumer of the suite (events, RPC, replies) reconnects to a broker that came back within
 about a second (``RECONNECT_POLICY``) instead of kombu's 2, 4, 6 … 30 s schedule.
@@ -237,11 +238,11 @@ class EventSubscriber(Consumer):
         self.queue = event_queue(service, self.method_name, self.pattern)
         self.attempts = int(config.get("EVENT_RETRY_ATTEMPTS", 4))
         self.backoff = float(config.get("EVENT_RETRY_BACKOFF", 0.5))
-        self.batch_size = int(config.get("EVENT_BATCH_SIZE", 20)) if self.batch else 1
+        self.batch_size = int(config.get("EVENT_BATCH_SIZE", 50)) if self.batch else 1
         self.batch_linger = float(config.get("EVENT_BATCH_LINGER", 0.005))
         # A batch subscriber keeps a few batches in flight; one at a time needs a worker each.
         self.prefetch = (
-            int(config.get("EVENT_PREFETCH", 200)) if self.batch else self.container.max_workers
+            int(config.get("EVENT_PREFETCH", 500)) if self.batch else self.container.max_workers
         )
         self.dead_letter_queue = dead_letter_topology(service)
         self.receiver_uri = config["AMQP_URI"]
