@@ -187,7 +187,9 @@ class UnitOfWork:
     def claim_many(self, event_ids: Iterable[str], consumer: str) -> set[str]:
         """Mark many events processed by ``consumer`` in one statement; returns the ids that
         were new (the others were processed before, or appear twice in ``event_ids``)."""
-        ids = list(dict.fromkeys(str(uuid.UUID(str(event_id))) for event_id in event_ids))
+        # Sorted: two instances claiming overlapping batches take the keys in the same order
+        # (else each could wait for the other's mark: a deadlock, retried one by one).
+        ids = sorted({str(uuid.UUID(str(event_id))) for event_id in event_ids})
         if not ids:
             return set()
         claimed = self.session.execute(

@@ -114,7 +114,10 @@ def add_records(
         }
         for department, data in validated
     ]
-    inserted = session.execute(_INSERT_RECORDS, rows).scalars()
+    # In key order, as the subjects: overlapping batches then wait for each other, never in a
+    # circle.
+    in_key_order = sorted(rows, key=lambda r: (r["source_department"], r["source_record_id"]))
+    inserted = session.execute(_INSERT_RECORDS, in_key_order).scalars()
     if len(set(inserted)) != len(rows):
         raise RecordExists("a record of the batch is stored already")
     changes = _reconcile(session, list(subjects.values()), today, rules)
