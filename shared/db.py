@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import uuid
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import MetaData, Select, create_engine, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -110,6 +111,16 @@ def fetch_page(
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
+# Built once: SQLAlchemy then finds them compiled in its cache. Executed with a list of rows,
+# each is one multi-row statement (psycopg2's "insertmanyvalues"), whatever the number of rows.
+_CLAIM = (
+    pg_insert(processed_events_table)
+    .on_conflict_do_nothing()
+    .returning(processed_events_table.c.event_id)
+)
+_OUTBOX_INSERT = insert(outbox_table)
+
+
 class UnitOfWork:
     """One worker's transaction: state changes, the events they cause, and consumed event ids.
 
@@ -129,6 +140,7 @@ class UnitOfWork:
         self.context = context or {}
         self._on_commit = on_commit
         self._wrote_events = False
+        self._collected: list[dict[str, Any]] | None = None
 
     @property
     def session(self) -> Session:
@@ -152,12 +164,15 @@ class UnitOfWork:
             subject=subject,
             request_id=self.request_id,
         )
-        self.session.execute(
-            insert(outbox_table).values(
-                event_id=uuid.UUID(envelope["event_id"]), type=event_type, envelope=envelope
-            )
-        )
-        self._wrote_events = True
+        row = {
+            "event_id": uuid.UUID(envelope["event_id"]),
+            "type": event_type,
+            "envelope": envelope,
+        }
+        if self._collected is not None:
+            self._collected.append(row)
+        else:
+            self._write_outbox([row])
         return envelope
 
     def record_access(
@@ -182,21 +197,39 @@ class UnitOfWork:
         """Mark an event processed by ``consumer``; False if it already was (skip it).
 
         The mark commits with the effect, so an event has its effect exactly once per consumer.
+        One statement, no read first: a concurrent duplicate's insert waits for ours to commit
+        (then skips) or roll back (then inserts).
         """
-        event_id = uuid.UUID(str(event_id))
-        seen = self.session.execute(
-            select(processed_events_table.c.event_id).where(
-                processed_events_table.c.consumer == consumer,
-                processed_events_table.c.event_id == event_id,
-            )
-        ).first()
-        if seen:
-            return False
-        # A concurrent duplicate makes this insert fail; the retry then sees the mark.
-        self.session.execute(
-            insert(processed_events_table).values(consumer=consumer, event_id=event_id)
-        )
-        return True
+        return bool(self.claim_many([event_id], consumer))
+
+    def claim_many(self, event_ids: Iterable[str], consumer: str) -> set[str]:
+        """Mark many events processed by ``consumer`` in one statement; returns the ids that
+        were new (the others were processed before, or appear twice in ``event_ids``)."""
+        # Sorted: two instances claiming overlapping batches take the keys in the same order
+        # (else each could wait for the other's mark: a deadlock, retried one by one).
+        ids = sorted({str(uuid.UUID(str(event_id))) for event_id in event_ids})
+        if not ids:
+            return set()
+        claimed = self.session.execute(
+            _CLAIM, [{"consumer": consumer, "event_id": uuid.UUID(i)} for i in ids]
+        ).scalars()
+        return {str(event_id) for event_id in claimed}
+
+    @contextmanager
+    def events_in_one_insert(self) -> Iterator[None]:
+        """Within the block, ``publish`` collects its outbox rows; they are written at the end
+        in one multi-row insert (a batch handler's many events in one statement)."""
+        outer, self._collected = self._collected, []
+        try:
+            yield
+            self._write_outbox(self._collected)
+        finally:
+            self._collected = outer
+
+    def _write_outbox(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(_OUTBOX_INSERT, rows)
+            self._wrote_events = True
 
     def outbox_backlog(self) -> int:
         return self.session.execute(

@@ -1,8 +1,10 @@
-"""Applying a batch of events in one transaction, each in its own savepoint.
+"""Applying a batch of events in one transaction: all at once, else each in its own savepoint.
 
 ``shared.messaging.EventSubscriber`` hands a ``batch=True`` handler a list of events; the
-handler returns ``apply_each(self.db, events, apply_one)``. The subscriber acknowledges the
-events that committed and retries (then dead-letters) each one that failed, alone.
+handler returns ``apply_each(self.db, events, apply_one)``, or ``apply_batch(self.db, events,
+apply_all, apply_one)`` when it has a set-based form (a few statements for the whole batch).
+The subscriber acknowledges the events that committed and retries (then dead-letters) each one
+that failed, alone.
 """
 
 from __future__ import annotations
@@ -46,6 +48,33 @@ def apply_each(
     uow.context.pop("request_id", None)
     uow.commit()
     return failures
+
+
+def apply_batch(
+    uow: UnitOfWork,
+    events: list[Event],
+    apply_all: Callable[[list[Event]], object],
+    apply_one: Callable[[Event], object],
+) -> EventFailures:
+    """The fast path: ``apply_all(events)`` and one commit, no savepoints. If anything of it
+    fails (a poison event, a unique-key clash with a concurrent worker, a deadlock), nothing of
+    it is kept: the batch runs again through ``apply_each``, so the failing event is found and
+    goes alone to retry / dead letters while the others commit.
+
+    ``apply_all`` must have the effect of ``apply_one`` on each event in turn (idempotency
+    included: ``uow.claim_many`` in the same transaction); it may raise for any event.
+    """
+    if len(events) > 1:
+        try:
+            apply_all(events)
+            uow.commit()
+            return {}
+        except Exception as exc:
+            uow.rollback()
+            log.info("batch of %d fell back to one savepoint per event: %s", len(events), exc)
+        finally:
+            uow.context.pop("request_id", None)
+    return apply_each(uow, events, apply_one)
 
 
 def _in_savepoint(uow: UnitOfWork, event: Event, apply: Callable[[Event], object]) -> None:

@@ -23,12 +23,13 @@
 
 **Batches.** ``@subscribe(pattern, batch=True)``: the handler takes a list of events (up to
 ``EVENT_BATCH_SIZE``, gathered for at most ``EVENT_BATCH_LINGER`` seconds from a prefetch of
-``EVENT_PREFETCH``) and applies them with ``apply_each``: each event in a savepoint of one
-transaction, one commit for the group. An event that fails is rolled back to its savepoint
-alone and reported; the others commit, and only then are their messages acknowledged. The
-failed ones take the retry / dead-letter path above, one by one. If the commit itself fails,
-nothing of the batch was stored and every event of it is retried. Idempotency stays per event
-(``uow.claim`` in each event's own savepoint).
+``EVENT_PREFETCH``) and applies them with ``apply_batch`` (the whole batch in a few statements,
+falling back to ``apply_each`` when any of it fails) or ``apply_each``: each event in a
+savepoint of one transaction, one commit for the group. An event that fails is rolled back to
+its savepoint alone and reported; the others commit, and only then are their messages
+acknowledged. The failed ones take the retry / dead-letter path above, one by one. If the
+commit itself fails, nothing of the batch was stored and every event of it is retried.
+Idempotency stays per event (``uow.claim``, or ``uow.claim_many`` in the same transaction).
 
 Every consumer of the suite (events, RPC, replies) reconnects to a broker that came back within
 about a second (``RECONNECT_POLICY``) instead of kombu's 2, 4, 6 … 30 s schedule.
@@ -59,7 +60,7 @@ from shared.broker_rights import identity_of, sender_problem
 from shared.contracts.catalogue import spec_for
 from shared.contracts.envelope import EnvelopeSchema
 from shared.errors import SmartCityError
-from shared.event_batches import EventFailures, apply_each
+from shared.event_batches import EventFailures, apply_batch, apply_each
 from shared.event_queues import (
     DELIVERY_COUNT_HEADER,
     DELIVERY_LIMIT,
@@ -73,7 +74,13 @@ from shared.event_queues import (
 from shared.observability import ContainerMetrics
 
 # Re-exported: services import them from here.
-__all__ = ["EventFailures", "apply_each", "dead_letter_queue_name", "retry_queue_name"]
+__all__ = [
+    "EventFailures",
+    "apply_batch",
+    "apply_each",
+    "dead_letter_queue_name",
+    "retry_queue_name",
+]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +91,19 @@ JSON = "application/json"
 
 class QueueNotQuorum(RuntimeError):
     """A subscriber's queue exists with other arguments: ``smartcity broker setup`` migrates."""
+
+
+_ENVELOPE_SCHEMA = EnvelopeSchema()
+_DATA_SCHEMAS: dict[type, Any] = {}
+
+
+def _data_schema(schema_cls: type) -> Any:
+    """One loader per payload schema, made once: building a marshmallow schema (its fields
+    deep-copied) cost more than loading an event with it. Unknown fields are tolerated: a
+    newer minor publisher may add some."""
+    if schema_cls not in _DATA_SCHEMAS:
+        _DATA_SCHEMAS[schema_cls] = schema_cls(unknown=EXCLUDE)
+    return _DATA_SCHEMAS[schema_cls]
 
 
 @dataclass(frozen=True)
@@ -104,15 +124,14 @@ class Event:
         """Parse a message body; raises ``ValidationError`` for a malformed one (poison)."""
         if not isinstance(body, dict):
             raise ValidationError("message body is not a JSON object")
-        envelope = EnvelopeSchema().load(body)
+        envelope = _ENVELOPE_SCHEMA.load(body)
         try:
             spec = spec_for(envelope["type"])
         except KeyError as exc:
             raise ValidationError(str(exc)) from exc
         if envelope["version"] > spec.version:
             raise ValidationError(f"version {envelope['version']} is newer than understood")
-        # Tolerate fields added by newer minor publishers.
-        data = spec.schema(unknown=EXCLUDE).load(envelope["data"])
+        data = _data_schema(spec.schema).load(envelope["data"])
         return cls(
             event_id=str(envelope["event_id"]),
             type=envelope["type"],
@@ -219,11 +238,11 @@ class EventSubscriber(Consumer):
         self.queue = event_queue(service, self.method_name, self.pattern)
         self.attempts = int(config.get("EVENT_RETRY_ATTEMPTS", 4))
         self.backoff = float(config.get("EVENT_RETRY_BACKOFF", 0.5))
-        self.batch_size = int(config.get("EVENT_BATCH_SIZE", 20)) if self.batch else 1
+        self.batch_size = int(config.get("EVENT_BATCH_SIZE", 50)) if self.batch else 1
         self.batch_linger = float(config.get("EVENT_BATCH_LINGER", 0.005))
         # A batch subscriber keeps a few batches in flight; one at a time needs a worker each.
         self.prefetch = (
-            int(config.get("EVENT_PREFETCH", 200)) if self.batch else self.container.max_workers
+            int(config.get("EVENT_PREFETCH", 500)) if self.batch else self.container.max_workers
         )
         self.dead_letter_queue = dead_letter_topology(service)
         self.receiver_uri = config["AMQP_URI"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.credit import objections, reports, repository
+from services.credit import objections, record_batch, reports, repository
 from shared.db import UnitOfWork
 from shared.messaging import Event
 
@@ -24,6 +24,15 @@ def store_record(
     ``credit.record_added``, with the list changes it causes. Writing a record about a person
     (or reading it back on a repeat) is audited, with the record's category as purpose."""
     record, created, changes = repository.add_record(uow.session, department, payload, today)
+    announce_record(uow, record, created)
+    if created:
+        publish_list_changes(uow, changes)
+    return record, created
+
+
+def announce_record(uow: UnitOfWork, record: dict[str, Any], created: bool) -> None:
+    """A person's record written (or read back on a repeat) is audited, with the record's
+    category as purpose; a new record is announced as ``credit.record_added``."""
     if record["subject_type"] == "individual":
         action = "write" if created else "read"
         uow.record_access(record["subject_id"], action, "credit_record", record["category"])
@@ -41,8 +50,6 @@ def store_record(
             },
             subject=record["subject_id"],
         )
-        publish_list_changes(uow, changes)
-    return record, created
 
 
 def record_decision(
@@ -55,6 +62,38 @@ def record_decision(
     """
     if uow.claim(event.event_id, consumer):
         store_record(uow, event.source, payload, today)
+
+
+def record_decisions(
+    uow: UnitOfWork, decisions: list[tuple[Event, Any]], consumer: str, today: date
+) -> None:
+    """``record_decision`` for a batch of ``(event, payload)``, in a few statements: the
+    events claimed at once, their records stored by ``record_batch``, every outbox row in one
+    insert. Raises if any event fails (``record_batch.RecordExists`` for a repeat): the caller
+    then applies them one by one (``shared.event_batches.apply_batch``)."""
+    claimed = uow.claim_many([event.event_id for event, _ in decisions], consumer)
+    new: list[tuple[Event, Any]] = []
+    for event, payload in decisions:
+        if event.event_id in claimed:
+            claimed.discard(event.event_id)  # a duplicate inside the batch: once
+            new.append((event, payload))
+    if not new:
+        return
+    records, changes = record_batch.add_records(
+        uow.session, [(event.source, payload) for event, payload in new], today
+    )
+    # Each event's outbox rows carry its request id; a subject's list changes, the id of the
+    # batch's last event about that subject.
+    cause: dict[tuple[str, str], str | None] = {}
+    with uow.events_in_one_insert():
+        for (event, _), record in zip(new, records, strict=True):
+            uow.context["request_id"] = event.request_id
+            announce_record(uow, record, created=True)
+            cause[(record["subject_type"], record["subject_id"])] = event.request_id
+        for key, subject_changes in changes.items():
+            uow.context["request_id"] = cause[key]
+            publish_list_changes(uow, subject_changes)
+    uow.context.pop("request_id", None)
 
 
 def name_legal_entity(uow: UnitOfWork, event: Event, consumer: str) -> None:

@@ -138,7 +138,7 @@ def objection_to_dict(objection: Objection, today: date) -> dict[str, Any]:
     }
 
 
-def list_change(subject: Subject, kind: str, change: str, basis: str) -> dict[str, str]:
+def list_change(subject: Any, kind: str, change: str, basis: str) -> dict[str, str]:
     return {
         "subject_type": subject.subject_type,
         "subject_id": subject.subject_id,
@@ -231,6 +231,15 @@ def name_subject(session: Session, subject_type: str, credit_code: str, name: st
     session.flush()
 
 
+def validated_record(
+    department: str, payload: Mapping[str, Any], today: date, rules: RuleSet = DEFAULT_RULES
+) -> tuple[str, RecordInput]:
+    """The department and the record as ``add_record`` stores them; errors name the field."""
+    return validate_department(department), check_record_rules(
+        load(RecordIn, payload), today, rules
+    )
+
+
 def add_record(
     session: Session,
     department: str,
@@ -245,8 +254,7 @@ def add_record(
     (later changes go through objections). Re-using an id for a different subject is a
     ``Conflict``: it can only be a mistake at the source.
     """
-    department = validate_department(department)
-    data = check_record_rules(load(RecordIn, payload), today, rules)
+    department, data = validated_record(department, payload, today, rules)
     existing = find_record(session, department, data.source_record_id)
     if existing is not None:
         if (existing.subject.subject_type, existing.subject.subject_id) != (
@@ -312,6 +320,22 @@ def reconcile_lists(
             )
         )
     }
+    changes = follow_decisions(session, subject, desired, standing, today, cause)
+    session.flush()
+    return changes
+
+
+def follow_decisions(
+    session: Session,
+    subject: Any,
+    desired: Mapping[str, Any],
+    standing: Mapping[str, ListEntry],
+    today: date,
+    cause: str,
+) -> list[dict[str, str]]:
+    """Change the subject's standing entries (``standing``, by kind) to what the rules want
+    (``desired``: ``evaluate_lists``); not flushed. ``subject`` has ``id``, ``subject_type``
+    and ``subject_id`` (a ``Subject``, or the batch path's plain key)."""
     changes: list[dict[str, str]] = []
     for kind in LIST_KINDS:
         entry, decision = standing.get(kind), desired.get(kind)
@@ -334,7 +358,6 @@ def reconcile_lists(
         entry.issuing_department = decision.issuing_department
         entry.measures = {purpose: list(names) for purpose, names in decision.measures.items()}
         entry.expires_on = decision.expires_on
-    session.flush()
     return changes
 
 

@@ -8,9 +8,10 @@ their ``fields``.
 
 Records arrive two ways: departments call ``add_record`` (through the gateway), and every
 department's ``*.administrative_penalty_issued`` / ``*.commendation_issued`` events are
-recorded by the event handlers below, in batches (one commit per batch, each event in its own
-savepoint: ``shared.messaging.apply_each``). Both are idempotent on ``(department,
-source_record_id)``; the handlers are also idempotent on the event id.
+recorded by the event handlers below, in batches (a few statements and one commit per batch;
+if an event of it fails, each event in its own savepoint: ``shared.messaging.apply_batch``).
+Both are idempotent on ``(department, source_record_id)``; the handlers are also idempotent on
+the event id.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from shared.contracts.credit import ListChangesRequest
 from shared.db import Database
 from shared.errors import NotFound, Unprocessable, invalid
 from shared.identity import is_valid_card_number, validate_card_number
-from shared.messaging import Event, EventFailures, apply_each, subscribe
+from shared.messaging import Event, EventFailures, apply_batch, subscribe
 from shared.rpc import call_with_deadline, consumer_rpc_timeout
 from shared.service import ServiceBase
 
@@ -93,14 +94,33 @@ class CreditService(ServiceBase):
         # Each event's data has the record's fields; the event type gives the polarity. A bad
         # payload (or a purpose the source is not granted) fails that event alone: the
         # subscriber retries it and then parks it in credit.dead_letters with the error, while
-        # the rest of the batch commits together (``apply_each``).
+        # the rest of the batch commits together. The batch is stored in a few statements
+        # (``handlers.record_decisions``); if any event of it fails there, the batch runs
+        # again one event per savepoint (``apply_batch``), which finds the failing one.
         today = city_today()
+        failures: EventFailures = {}
+        prepared: dict[str, Any] = {}
+        for event in events:  # no database yet: an RPC to the platform for a person's card
+            try:
+                prepared[event.event_id] = self._prepared(
+                    event.source, {**event.data, "polarity": polarity}
+                )
+            except Exception as exc:
+                log.warning(
+                    "event %s (%s) failed in its batch: %s", event.event_id, event.type, exc
+                )
+                failures[event.event_id] = exc
+        ready = [event for event in events if event.event_id not in failures]
+
+        def record_all(batch: list[Event]) -> None:
+            decisions = [(event, prepared[event.event_id]) for event in batch]
+            handlers.record_decisions(self.db, decisions, consumer, today)
 
         def record(event: Event) -> None:
-            payload = self._prepared(event.source, {**event.data, "polarity": polarity})
-            handlers.record_decision(self.db, event, consumer, payload, today)
+            handlers.record_decision(self.db, event, consumer, prepared[event.event_id], today)
 
-        return apply_each(self.db, events, record)
+        failures.update(apply_batch(self.db, ready, record_all, record))
+        return failures
 
     def _prepared(self, department: str, payload: Any) -> Any:
         """The payload held to the department's purposes, its identity taken from the registry.

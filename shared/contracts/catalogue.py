@@ -16,6 +16,7 @@ from typing import Any, Literal
 from marshmallow import Schema, ValidationError, fields
 
 from shared.contracts import event_payloads as p
+from shared.contracts.common import schema_instance
 from shared.errors import ValidationFailed
 
 Classification = Literal["public", "restricted"]
@@ -274,7 +275,7 @@ def spec_for(event_type: str) -> EventSpec:
 
 def validate_payload(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     """Check ``data`` against the catalogue; return it JSON-ready (dumped by the schema)."""
-    schema = spec_for(event_type).schema()
+    schema = schema_instance(spec_for(event_type).schema)
     try:
         loaded = schema.load(data)
     except ValidationError as exc:

@@ -8,8 +8,8 @@ times a span of years, and no text holds a NUL character (PostgreSQL cannot stor
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
@@ -26,6 +26,13 @@ MAX_NESTING = 32
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
 
 
+@lru_cache(maxsize=512)
+def schema_instance(schema: type[Schema]) -> Schema:
+    """One instance per schema class: building one (its fields deep-copied) costs more than a
+    load with it, and a schema instance keeps no state between loads."""
+    return schema()
+
+
 def load(schema: type[Schema], data: Any) -> dict[str, Any]:
     """Validate input by its contract; a bad one raises ``ValidationFailed`` whose ``fields``
     name the culprits.
@@ -38,7 +45,7 @@ def load(schema: type[Schema], data: Any) -> dict[str, Any]:
             "request body must be an object", fields={"_schema": ["not an object"]}
         )
     try:
-        return _instance(schema).load(data)
+        return schema_instance(schema).load(data)
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         summary = "; ".join(
@@ -46,13 +53,6 @@ def load(schema: type[Schema], data: Any) -> dict[str, Any]:
             for field, problems in messages.items()
         )
         raise ValidationFailed(f"invalid request: {summary}", fields=messages) from exc
-
-
-@functools.cache
-def _instance(schema: type[Schema]) -> Schema:
-    """One instance per contract: building one copies and binds every declared field, which
-    cost more than the load itself on each call (loading keeps no state on the instance)."""
-    return schema()
 
 
 class TrimmedString(fields.String):
