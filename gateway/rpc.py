@@ -20,7 +20,7 @@ from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import MethodProxy, ReplyListener
 
 from shared.errors import GatewayTimeout, ServiceUnavailable
-from shared.messaging import apply_reconnect_policy
+from shared.event_consumer import apply_reconnect_policy
 from shared.rpc import call_with_deadline
 
 apply_reconnect_policy()  # the gateway's reply consumer too reconnects within a second

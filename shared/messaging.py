@@ -32,35 +32,31 @@ commit itself fails, nothing of the batch was stored and every event of it is re
 Idempotency stays per event (``uow.claim``, or ``uow.claim_many`` in the same transaction).
 
 Every consumer of the suite (events, RPC, replies) reconnects to a broker that came back within
-about a second (``RECONNECT_POLICY``) instead of kombu's 2, 4, 6 … 30 s schedule.
+about a second (``shared.event_consumer.RECONNECT_POLICY``) instead of kombu's 2, 4, 6 … 30 s
+schedule. What a body must be to become an ``Event`` is in ``shared.received_events``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import eventlet
-import kombu
 from amqp.exceptions import PreconditionFailed
 from kombu import Connection
-from marshmallow import EXCLUDE, ValidationError
+from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import Consumer, QueueConsumer
+from nameko.messaging import Consumer
 
 from shared.broker_rights import identity_of, sender_problem
-from shared.contracts.catalogue import spec_for
-from shared.contracts.envelope import EnvelopeSchema
 from shared.errors import SmartCityError
 from shared.event_batches import EventFailures, apply_batch, apply_each
+from shared.event_consumer import EventQueueConsumer
 from shared.event_queues import (
     DELIVERY_COUNT_HEADER,
     DELIVERY_LIMIT,
@@ -72,9 +68,11 @@ from shared.event_queues import (
     retry_topology,
 )
 from shared.observability import ContainerMetrics
+from shared.received_events import Event, decode_body, raw_copy_options
 
 # Re-exported: services import them from here.
 __all__ = [
+    "Event",
     "EventFailures",
     "apply_batch",
     "apply_each",
@@ -86,124 +84,10 @@ log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-attempt"
 ROUTING_KEY_HEADER = "x-original-routing-key"
-JSON = "application/json"
 
 
 class QueueNotQuorum(RuntimeError):
     """A subscriber's queue exists with other arguments: ``smartcity broker setup`` migrates."""
-
-
-_ENVELOPE_SCHEMA = EnvelopeSchema()
-_DATA_SCHEMAS: dict[type, Any] = {}
-
-
-def _data_schema(schema_cls: type) -> Any:
-    """One loader per payload schema, made once: building a marshmallow schema (its fields
-    deep-copied) cost more than loading an event with it. Unknown fields are tolerated: a
-    newer minor publisher may add some."""
-    if schema_cls not in _DATA_SCHEMAS:
-        _DATA_SCHEMAS[schema_cls] = schema_cls(unknown=EXCLUDE)
-    return _DATA_SCHEMAS[schema_cls]
-
-
-@dataclass(frozen=True)
-class Event:
-    """A received event: the envelope, with ``data`` loaded by the catalogue's schema."""
-
-    event_id: str
-    type: str
-    version: int
-    occurred_at: datetime
-    source: str
-    subject: str | None
-    request_id: str | None
-    data: dict[str, Any]
-
-    @classmethod
-    def from_body(cls, body: Any) -> Event:
-        """Parse a message body; raises ``ValidationError`` for a malformed one (poison)."""
-        if not isinstance(body, dict):
-            raise ValidationError("message body is not a JSON object")
-        envelope = _ENVELOPE_SCHEMA.load(body)
-        try:
-            spec = spec_for(envelope["type"])
-        except KeyError as exc:
-            raise ValidationError(str(exc)) from exc
-        if envelope["version"] > spec.version:
-            raise ValidationError(f"version {envelope['version']} is newer than understood")
-        data = _data_schema(spec.schema).load(envelope["data"])
-        return cls(
-            event_id=str(envelope["event_id"]),
-            type=envelope["type"],
-            version=envelope["version"],
-            occurred_at=envelope["occurred_at"].astimezone(UTC),
-            source=envelope["source"],
-            subject=envelope["subject"],
-            request_id=envelope.get("request_id"),
-            data=data,
-        )
-
-
-def decode_body(message: Any) -> Any:
-    """The JSON document a message carries; ``ValidationError`` says why it carries none."""
-    if message.content_type != JSON:
-        raise ValidationError(f"content type {message.content_type!r} is not {JSON}")
-    body = message.body  # py-amqp has decoded it already if it names a content encoding
-    try:
-        return json.loads(body if isinstance(body, str) else body.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ValidationError(f"body is not UTF-8: {exc}") from exc
-    except ValueError as exc:
-        raise ValidationError(f"body is not JSON: {exc}") from exc
-
-
-def raw_copy_options(message: Any) -> dict[str, Any]:
-    """Publish options that carry a received message on unchanged: its bytes as they came."""
-    return {
-        "content_type": message.content_type or "application/octet-stream",
-        "content_encoding": message.content_encoding or "binary",
-        "message_id": message.properties.get("message_id"),
-    }
-
-
-class _PrefetchConsumer(kombu.Consumer):
-    """A kombu consumer that sets its prefetch right before it starts consuming.
-
-    RabbitMQ gives a consumer the prefetch of the channel's last ``basic.qos`` before its
-    ``basic.consume``; the subscribers of a service share one channel, and kombu starts them
-    only after creating all of them, so a ``qos`` at creation would leave every one with the
-    last subscriber's prefetch.
-    """
-
-    def __init__(self, channel: Any, prefetch: int, **kwargs: Any):
-        self.event_prefetch = prefetch
-        super().__init__(channel, **kwargs)
-
-    def consume(self, no_ack: bool | None = None) -> None:
-        self.qos(prefetch_count=self.event_prefetch)
-        super().consume(no_ack)
-
-
-class EventQueueConsumer(QueueConsumer):
-    """The connection of a service's event subscribers, which hands them undecoded messages.
-
-    kombu's ``on_message`` callback skips decoding, so no message is lost to a decode error;
-    ``EventSubscriber`` decodes and dead-letters what it cannot read. Each subscriber's
-    consumer gets its own prefetch (``EventSubscriber.prefetch``).
-    """
-
-    def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
-        for provider in self._providers:
-            self._consumers[provider] = _PrefetchConsumer(
-                channel,
-                provider.prefetch,
-                queues=[provider.queue],
-                on_message=partial(self._on_raw_message, provider),
-            )
-        return self._consumers.values()
-
-    def _on_raw_message(self, provider: Any, message: Any) -> None:
-        self.handle_message(provider, None, message)
 
 
 @dataclass
@@ -461,31 +345,3 @@ def subscriptions(service_cls: type) -> list[tuple[str, str]]:
 def _is_permanent(exc: BaseException) -> bool:
     """A client error (invalid data, unknown subject) fails the same way every time."""
     return isinstance(exc, SmartCityError) and exc.status < 500
-
-
-RECONNECT_POLICY = {"interval_start": 0, "interval_step": 0.5, "interval_max": 1.0}
-"""How consumers retry a lost broker: at once, then every second at most. kombu's default
-(2, 4, 6 … 30 s) left a service idle for up to 30 s after the broker was back."""
-
-
-@contextmanager
-def _establish_connection_promptly(self: QueueConsumer) -> Iterator[Connection]:
-    """``ConsumerMixin.establish_connection`` with ``RECONNECT_POLICY`` instead of the defaults
-    (kombu's mixin passes no interval, and transport options do not reach it)."""
-    with self.create_connection() as connection:
-        connection.ensure_connection(
-            self.on_connection_error, self.connect_max_retries, **RECONNECT_POLICY
-        )
-        yield connection
-
-
-def apply_reconnect_policy() -> None:
-    """Make every nameko ``QueueConsumer`` (RPC, replies, events) reconnect promptly.
-
-    nameko creates these consumers inside its own entrypoints, so the class is where the policy
-    can be set once for every service and the gateway. Idempotent.
-    """
-    QueueConsumer.establish_connection = _establish_connection_promptly
-
-
-apply_reconnect_policy()

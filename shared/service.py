@@ -8,7 +8,8 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
-from shared.messaging import EventSubscriber, apply_reconnect_policy
+from shared.event_consumer import apply_reconnect_policy
+from shared.messaging import EventSubscriber
 from shared.observability import Observed
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from nameko.messaging import QueueConsumer
 from nameko.rpc import ReplyListener, RpcConsumer
 
 import shared.service  # noqa: F401  (importing the service base applies the policy)
-from shared.messaging import RECONNECT_POLICY, EventQueueConsumer
+from shared.event_consumer import RECONNECT_POLICY, EventQueueConsumer
 
 
 def _retry_intervals(consumer_cls: type) -> list[float]:
