@@ -24,7 +24,11 @@ EVERYWHERE = {
 DEFERRED = {
     "traffic": {"google": "GTFS-Realtime's protobuf: the first realtime feed message"},
     "community": {"jsonschema": "the first form validated, or a new catalogue version"},
-    "platform": {"urllib3": "the first webhook delivered"},
+    "platform": {
+        "urllib3": "the first webhook delivered",
+        "argon2": "the first password set or checked",
+        "jwt": "the first access token issued",
+    },
 }
 
 _PROBE = (
