@@ -31,9 +31,9 @@ LABEL org.opencontainers.image.title="smartcity" \
       org.opencontainers.image.licenses="MIT"
 # SMARTCITY_VAR_DIR: where the embedded defaults keep their files (the JWT secret, and the
 # embedded database when no DATABASE_URL_TEMPLATE is given); it must be writable by the
-# non-root user. No METRICS_PORT here on purpose: the gateway process runs two nameko
-# containers, and one shared port would make the second fail to bind. Each service then uses
-# its own default (the metrics port of its row in shared/services_table.py).
+# non-root user. No METRICS_PORT here on purpose: each service then uses its own default (the
+# metrics port of its row in shared/services_table.py), so that processes sharing a host (or
+# a network namespace) never collide; compose and Kubernetes set METRICS_PORT=9100.
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \

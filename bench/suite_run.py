@@ -39,7 +39,8 @@ UNLIMITED = "1000000000"
 ECHO_DATABASE = "echo"
 
 _GATEWAY_PROCESS = next(name for name, services in PROCESSES.items() if services == (GATEWAY,))
-"""The process that runs the HTTP edge alone (the suite's gateway process also runs platform)."""
+"""The process that runs the HTTP edge alone (`gateway`; until 2026-12-02 the suite's gateway
+process also ran the platform, and the edge alone was `gateway-edge`)."""
 
 
 def free_port() -> int:

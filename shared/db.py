@@ -325,6 +325,11 @@ class Database(DependencyProvider):
 
     kill = stop
 
+    def seed(self, engine: Engine) -> None:
+        """Reference data the service needs in its database: added by ``smartcity migrate``
+        after the migrations (``smartcity.migrations.migrate_service_class``), so that the
+        start-up finds it there. Must be idempotent; none by default."""
+
     def get_dependency(self, worker_ctx: Any) -> UnitOfWork:
         unit = UnitOfWork(
             self.session_factory,

@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jwt
-
 from shared.config import env, var_dir
 from shared.errors import Unauthorized
 
@@ -111,6 +109,10 @@ def issue_access_token(
     for log correlation and deny lists), ``iss`` and ``sid``: the login (refresh-token
     family) it belongs to, which the gateway checks so that logging out ends it at once.
     """
+    # PyJWT is imported by the two functions that sign and check tokens, not with the module:
+    # a platform process that issues none does not carry it (bench/README.md "Memory").
+    import jwt
+
     issued_at = int((now or datetime.now(UTC)).timestamp())
     claims = {
         "sub": subject,
@@ -135,6 +137,8 @@ def verify_access_token(
     A token may not live longer than ``access_token_ttl()`` (``exp - iat``) nor be issued in
     the future beyond ``CLOCK_SKEW_S``: a correctly signed 10-year token is still refused.
     """
+    import jwt
+
     if not isinstance(token, str) or not token:
         raise Unauthorized("access token missing")
     try:

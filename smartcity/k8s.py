@@ -4,10 +4,10 @@
 committed file is current, so a new row in the services table is a new Deployment without
 editing YAML by hand.
 
-One Deployment per suite process (the gateway's runs the HTTP edge and the platform service),
-each with its own broker user (the ``smartcity-<name>`` users of ``smartcity broker setup``),
-readiness and liveness probes, and resource requests from the measured idle RSS
-(68-80 MB per idle process, bench/README.md "Memory"); an initContainer migrates the database
+One Deployment per suite process (one nameko service each), each with its own broker user (the
+``smartcity-<name>`` users of ``smartcity broker setup``), readiness and liveness probes, and
+resource requests from the measured idle RSS (bench/README.md "Memory"); an initContainer
+migrates the database
 first (``smartcity migrate``). The RabbitMQ and PostgreSQL they use are the
 city's own (a managed service or an operator such as the RabbitMQ cluster operator), named by
 the ``smartcity-backing`` ConfigMap and the ``smartcity-secrets`` Secret.
@@ -19,16 +19,19 @@ from typing import Any
 
 import yaml
 
-from shared.services_table import ROWS, suite_processes
+from shared.services_table import suite_processes
 
+GATEWAY = "gateway"
+TOKEN_PROCESSES = (GATEWAY, "platform")
+"""The processes that sign (platform) or verify (gateway) access tokens."""
 NAMESPACE = "smartcity"
 IMAGE = "smartcity:latest"
 METRICS_PORT = 9100
 GATEWAY_PORT = 8000
 
 MEMORY_REQUEST = "96Mi"
-"""Measured idle RSS 68-80 MB per process (the gateway's, with the platform, is 80 MB), plus
-headroom for a burst of workers; a migration (the initContainer) peaks at about 78 MB."""
+"""Measured idle RSS 65-70 MB per process, plus headroom for a burst of workers; a migration
+(the initContainer) peaks at about 78 MB."""
 MEMORY_LIMIT = "384Mi"
 CPU_REQUEST = "100m"
 CPU_LIMIT = "1"
@@ -49,8 +52,7 @@ def _password_env(user: str) -> dict[str, Any]:
     }
 
 
-def _environment(process: str, services: tuple[str, ...]) -> list[dict[str, Any]]:
-    users = services if process == "gateway" else (process,)
+def _environment(process: str) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [
         {"name": "RABBITMQ_HOST", "valueFrom": _backing("rabbitmq-host")},
         {"name": "POSTGRES_HOST", "valueFrom": _backing("postgres-host")},
@@ -60,7 +62,7 @@ def _environment(process: str, services: tuple[str, ...]) -> list[dict[str, Any]
                 "secretKeyRef": {"name": "smartcity-secrets", "key": "postgres-password"}
             },
         },
-        *(_password_env(user) for user in users),
+        _password_env(process),
         {
             "name": "DATABASE_URL_TEMPLATE",
             "value": "postgresql+psycopg2://postgres:$(POSTGRES_PASSWORD)"
@@ -72,21 +74,20 @@ def _environment(process: str, services: tuple[str, ...]) -> list[dict[str, Any]
         # No eventlet green DNS (6-7 MB a process); host names resolve once per connection.
         {"name": "EVENTLET_NO_GREENDNS", "value": "yes"},
     ]
-    if process == "gateway":
-        env += [
-            {"name": "GATEWAY_AMQP_URI", "value": _amqp_uri("gateway")},
-            {"name": "PLATFORM_AMQP_URI", "value": _amqp_uri("platform")},
-            {"name": "AMQP_URI", "value": _amqp_uri("gateway")},
-            {"name": "GATEWAY_PORT", "value": str(GATEWAY_PORT)},
-            {"name": "PLATFORM_METRICS_PORT", "value": str(ROWS["platform"].metrics_port)},
+    env.append({"name": "AMQP_URI", "value": _amqp_uri(process)})
+    if process in TOKEN_PROCESSES:
+        # The platform signs access tokens, the gateway verifies them: one secret for both.
+        env.append(
             {
                 "name": "JWT_SECRET",
                 "valueFrom": {"secretKeyRef": {"name": "smartcity-secrets", "key": "jwt-secret"}},
-            },
+            }
+        )
+    if process == GATEWAY:
+        env += [
+            {"name": "GATEWAY_PORT", "value": str(GATEWAY_PORT)},
             {"name": "REDIS_URL", "valueFrom": _backing("redis-url")},
         ]
-    else:
-        env.append({"name": "AMQP_URI", "value": _amqp_uri(process)})
     return env
 
 
@@ -133,7 +134,7 @@ def deployment(process: str, services: tuple[str, ...]) -> dict[str, Any]:
     ports = [{"name": "metrics", "containerPort": METRICS_PORT}]
     if process == "gateway":
         ports.append({"name": "http", "containerPort": GATEWAY_PORT})
-    env = _environment(process, services)
+    env = _environment(process)
     container = {
         "name": process,
         "image": IMAGE,
@@ -167,7 +168,8 @@ def deployment(process: str, services: tuple[str, ...]) -> dict[str, Any]:
         "kind": "Deployment",
         "metadata": {"name": process, "namespace": NAMESPACE, "labels": labels},
         "spec": {
-            "replicas": 2 if process == "gateway" else 1,
+            # Two of what every request goes through (the edge; the platform authenticates).
+            "replicas": 2 if process in TOKEN_PROCESSES else 1,
             "selector": {"matchLabels": {"app.kubernetes.io/name": process}},
             "template": {
                 "metadata": {

@@ -40,8 +40,9 @@ def services_to_migrate(names: Iterable[str]) -> tuple[str, ...]:
 
 def migrate_service_class(service_cls: type, url: str) -> None:
     """Upgrade the database at ``url`` for a nameko service class (its ``db`` provider names
-    the models and the versions folder). Tests that start services in-process call this
-    first, as ``smartcity run`` does in its child; a class without a database is skipped."""
+    the models and the versions folder) and add its reference data (``Database.seed``). Tests
+    that start services in-process call this first, as ``smartcity run`` does in its child; a
+    class without a database is skipped."""
     from shared.db import Database, make_engine, migrate
 
     database = getattr(service_cls, "db", None)
@@ -50,6 +51,9 @@ def migrate_service_class(service_cls: type, url: str) -> None:
     engine = make_engine(url)
     try:
         migrate(engine, service_cls.name, database.versions_dir, database.base.metadata)
+        # Reference data too (community's catalogue), so that the service's start-up finds it
+        # stored and loads nothing to check it (jsonschema).
+        database.seed(engine)
     finally:
         engine.dispose()
 

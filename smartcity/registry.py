@@ -15,8 +15,8 @@ SERVICE_CLASSES: dict[str, str] = {row.name: row.service_class for row in SERVIC
 SUITE_PROCESSES: dict[str, tuple[str, ...]] = suite_processes()
 
 PROCESSES: dict[str, tuple[str, ...]] = {
-    # The gateway process runs the HTTP edge and the platform service (identity, audit,
-    # registries); each can also run alone to scale it separately.
+    # One service per suite process; `gateway-edge` is the gateway's process under the name it
+    # had when the suite's gateway process also ran the platform service.
     **SUITE_PROCESSES,
     **{row.alone_process: (row.name,) for row in SERVICE_TABLE},
 }

@@ -131,6 +131,6 @@ def run_process(process: str, migrate: bool = True) -> None:
 
 
 def _stop_all(runners: list[ServiceRunner]) -> None:
-    # The first runner is the caller (the HTTP edge in the gateway process): stop it first.
+    # Callers come first in a process's services (`PROCESSES`): stop them first.
     for runner in runners:
         runner.stop()

@@ -35,10 +35,13 @@ READY_TIMEOUT_S = 90
 MAX_RESTARTS_PER_MINUTE = 5
 STOP_TIMEOUT_S = 20
 MAX_INSTANCES = 16
-SCALABLE: tuple[str, ...] = tuple(name for name in START_ORDER if name != settings.GATEWAY)
+SCALABLE: tuple[str, ...] = tuple(
+    name for name in START_ORDER if name not in (settings.GATEWAY, settings.PLATFORM)
+)
 """Processes ``scale`` may multiply: the sector services. The gateway's process holds the HTTP
 port (a second one would share it silently, eventlet binds with SO_REUSEPORT): run more
-gateways behind a load balancer instead (compose, Kubernetes)."""
+gateways behind a load balancer instead (compose, Kubernetes), where the platform runs as
+several replicas too."""
 
 
 def parse_scale(specs: tuple[str, ...] | list[str]) -> dict[str, int]:
@@ -216,7 +219,8 @@ class Suite:
         """Callers first (gateway), callees last, so that no RPC waits on a stopped service.
 
         Processes that no running process calls stop together (``stop_layers``): the gateway,
-        then every sector service that only the gateway and the platform call, then credit.
+        then every sector service that only the gateway calls, then credit (community and
+        tourism call it), then the platform (credit, health and education call it).
         Whatever has not exited within ``timeout`` in all is killed: nothing is left running.
         """
         self._stopping = True

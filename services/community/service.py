@@ -19,7 +19,9 @@ from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from services.community.handlers import applications, catalogue, documents, grid, performance
 from services.community.models import Base
@@ -41,12 +43,17 @@ CREDIT_DOWN = (GatewayTimeout, ServiceUnavailable, UnknownService)
 
 
 class CommunityDatabase(Database):
-    """The community database, with the affairs catalogue seeded at start-up (idempotent)."""
+    """The community database, with the affairs catalogue seeded (idempotent): by ``smartcity
+    migrate``, and again at start-up for a database migrated without it (tests that migrate
+    in-process do seed: ``migrate_service_class``)."""
 
     def setup(self) -> None:
         super().setup()
+        self.seed(self.engine)
+
+    def seed(self, engine: Engine) -> None:
         items = catalogue.seed_items()
-        with self.session_factory() as session:
+        with Session(engine) as session:
             try:
                 added = catalogue.seed(session, items)
                 session.commit()

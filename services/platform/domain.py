@@ -6,9 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from functools import cache
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from typing import Any
 
 RESIDENT_ROLE = "resident"
 RESIDENT_SCOPES: tuple[str, ...] = ("self:read", "self:write")
@@ -40,22 +38,31 @@ def mask_phone(phone: str) -> str:
 # hash runs on the worker's green thread and holds the whole process for that long, so the
 # library's heavier RFC 9106 default (64 MiB, 3 passes, ~160 ms) would stall every other
 # request; ``check_needs_rehash`` upgrades stored hashes if these parameters are raised.
-_password_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+@cache
+def _password_hasher() -> Any:
+    # argon2 (with cffi: 0.35 MB) is imported on the first password checked or set, not at
+    # start-up: most of the platform's calls never touch a password (bench/README.md "Memory").
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash (random salt and parameters included in the string)."""
-    return _password_hasher.hash(password)
+    return _password_hasher().hash(password)
 
 
 def password_needs_rehash(password_hash: str) -> bool:
     """Whether a stored hash was made with weaker parameters than today's."""
-    return _password_hasher.check_needs_rehash(password_hash)
+    return _password_hasher().check_needs_rehash(password_hash)
 
 
 def password_matches(password_hash: str, password: str) -> bool:
+    hasher = _password_hasher()
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _password_hasher.verify(password_hash, password)
+        return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -20,15 +20,16 @@ import os
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import certifi
 import eventlet
 import eventlet.tpool
-import urllib3
 
 from shared.errors import invalid
+
+if TYPE_CHECKING:
+    import urllib3
 
 Resolver = Callable[[str, int], list[str]]
 _SYSTEM_SOCKET = eventlet.patcher.original("socket")
@@ -156,6 +157,11 @@ def post(
     that trickles bytes cannot hold a lane for longer. TLS is verified against ``ca_certs``
     (default: certifi's bundle) for the URL's host name, whatever address was connected to.
     """
+    # Imported on the first delivery, not at start-up: urllib3 is 0.6-0.8 MB in every platform
+    # process, and most never deliver a webhook (bench/README.md "Memory").
+    import certifi
+    import urllib3
+
     timeout = urllib3.Timeout(connect=timeout_s, read=timeout_s)
     default_port = 443 if target.scheme == "https" else 80
     host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"

@@ -1,4 +1,4 @@
-"""``smartcity up`` starts seven processes that report healthy and expose their metrics."""
+"""``smartcity up`` starts eight processes that report healthy and expose their metrics."""
 
 import json
 import subprocess

@@ -93,7 +93,7 @@ def test_the_image_entrypoint_is_the_smartcity_cli() -> None:
 def test_every_service_folder_runs_in_compose(
     service: str, app_services: dict[str, dict[str, Any]]
 ) -> None:
-    # The platform runs inside the gateway's process; every other service has its own.
+    # Every service has a compose service (a process) of its own.
     run_by_compose = {s for spec in app_services.values() for s in PROCESSES[process_of(spec)]}
     assert service in run_by_compose, f"services/{service} is run by no compose service"
 
@@ -197,9 +197,8 @@ def test_app_services_have_health_checks_on_their_own_ports(
 def test_each_process_binds_distinct_metrics_ports(
     app_services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The gateway process runs two nameko containers (edge + platform); with METRICS_PORT=9100
-    # alone both would bind 9100 and the second would fail to start. Compose gives the
-    # platform PLATFORM_METRICS_PORT=9107, so the edge has 9100 and the platform 9107.
+    # A process that ran two nameko containers with METRICS_PORT=9100 alone would bind 9100
+    # twice and fail to start; every compose process runs one, on 9100.
     ports_by_process = {}
     for name, spec in app_services.items():
         with monkeypatch.context() as env:
@@ -211,7 +210,8 @@ def test_each_process_binds_distinct_metrics_ports(
             ports = [config.metrics_port(service) for service in PROCESSES[process_of(spec)]]
         assert len(set(ports)) == len(ports), (name, ports)
         ports_by_process[name] = ports
-    assert ports_by_process["gateway"] == [9100, 9107]
+    assert ports_by_process["gateway"] == [9100]
+    assert ports_by_process["platform"] == [9100]
     assert ports_by_process["traffic"] == [9100]
 
 

@@ -29,7 +29,7 @@ def test_every_suite_process_is_a_probed_deployment_with_resources():
             assert container[probe]["httpGet"]["path"], (name, probe)
         assert container["resources"]["requests"]["memory"]
         env = {item["name"]: item for item in container["env"]}
-        assert f"smartcity-{name}:" in env["AMQP_URI"]["value"] or name == "gateway"
+        assert f"smartcity-{name}:" in env["AMQP_URI"]["value"]
 
 
 def test_prometheus_scrapes_every_suite_process_and_loads_the_alerts():

@@ -86,10 +86,13 @@ def test_every_row_runs_in_the_suite_and_alone() -> None:
         assert PROCESSES[row.alone_process] == (row.name,)
 
 
-def test_the_gateway_process_runs_the_edge_and_the_platform() -> None:
-    assert PROCESSES["gateway"] == ("gateway", "platform")  # the caller first: it stops first
-    assert PROCESSES["gateway-edge"] == ("gateway",)
+def test_the_edge_and_the_platform_run_as_two_processes() -> None:
+    # Together in one process they idled at 80 MB, over the 70 MB goal (bench/README.md).
+    assert PROCESSES["gateway"] == ("gateway",)
+    assert PROCESSES["gateway-edge"] == ("gateway",)  # the earlier name of the same process
     assert PROCESSES["platform"] == ("platform",)
+    assert all(len(services) == 1 for services in PROCESSES.values())
+    assert START_ORDER[0] == "platform"  # credit, health and education call it
     assert START_ORDER[-1] == "gateway"
 
 

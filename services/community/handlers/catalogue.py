@@ -1,7 +1,10 @@
 """The affairs catalogue: seeded from ``affairs.json``, versioned, listed and searched.
 
 A published version is never changed: a changed item is a new entry with the next version.
-At start-up the versions the database lacks are added (so seeding twice adds nothing).
+``smartcity migrate`` and then every start-up add the versions the database lacks (so seeding
+twice adds nothing). A version's form schema is checked when it is added: a stored version was
+checked then, so a start-up after ``smartcity migrate`` checks none (and jsonschema stays out
+of the process until a form is validated).
 """
 
 from __future__ import annotations
@@ -38,24 +41,23 @@ FIELDS = (
 
 
 def seed_items(path: Path = CATALOGUE_FILE) -> list[dict[str, Any]]:
-    """The catalogue file's items, each schema checked (a bad file fails the start-up)."""
+    """The catalogue file's items, each with every field (a bad file fails the start-up)."""
     items = json.loads(path.read_text(encoding="utf-8"))["items"]
     for item in items:
         missing = [name for name in FIELDS if name not in item]
         if missing:
             raise ValueError(f"affair {item.get('code')}: missing {missing}")
-        check_schema(item["form_schema"], item["code"])
     return items
 
 
 def seed(session: Session, items: list[dict[str, Any]]) -> int:
-    """Add the versions not yet stored; returns how many were added."""
+    """Add the versions not yet stored, each form schema checked first (``ValueError``: a bad
+    schema fails the migration or the start-up); returns how many were added."""
     stored = set(session.execute(select(AffairVersion.code, AffairVersion.version)).all())
-    added = [
-        AffairVersion(**{name: item[name] for name in FIELDS})
-        for item in items
-        if (item["code"], item["version"]) not in stored
-    ]
+    new = [item for item in items if (item["code"], item["version"]) not in stored]
+    for item in new:
+        check_schema(item["form_schema"], item["code"])
+    added = [AffairVersion(**{name: item[name] for name in FIELDS}) for item in new]
     session.add_all(added)
     session.flush()
     return len(added)

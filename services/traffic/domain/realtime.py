@@ -5,18 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
-
-from google.protobuf.message import DecodeError
-from google.transit import gtfs_realtime_pb2
 
 from services.traffic.domain.gtfs import parse_gtfs_date, parse_gtfs_time
 from shared.errors import invalid
 
-_RT = gtfs_realtime_pb2
-_SKIPPED = _RT.TripUpdate.StopTimeUpdate.SKIPPED
-_NO_DATA = _RT.TripUpdate.StopTimeUpdate.NO_DATA
-_CANCELED = _RT.TripDescriptor.CANCELED
+
+@cache
+def _rt() -> Any:
+    """The GTFS-Realtime bindings, imported on the first feed message: protobuf adds 1.2 MB to
+    every traffic process, and most never receive a realtime feed (bench/README.md "Memory")."""
+    from google.transit import gtfs_realtime_pb2
+
+    return gtfs_realtime_pb2
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,10 @@ def parse_realtime(data: bytes) -> RealtimeUpdate:
     """Decode a GTFS-Realtime ``FeedMessage``. Raises ``invalid("feed_message", ...)``."""
     if not isinstance(data, bytes | bytearray):
         raise invalid("feed_message", "must be protobuf bytes")
-    message = _RT.FeedMessage()
+    from google.protobuf.message import DecodeError
+
+    rt = _rt()
+    message = rt.FeedMessage()
     try:
         message.ParseFromString(bytes(data))
     except (DecodeError, RuntimeError) as exc:
@@ -87,7 +92,7 @@ def parse_realtime(data: bytes) -> RealtimeUpdate:
             alerts.append(_alert(entity.id, entity.alert))
     return RealtimeUpdate(
         timestamp=header.timestamp if header.HasField("timestamp") else None,
-        full_dataset=header.incrementality == _RT.FeedHeader.FULL_DATASET,
+        full_dataset=header.incrementality == rt.FeedHeader.FULL_DATASET,
         delays=tuple(delays),
         alerts=tuple(alerts),
         trip_ids=frozenset(trip_ids),
@@ -95,6 +100,7 @@ def parse_realtime(data: bytes) -> RealtimeUpdate:
 
 
 def _trip_update_delays(entity_id: str, update: Any) -> Iterator[RealtimeDelay]:
+    stop_time_update = _rt().TripUpdate.StopTimeUpdate
     trip = update.trip
     try:
         service_date = parse_gtfs_date(trip.start_date) if trip.start_date else None
@@ -120,7 +126,7 @@ def _trip_update_delays(entity_id: str, update: Any) -> Iterator[RealtimeDelay]:
             skipped,
         )
 
-    if trip.schedule_relationship == _CANCELED:
+    if trip.schedule_relationship == _rt().TripDescriptor.CANCELED:
         yield delay(None, None, skipped=True)
         return
     if update.HasField("delay"):
@@ -130,11 +136,11 @@ def _trip_update_delays(entity_id: str, update: Any) -> Iterator[RealtimeDelay]:
         stop_id = stop_update.stop_id or None
         if sequence is None and stop_id is None:
             continue
-        if stop_update.schedule_relationship == _SKIPPED:
+        if stop_update.schedule_relationship == stop_time_update.SKIPPED:
             yield delay(sequence, stop_id, skipped=True)
             continue
         event = None
-        if stop_update.schedule_relationship != _NO_DATA:
+        if stop_update.schedule_relationship != stop_time_update.NO_DATA:
             for name in ("arrival", "departure"):
                 if stop_update.HasField(name):
                     event = getattr(stop_update, name)
@@ -159,12 +165,13 @@ def _translation(text: Any) -> str:
 
 def _alert(entity_id: str, alert: Any) -> RealtimeAlert:
     informed = list(alert.informed_entity)
+    rt = _rt()
     return RealtimeAlert(
         alert_id=entity_id,
         header=_translation(alert.header_text),
         description=_translation(alert.description_text),
-        cause=_RT.Alert.Cause.Name(alert.cause),
-        effect=_RT.Alert.Effect.Name(alert.effect),
+        cause=rt.Alert.Cause.Name(alert.cause),
+        effect=rt.Alert.Effect.Name(alert.effect),
         active_periods=tuple(
             (
                 period.start if period.HasField("start") else None,

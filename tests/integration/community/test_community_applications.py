@@ -81,3 +81,22 @@ def test_an_application_keeps_the_version_it_was_filed_under(community, communit
             [document(community, "termination_certificate")],
         )
     assert "form" in refused.value.fields
+
+
+def test_a_new_version_with_an_invalid_schema_is_refused_and_nothing_is_added(
+    community, community_config
+):
+    broken = {
+        **community.get_affair("disability-certificate"),
+        "version": 99,
+        "form_schema": {"type": "no-such-type"},
+    }
+    engine = make_engine(community_config["DATABASE_URLS"]["community"])
+    with Session(engine) as session:
+        with pytest.raises(ValueError, match="invalid form schema"):
+            catalogue.seed(session, [broken])
+        session.rollback()
+        # The stored versions were checked when they were added: seeding them checks nothing.
+        assert catalogue.seed(session, catalogue.seed_items()) == 0
+    engine.dispose()
+    assert community.get_affair("disability-certificate")["version"] == 1

@@ -3,11 +3,23 @@ checked, bad fields named by their path."""
 
 import pytest
 
-from services.community.domain.forms import validate_form
+from services.community.domain.forms import check_schema, validate_form
 from services.community.handlers.catalogue import seed_items
 from shared.errors import ValidationFailed
 
 ITEMS = {(item["code"], item["version"]): item for item in seed_items()}
+
+
+@pytest.mark.parametrize("key", sorted(ITEMS))
+def test_every_catalogue_schema_is_valid_draft_2020_12(key: tuple[str, int]) -> None:
+    # Checked here for the whole file; `catalogue.seed` checks each version it adds.
+    check_schema(ITEMS[key]["form_schema"], key[0])
+
+
+def test_an_invalid_schema_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="affair broken: invalid form schema"):
+        check_schema({"type": "no-such-type"}, "broken")
+
 
 VALID = {
     "minimum-living-allowance": {
