@@ -89,7 +89,10 @@ def stack_factory(service_config: Callable[..., dict], runner_factory, monkeypat
         port = free_port()
         configs["gateway"] = service_config(
             "gateway",
-            **{"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "RPC_TIMEOUT": 3, **gateway_overrides},
+            # 6 s: two shared cores running four test lanes (and, on a developer's machine,
+            # whatever else) delayed a first call past 3 s now and then; the 504 test's
+            # service sleeps well past it.
+            **{"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "RPC_TIMEOUT": 6, **gateway_overrides},
         )
         runners["gateway"] = runner_factory(configs["gateway"], GatewayService)
         runners["gateway"].start()

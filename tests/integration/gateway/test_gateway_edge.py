@@ -91,7 +91,7 @@ class SlowCredit:
 
     @rpc
     def public_summary(self, credit_code):
-        eventlet.sleep(5)
+        eventlet.sleep(8)  # longer than the test stacks' RPC_TIMEOUT (6 s)
         return {}
 
 
