@@ -206,9 +206,10 @@ class Suite:
                 continue
             recent = [t for t in self._restarts.get(name, []) if time.monotonic() - t < 60]
             if len(recent) >= MAX_RESTARTS_PER_MINUTE:
+                log_path = self.log_dir / (name + ".log")
                 raise RuntimeError(
-                    f"{name} keeps dying (exit {child.returncode}); see "
-                    f"{self.log_dir / (name + '.log')}"
+                    f"{name} keeps dying (exit {child.returncode}); see {log_path}; "
+                    f"its last lines:\n{_last_lines(log_path)}"
                 )
             if self.on_restart:
                 self.on_restart(name, child.returncode)
@@ -302,3 +303,12 @@ def _port_free(port: int) -> bool:
 
 def gateway_url() -> str:
     return f"http://localhost:{settings.gateway_port()}"
+
+
+def _last_lines(path: Path, count: int = 15) -> str:
+    """The end of a process's log, so that the reason it died is on the operator's screen
+    (the log may be in a temporary directory that is gone by the time anyone looks)."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-count:])
+    except OSError as exc:
+        return f"(no log: {exc})"
