@@ -111,7 +111,9 @@ def up(demo: bool, scale: dict[str, int]) -> None:
     signal.signal(signal.SIGINT, _interrupt)
     suite = Suite(
         settings.var_dir() / "log",
-        on_restart=lambda name, code: click.echo(f"{name} exited with {code}; restarting it"),
+        on_restart=lambda name, code, delay: click.echo(
+            f"{name} exited with {code}; restarting it" + (f" in {delay:.0f} s" if delay else "")
+        ),
         scale=scale,
     )
     busy = suite.ports_in_use()
@@ -119,6 +121,16 @@ def up(demo: bool, scale: dict[str, int]) -> None:
         click.echo(
             f"smartcity: already in use: {', '.join(busy)}. Stop the other suite, or choose "
             "ports with GATEWAY_PORT and METRICS_PORT=0 (any free port).",
+            err=True,
+        )
+        sys.exit(2)
+    elsewhere = suite.running_elsewhere()
+    if elsewhere:
+        click.echo(
+            f"smartcity: another suite is running on the broker's vhost "
+            f"{broker.vhost_of(settings.amqp_uri())!r} (it serves {', '.join(elsewhere)}). "
+            "Stop it, or give this one a "
+            "vhost of its own (AMQP_URI=amqp://guest:guest@localhost:5672/<vhost>).",
             err=True,
         )
         sys.exit(2)

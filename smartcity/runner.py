@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 import eventlet
+from amqp.exceptions import AccessRefused
 from kombu import Connection
 from kombu.mixins import ConsumerMixin
 from nameko.messaging import QueueConsumer
@@ -18,7 +19,7 @@ from nameko.runners import ServiceRunner
 
 from shared import config as settings
 from shared.observability import configure_logging
-from smartcity.broker import uri_for
+from smartcity.broker import credentials_file, uri_for
 from smartcity.embedded_db import ensure_databases
 from smartcity.migrations import migrate_in_child, services_to_migrate
 from smartcity.registry import PROCESSES, load
@@ -45,10 +46,19 @@ def stop_consumers_promptly() -> None:
 
 
 def check_broker(amqp_uri: str) -> None:
-    """Exit with one clear line (no traceback) when RabbitMQ does not answer."""
+    """Exit with one clear line (no traceback) when RabbitMQ does not answer, or refuses the
+    URI's user."""
     try:
         with Connection(amqp_uri, connect_timeout=3) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0)
+    except AccessRefused:
+        user = Connection(amqp_uri).userid
+        raise BrokerUnreachable(
+            f"smartcity: RabbitMQ refused the user {user}: its password is not the one in "
+            f"{credentials_file(settings.amqp_uri())} (did a `smartcity up` or `broker setup` "
+            "with another SMARTCITY_VAR_DIR set it?). Run `smartcity broker setup` again, "
+            "or give each suite a vhost of its own (AMQP_URI)."
+        ) from None
     except Exception as exc:
         safe_uri = Connection(amqp_uri).as_uri()  # hides the password
         raise BrokerUnreachable(
@@ -104,6 +114,8 @@ def run_process(process: str, migrate: bool = True) -> None:
     limit_malloc_arenas()
     stop_consumers_promptly()
     check_broker(settings.amqp_uri())
+    for name in services:
+        check_broker(uri_for(name))  # its own user, before nameko retries it in a loop
     ensure_databases(tuple(name for name in services if name in settings.DATABASE_SERVICES))
     if migrate:
         migrate_in_child(services_to_migrate((process,)))

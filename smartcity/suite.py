@@ -32,7 +32,8 @@ from smartcity.registry import PROCESSES, START_ORDER
 
 READY_TIMEOUT_S = 90
 """How long ``wait_ready`` waits for the whole suite (``SMARTCITY_READY_TIMEOUT``)."""
-MAX_RESTARTS_PER_MINUTE = 5
+RESTART_BACKOFF_S = (0.0, 1.0, 2.0, 4.0, 8.0)
+"""The wait before each restart of a process within a minute; one more death gives up."""
 STOP_TIMEOUT_S = 20
 MAX_INSTANCES = 16
 SCALABLE: tuple[str, ...] = tuple(
@@ -90,7 +91,7 @@ class Suite:
         self,
         log_dir: Path,
         processes: tuple[str, ...] = START_ORDER,
-        on_restart: Callable[[str, int], None] | None = None,
+        on_restart: Callable[[str, int, float], None] | None = None,
         scale: dict[str, int] | None = None,
     ):
         self.log_dir = log_dir
@@ -111,6 +112,7 @@ class Suite:
         }
         """Metrics port of each service instance (``credit``, ``credit-2``; None: off)."""
         self._restarts: dict[str, list[float]] = {}
+        self._restart_due: dict[str, float] = {}
         self._stopping = False
 
     def ports_in_use(self) -> list[str]:
@@ -122,6 +124,14 @@ class Suite:
         wanted = {"gateway": settings.gateway_port()} if "gateway" in self.names else {}
         wanted.update({f"{name} metrics": p for name, p in self.metrics_ports.items() if p})
         return [f"{what} port {port}" for what, port in wanted.items() if not _port_free(port)]
+
+    def running_elsewhere(self) -> list[str]:
+        """The suite's services that already have instances on this vhost: another suite uses
+        it (with other databases, it would take this one's RPCs and events, and its
+        ``broker setup`` would reset the broker users' passwords under it)."""
+        services = [s for name in self.names for s in PROCESSES[name] if s != settings.GATEWAY]
+        stats = read_queues(settings.amqp_uri(), [rpc_queue_name(s) for s in services])
+        return [s for s in services if (stat := stats[rpc_queue_name(s)]) and stat.consumers]
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -199,22 +209,29 @@ class Suite:
             time.sleep(0.5)
 
     def _restart_dead(self) -> None:
-        """Restart a process that died (it resumes from its durable queues); give up on one
-        that keeps dying."""
+        """Restart a process that died (it resumes from its durable queues), at once the first
+        time and then after ``RESTART_BACKOFF_S``, so that a short outage of what it needs (a
+        broker restart) does not use up its restarts; give up on one that keeps dying."""
+        now = time.monotonic()
         for name, child in list(self.children.items()):
             if self._stopping or child.poll() is None:
                 continue
-            recent = [t for t in self._restarts.get(name, []) if time.monotonic() - t < 60]
-            if len(recent) >= MAX_RESTARTS_PER_MINUTE:
-                log_path = self.log_dir / (name + ".log")
-                raise RuntimeError(
-                    f"{name} keeps dying (exit {child.returncode}); see {log_path}; "
-                    f"its last lines:\n{_last_lines(log_path)}"
-                )
-            if self.on_restart:
-                self.on_restart(name, child.returncode)
-            self._restarts[name] = [*recent, time.monotonic()]
-            self._spawn(name)
+            recent = [t for t in self._restarts.get(name, []) if now - t < 60]
+            if name not in self._restart_due:
+                if len(recent) >= len(RESTART_BACKOFF_S):
+                    log_path = self.log_dir / (name + ".log")
+                    raise RuntimeError(
+                        f"{name} keeps dying (exit {child.returncode}); see {log_path}; "
+                        f"its last lines:\n{_last_lines(log_path)}"
+                    )
+                delay = RESTART_BACKOFF_S[len(recent)]
+                if self.on_restart:
+                    self.on_restart(name, child.returncode, delay)
+                self._restart_due[name] = now + delay
+            if now >= self._restart_due[name]:
+                del self._restart_due[name]
+                self._restarts[name] = [*recent, now]
+                self._spawn(name)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Callers first (gateway), callees last, so that no RPC waits on a stopped service.

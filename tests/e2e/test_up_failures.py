@@ -5,7 +5,9 @@ import subprocess
 import sys
 
 from conftest import _alive, _embedded_postgres_pid, default_env, free_port
+from kombu import Connection, Queue
 
+from shared.queue_stats import rpc_queue_name
 from smartcity.registry import START_ORDER
 
 
@@ -55,3 +57,62 @@ def test_up_refuses_a_busy_gateway_port_in_one_line(fresh_vhost, var_dir):
         "ports with GATEWAY_PORT and METRICS_PORT=0 (any free port)."
     )
     assert not (var_dir / "log").exists()
+
+
+def test_up_refuses_a_vhost_where_another_suite_runs(fresh_vhost, var_dir):
+    """A second suite on the same vhost would take the first one's RPCs and events into its
+    own databases, and reset its broker users' passwords: refused before anything starts."""
+    with Connection(fresh_vhost) as connection:
+        queue = Queue(rpc_queue_name("credit"), channel=connection.default_channel)
+        queue.declare()
+        with connection.Consumer(queue, callbacks=[lambda _body, _message: None]):
+            result = subprocess.run(
+                [sys.executable, "-m", "smartcity", "up"],
+                env=default_env(
+                    AMQP_URI=fresh_vhost,
+                    SMARTCITY_VAR_DIR=str(var_dir),
+                    GATEWAY_PORT=str(free_port()),
+                    METRICS_PORT="0",
+                ),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+    vhost = fresh_vhost.rsplit("/", 1)[1]
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"smartcity: another suite is running on the broker's vhost {vhost!r} (it serves "
+        "credit). Stop it, or give this one a vhost of its own "
+        "(AMQP_URI=amqp://guest:guest@localhost:5672/<vhost>)."
+    )
+    assert not (var_dir / "log").exists()
+
+
+def test_a_service_whose_broker_password_changed_exits_with_one_line(fresh_vhost, var_dir):
+    env = default_env(AMQP_URI=fresh_vhost, SMARTCITY_VAR_DIR=str(var_dir))
+    subprocess.run(
+        [sys.executable, "-m", "smartcity", "broker", "setup"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    # Another var dir's setup on the same vhost gives the users new passwords.
+    subprocess.run(
+        [sys.executable, "-m", "smartcity", "broker", "setup"],
+        env={**env, "SMARTCITY_VAR_DIR": str(var_dir / "other")},
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "smartcity", "run", "credit", "--no-migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("smartcity: RabbitMQ refused the user smartcity-credit")
+    assert str(var_dir / "broker") in last_line
