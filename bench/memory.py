@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from nameko.testing.rabbit import Client as RabbitManager
 
 from bench.suite_run import AMQP, POSTGRES, RABBIT_API
-from shared.config import PLATFORM, SERVICES
+from shared.config import PLATFORM, PROCESS_ENVIRONMENT, SERVICES
 from smartcity.registry import PROCESSES, SERVICE_CLASSES, SUITE_PROCESSES
 
 GOAL_MB = 70
@@ -67,8 +67,8 @@ _RSS = (  # the resident set now (not the peak: ru_maxrss counts start-up transi
     "import os; print('RSS_KB', int(open('/proc/self/statm').read().split()[1])"
     " * os.sysconf('SC_PAGE_SIZE') // 1024)"
 )
-_IMPORT_ENV = {**os.environ, "EVENTLET_NO_GREENDNS": "yes"}
-"""The import figures' interpreters resolve as the suite's processes do (``smartcity`` sets it)."""
+_IMPORT_ENV = {**os.environ, **PROCESS_ENVIRONMENT}
+"""The import figures' interpreters run as the suite's processes do."""
 _OWN = {"services", "shared", "gateway", "smartcity", "site", "encodings", "eventlet"}
 
 
@@ -101,6 +101,7 @@ def idle_rss(
         "GATEWAY_PORT": "0",
         "LOG_LEVEL": "WARNING",
         "SMARTCITY_VAR_DIR": var_dir,
+        **PROCESS_ENVIRONMENT,
         **extra_env,
     }
     if code is not None:  # ``-m`` puts the working directory first on sys.path

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from shared.config import PROCESS_ENVIRONMENT
 from shared.services_table import suite_processes
 
 GATEWAY = "gateway"
@@ -71,8 +72,7 @@ def _environment(process: str) -> list[dict[str, Any]]:
         {"name": "METRICS_PORT", "value": str(METRICS_PORT)},
         {"name": "LOG_FORMAT", "value": "json"},
         {"name": "LOG_LEVEL", "value": "INFO"},
-        # No eventlet green DNS (6-7 MB a process); host names resolve once per connection.
-        {"name": "EVENTLET_NO_GREENDNS", "value": "yes"},
+        *({"name": name, "value": value} for name, value in PROCESS_ENVIRONMENT.items()),
     ]
     env.append({"name": "AMQP_URI", "value": _amqp_uri(process)})
     if process in TOKEN_PROCESSES:

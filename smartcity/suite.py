@@ -32,6 +32,8 @@ from smartcity.registry import PROCESSES, START_ORDER
 
 READY_TIMEOUT_S = 90
 """How long ``wait_ready`` waits for the whole suite (``SMARTCITY_READY_TIMEOUT``)."""
+PROCESS_ENVIRONMENT = settings.PROCESS_ENVIRONMENT
+"""What every process of the suite runs with, here as in compose and Kubernetes."""
 RESTART_BACKOFF_S = (0.0, 1.0, 2.0, 4.0, 8.0)
 """The wait before each restart of a process within a minute; one more death gives up."""
 STOP_TIMEOUT_S = 20
@@ -141,6 +143,7 @@ class Suite:
     def _spawn(self, instance: str) -> None:
         name, k = self.instances[instance]
         env = os.environ.copy()
+        env.update(PROCESS_ENVIRONMENT)
         for service in PROCESSES[name]:
             port = self.metrics_ports[instance_name(service, k)]
             env[f"{service.upper()}_METRICS_PORT"] = "off" if port is None else str(port)

@@ -46,13 +46,11 @@ def _page(items: list[Any], offset: int, limit: int | None) -> list[Any]:
 
 
 def package_list(params: dict[str, Any], context: Context) -> list[str]:
-    """Names of every dataset, by name."""
     names = sorted(dataset.name for dataset in DATASETS)
     return _page(names, params["offset"], params.get("limit"))
 
 
 def package_search(params: dict[str, Any], context: Context) -> dict[str, Any]:
-    """Datasets matching ``q`` and ``fq`` (words, ``field:value``), sorted, paged."""
     found = [
         package
         for package in _packages(context)
@@ -121,7 +119,6 @@ def tag_list(params: dict[str, Any], context: Context) -> list[Any]:
 
 
 def datastore_search(params: dict[str, Any], context: Context) -> dict[str, Any]:
-    """Records of a CSV or JSON resource (both hold the dataset's table)."""
     dataset, resource = metadata.find_resource(params["resource_id"])
     if not resource["datastore_active"]:
         raise NotFound("Resource is not in the datastore", fields={"resource_id": ["not a table"]})
@@ -143,25 +140,66 @@ def datastore_search(params: dict[str, Any], context: Context) -> dict[str, Any]
 def help_show(params: dict[str, Any], context: Context) -> str:
     if params["name"] not in ACTIONS:
         raise NotFound("Not found", fields={"name": [f"no action {params['name']}"]})
-    return (ACTIONS[params["name"]].handler.__doc__ or params["name"]).strip()
+    return ACTIONS[params["name"]].help
 
 
 @dataclass(frozen=True)
 class Action:
     params: type[Schema]
     handler: Callable[[dict[str, Any], Context], Any]
+    help: str
+    """What ``help_show`` answers (in CKAN, the action's docstring; not here: the services run
+    with ``-OO``, which drops docstrings)."""
 
 
 ACTIONS: dict[str, Action] = {
-    "package_list": Action(PackageListIn, package_list),
-    "package_search": Action(PackageSearchIn, package_search),
-    "package_show": Action(IdIn, package_show),
-    "resource_show": Action(IdIn, resource_show),
-    "organization_list": Action(OrganizationListIn, organization_list),
-    "organization_show": Action(OrganizationShowIn, organization_show),
-    "tag_list": Action(TagListIn, tag_list),
-    "datastore_search": Action(DatastoreSearchIn, datastore_search),
-    "help_show": Action(HelpShowIn, help_show),
+    "package_list": Action(
+        PackageListIn,
+        package_list,
+        "Names of every dataset, sorted; paged with limit and offset.",
+    ),
+    "package_search": Action(
+        PackageSearchIn,
+        package_search,
+        "Datasets matching q and fq (words, field:value), sorted, paged with rows and "
+        "start; answers count and results.",
+    ),
+    "package_show": Action(
+        IdIn,
+        package_show,
+        "One dataset by name or id, with its resources, licence, organisation and update time.",
+    ),
+    "resource_show": Action(
+        IdIn,
+        resource_show,
+        "One resource (CSV or JSON) by id.",
+    ),
+    "organization_list": Action(
+        OrganizationListIn,
+        organization_list,
+        "Departments that publish datasets, sorted and paged; details with all_fields.",
+    ),
+    "organization_show": Action(
+        OrganizationShowIn,
+        organization_show,
+        "One department by name or id, with its datasets unless include_datasets is false.",
+    ),
+    "tag_list": Action(
+        TagListIn,
+        tag_list,
+        "Every tag of the datasets; those containing query, when given.",
+    ),
+    "datastore_search": Action(
+        DatastoreSearchIn,
+        datastore_search,
+        "Records of a CSV or JSON resource (both hold the dataset's table): filters, q, "
+        "sort, limit and offset; answers fields, records and total.",
+    ),
+    "help_show": Action(
+        HelpShowIn,
+        help_show,
+        "What an action does, by name.",
+    ),
 }
 
 

@@ -141,6 +141,14 @@ def test_every_process_connects_as_its_own_broker_user(
             assert broker_user(uri) == f"smartcity-{service}", (name, service)
 
 
+def test_every_process_runs_with_the_suites_process_environment(
+    app_services: dict[str, dict[str, Any]],
+) -> None:
+    for name, spec in app_services.items():
+        for variable, value in config.PROCESS_ENVIRONMENT.items():
+            assert spec["environment"].get(variable) == value, (name, variable)
+
+
 def test_broker_setup_gets_every_users_password_and_the_rest_only_their_own(
     compose: dict[str, Any], app_services: dict[str, dict[str, Any]]
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import yaml
 from deploy_metrics import DEPLOY, exported_suite_metric_names, used_metric_names
 
+from shared.config import PROCESS_ENVIRONMENT
 from shared.services_table import suite_processes
 from smartcity import k8s
 
@@ -30,6 +31,8 @@ def test_every_suite_process_is_a_probed_deployment_with_resources():
         assert container["resources"]["requests"]["memory"]
         env = {item["name"]: item for item in container["env"]}
         assert f"smartcity-{name}:" in env["AMQP_URI"]["value"]
+        for variable, value in PROCESS_ENVIRONMENT.items():  # as `smartcity up` runs them
+            assert env[variable]["value"] == value, (name, variable)
 
 
 def test_prometheus_scrapes_every_suite_process_and_loads_the_alerts():
