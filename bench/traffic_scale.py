@@ -128,6 +128,7 @@ def full_arrivals(session: Session, stop_id: str, at: dt.datetime, limit: int) -
     """Arrivals as computed before the index: every call, calendar and exception read."""
     from zoneinfo import ZoneInfo
 
+    from services.traffic.arrival_reads import calls_query
     from services.traffic.domain.schedule import (
         ServiceCalendar,
         ServiceException,
@@ -135,30 +136,11 @@ def full_arrivals(session: Session, stop_id: str, at: dt.datetime, limit: int) -
         TripInfo,
         upcoming_arrivals,
     )
-    from services.traffic.models import Calendar, CalendarDate, Route, StopTime, Trip
+    from services.traffic.models import Calendar, CalendarDate
     from services.traffic.queries import active_feed
 
     feed = active_feed(session)
-    rows = session.execute(
-        sa.select(
-            StopTime.trip_id,
-            StopTime.stop_sequence,
-            StopTime.arrival_s,
-            StopTime.departure_s,
-            StopTime.stop_headsign,
-            Trip.route_id,
-            Trip.service_id,
-            Trip.trip_headsign,
-            Route.route_short_name,
-        )
-        .join(Trip, (Trip.feed_id == StopTime.feed_id) & (Trip.trip_id == StopTime.trip_id))
-        .join(Route, (Route.feed_id == Trip.feed_id) & (Route.route_id == Trip.route_id))
-        .where(
-            StopTime.feed_id == feed.feed_id,
-            StopTime.stop_id == stop_id,
-            StopTime.departure_s.is_not(None),
-        )
-    ).all()
+    rows = session.execute(calls_query(feed.feed_id, stop_id)).all()
     trips = {
         r.trip_id: TripInfo(
             r.trip_id, r.route_id, r.service_id, r.route_short_name, r.trip_headsign
