@@ -33,7 +33,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ import psycopg2
 import sqlalchemy as sa
 from nameko.testing.rabbit import Client as RabbitManager
 
+from shared.clock import city_today
 from shared.contracts.envelope import new_envelope
 from shared.identity import credit_code_check_char
 from shared.outbox import messaging_metadata, outbox_table
@@ -65,7 +66,7 @@ def enterprise_code(n: int) -> str:
 
 
 def penalty(round_no: int, n: int) -> dict[str, Any]:
-    today = date.today()
+    today = city_today()
     data = {
         "subject_type": "enterprise",
         "subject_id": enterprise_code(round_no * 1_000_000 + n),

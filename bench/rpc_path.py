@@ -24,9 +24,11 @@ import json  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from datetime import date, timedelta  # noqa: E402
+from datetime import timedelta  # noqa: E402
 
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
+
+from shared.clock import city_today  # noqa: E402
 
 ENTERPRISE = "91110000600037341L"
 PERSON = "210102199003071233"
@@ -34,7 +36,7 @@ WARMUP_CALLS = 20
 
 
 def record(subject_type: str, subject_id: str, n: int) -> dict:
-    today = date.today()
+    today = city_today()
     return {
         "subject_type": subject_type,
         "subject_id": subject_id,

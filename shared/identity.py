@@ -21,6 +21,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.util import clean, isdigits
 
+from shared.clock import city_today
 from shared.errors import ValidationFailed, invalid
 
 MUST_BE_STRING = "must be a string"
@@ -54,7 +55,7 @@ def validate_resident_id(value: object, field: str = "id_number") -> str:
         birth_date = ric.get_birth_date(number)
     except StdnumValidationError:
         raise invalid(field, "birth date is not a real date") from None
-    if birth_date > datetime.date.today():
+    if birth_date > city_today():
         raise invalid(field, "birth date is in the future")
     return number
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import config as settings
+from shared.clock import city_today
 from smartcity import demo_community, demo_education, demo_health, demo_tourism
 from smartcity.broker import operator_uri
 
@@ -70,7 +71,7 @@ def load_demo(gateway: str) -> str:
     )
     for lot in _parking_lots():
         _post(gateway, "/api/v1/traffic/parking/lots", keys["traffic"], lot)
-    today = date.today()
+    today = city_today()
     _post(
         gateway,
         "/api/v1/credit/records",

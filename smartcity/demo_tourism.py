@@ -7,10 +7,12 @@ resident-tourist card when the platform issued their citizen card.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import requests
+
+from shared.clock import city_today
 
 CLIENTS = {
     "tourism": ("department", "tourism", ["tourism.venues"], None),
@@ -81,7 +83,7 @@ def load(gateway: str, keys: dict[str, str], cards: list[str]) -> str:
             "name": "Anna Schmidt",
             "document_type": "passport",
             "document_number": "C01X00T47",
-            "expires_on": (date.today() + timedelta(days=14)).isoformat(),
+            "expires_on": (city_today() + timedelta(days=14)).isoformat(),
         },
     )
     return (

@@ -32,6 +32,7 @@ from services.credit.repository import (
     reconcile_lists,
     record_to_dict,
 )
+from shared.clock import city_today
 from shared.contracts.common import load
 from shared.contracts.credit import (
     CORRECTABLE_FIELDS,
@@ -56,7 +57,7 @@ def file_objection(
     It keeps counting, marked, until the source department decides (see ``domain``).
     ``today`` defaults to the current date. Lists do not change, so none are returned.
     """
-    today = today or date.today()
+    today = today or city_today()
     reason_text = required_text(reason, "reason", MAX_NOTE_LENGTH)
     record = get_record(session, record_id)
     subject = record.subject
@@ -89,7 +90,7 @@ def resolve_objection(
     Only the record's source department may decide (``Forbidden``); a resolved objection
     cannot be decided again (``Conflict``). ``today`` defaults to the current date.
     """
-    today = today or date.today()
+    today = today or city_today()
     objection_uuid = parse_uuid(objection_id, "objection_id")
     department = validate_department(department)
     decision = validate_decision(decision)
@@ -154,7 +155,7 @@ def repair_record(
     (``Forbidden``): it is the one that knows the penalty was paid or the default cured.
     ``today`` defaults to the current date.
     """
-    today = today or date.today()
+    today = today or city_today()
     department = validate_department(department)
     note_text = required_text(note, "note", MAX_NOTE_LENGTH)
     record = get_record(session, record_id)
@@ -188,7 +189,7 @@ def objections_for_department(
     query = {"limit": limit, "offset": offset, **({} if status is None else {"status": status})}
     page = load(ObjectionPageQuery, query)
     limit, offset = page["limit"], page["offset"]
-    today = today or date.today()
+    today = today or city_today()
     conditions = [CreditRecord.source_department == department]
     if status is not None:
         conditions.append(Objection.status == status)

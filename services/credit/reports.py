@@ -37,6 +37,7 @@ from services.credit.repository import (
     record_to_dict,
     standing_entries,
 )
+from shared.clock import city_today
 from shared.contracts.common import load
 from shared.contracts.credit import (
     LIST_KINDS,
@@ -309,7 +310,7 @@ def published_list(
         raise invalid("kind", f"must be one of {', '.join(LIST_KINDS)}")
     page = load(ListPageQuery, {"limit": limit, "offset": offset})
     limit, offset = page["limit"], page["offset"]
-    today = today or date.today()
+    today = today or city_today()
     params = {"kind": kind, "today": today, "limit": limit, "offset": offset}
     session.flush()  # as the ORM's execute would: Core on the connection does not autoflush
     rows = session.connection().execute(_PUBLISHED_PAGE, params).all()

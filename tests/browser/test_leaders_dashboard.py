@@ -2,7 +2,7 @@
 charts draw the indicators of data made through the API, the operations view lists a real dead
 letter, the page passes axe-core and switches to English."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pika
 import pytest
@@ -10,6 +10,7 @@ from conftest import axe_check, screenshot, wait_until
 from selenium.webdriver.common.by import By
 
 from shared.broker_rights import identity_of
+from shared.clock import city_today
 from shared.contracts.envelope import EVENTS_EXCHANGE
 
 pytestmark = pytest.mark.timeout(600)
@@ -89,8 +90,8 @@ def make_city_data(suite) -> None:
         "polarity": "negative",
         "severity": "severe",
         "basis": "Decision 2026-17",
-        "decided_on": (date.today() - timedelta(days=2)).isoformat(),
-        "valid_until": (date.today() + timedelta(days=700)).isoformat(),
+        "decided_on": (city_today() - timedelta(days=2)).isoformat(),
+        "valid_until": (city_today() + timedelta(days=700)).isoformat(),
     }
     added = suite.call("POST", "/api/v1/credit/records", records, json=penalty)
     assert added.status_code == 201, added.text

@@ -4,7 +4,7 @@ records with their consents, the credit report with an objection.
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from conftest import axe_check, screenshot, wait_until
@@ -17,6 +17,7 @@ from my_shenyang_pages import (
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from shared.clock import city_today
 from shared.contracts.health import CARD_NUMBER_SYSTEM
 
 pytestmark = pytest.mark.timeout(600)
@@ -158,7 +159,7 @@ def blood_pressure(patient_id: str) -> dict:
 def test_a_resident_reads_the_credit_report_and_objects_to_a_record(suite, browser):
     id_number, card, _token = suite.resident()
     traffic = suite.client("department", "traffic", scopes=("credit.records",))
-    today = date.today()
+    today = city_today()
     posted = suite.call(
         "POST",
         "/api/v1/credit/records",

@@ -4,12 +4,14 @@ exercises of every area need (``test_gateway_access_log_complete.py``)."""
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import requests
 from gateway_samples import LI_LEI
 
-TODAY = date.today()
+from shared.clock import city_today
+
+TODAY = city_today()
 LOT = {
     "lot_id": "AUDIT-P1",
     "name": "Zhongshan Square car park",

@@ -7,7 +7,7 @@ in ``PersonalData`` for the scans of ``test_gateway_open_data_privacy.py``."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from services.platform.service import PlatformService
 from services.tourism.service import TourismService
 from services.traffic.importer import import_feed
 from services.traffic.service import TrafficService
+from shared.clock import city_today
 from shared.db import make_engine
 from smartcity import demo
 from smartcity.demo import ENTERPRISES, RESIDENTS, SECTOR_DEMOS
@@ -35,7 +36,7 @@ SERVICES = (
     EducationService,
 )
 EXTRA_RESIDENT = {"name": "Zhang Wei", "id_number": "210102198511201044", "phone": "13700001111"}
-TODAY = date.today()
+TODAY = city_today()
 PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 8
 
 

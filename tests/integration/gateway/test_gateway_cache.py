@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import zipfile
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +27,7 @@ from services.credit.service import CreditService
 from services.platform.service import PlatformService
 from services.tourism.service import TourismService
 from services.traffic.service import TrafficService
+from shared.clock import city_today
 from smartcity.cli import main
 from tests.integration.traffic_service.traffic_service_support import (
     SAMPLE_ZIP,
@@ -40,7 +41,7 @@ ARRIVALS = "/api/v1/traffic/stops/BEATTY_AIRPORT/arrivals"
 BLACK_LIST = "/api/v1/credit/lists/black"
 VENUES = "/api/v1/tourism/venues"
 WAIT_S = 30  # far below any entry's clock expiry here (MAX_TTL_S)
-TODAY = date.today()
+TODAY = city_today()
 
 
 @pytest.fixture

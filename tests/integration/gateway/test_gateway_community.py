@@ -7,7 +7,7 @@ National Day holiday (1-7 October off; Sunday 20 September and Saturday 10 Octob
 every due date below is worked out by hand across that holiday.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from gateway_samples import HAN_MEIMEI, LI_LEI
@@ -17,12 +17,13 @@ from services.community.service import CommunityService
 from services.credit.service import CreditService
 from services.platform.service import PlatformService
 from services.tourism.service import TourismService
+from shared.clock import city_today
 from shared.errors import Conflict
 
 RED_ID = "210102198511201044"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 8
-TODAY = date.today()
+TODAY = city_today()
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 """Credit through the gateway: departments report and check, the public sees summaries,
 residents see and contest their own file."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from gateway_samples import ENTERPRISE_CODE, HAN_MEIMEI, LI_LEI
 
-TODAY = date.today()
+from shared.clock import city_today
+
+TODAY = city_today()
 
 
 def record(source_id: str, **overrides) -> dict:

@@ -5,7 +5,7 @@ directions between two hospitals, and the resident seeing only their own records
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from gateway_samples import HAN_MEIMEI, LI_LEI
@@ -14,10 +14,11 @@ from helpers import EventTap, wait_for
 
 from services.health.service import HealthService
 from services.platform.service import PlatformService
+from shared.clock import city_today
 from shared.contracts.health import CARD_NUMBER_SYSTEM
 
-YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
-LAST_MONTH = (date.today() - timedelta(days=30)).isoformat()
+YESTERDAY = (city_today() - timedelta(days=1)).isoformat()
+LAST_MONTH = (city_today() - timedelta(days=30)).isoformat()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pika
 from gateway_samples import ENTERPRISE_CODE
 from helpers import pika_url, publish_raw, wait_for
 
+from shared.clock import city_today
 from shared.contracts.envelope import EVENTS_EXCHANGE, new_envelope
 from shared.contracts.ops import OpsOverview
 
@@ -23,8 +24,8 @@ def penalty(n: int) -> dict:
             "category": "administrative_penalty",
             "severity": "minor",
             "basis": "Rule 7",
-            "decided_on": date.today().isoformat(),
-            "valid_until": date(date.today().year + 2, 1, 1).isoformat(),
+            "decided_on": city_today().isoformat(),
+            "valid_until": date(city_today().year + 2, 1, 1).isoformat(),
         },
         source="traffic",
         version=1,

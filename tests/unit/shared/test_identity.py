@@ -16,6 +16,7 @@ from identity_references import (
     resident_id,
 )
 
+from shared.clock import city_today
 from shared.errors import ValidationFailed
 from shared.identity import (
     MAX_CARD_SERIAL,
@@ -123,11 +124,11 @@ def test_leap_day_birth_date_is_real():
 
 
 def test_future_birth_date_is_rejected():
-    tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+    tomorrow = city_today() + datetime.timedelta(days=1)
     with pytest.raises(ValidationFailed) as excinfo:
         validate_resident_id(resident_id("210102", tomorrow, "001"), field="holder_id")
     assert field_error(excinfo) == {"holder_id": ["birth date is in the future"]}
-    today = resident_id("210102", datetime.date.today(), "001")
+    today = resident_id("210102", city_today(), "001")
     assert is_valid_resident_id(today)
 
 

@@ -84,7 +84,10 @@ export async function render(page, { redraw }) {
     ),
   );
   if (venues.items.length) {
-    const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
+    // Tomorrow by the city's calendar (the service dates visits in Shenyang), as YYYY-MM-DD.
+    const tomorrow = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(
+      new Date(Date.now() + 86400000),
+    );
     const form = h(
       "form",
       { id: "book-form", novalidate: true },
