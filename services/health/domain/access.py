@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.health.domain.resources import parse_moment, referenced_id
+from shared.clock import CITY_TIMEZONE
 from shared.errors import Forbidden, Unprocessable
 
 HEALTH_DEPARTMENT = "health"
@@ -103,16 +104,23 @@ def consent_terms(consent_id: str, consent: dict[str, Any]) -> ConsentTerms:
         organization_id=organizations[0],
         provision=provision["type"],
         status=consent["status"],
-        starts_at=parse_moment(period["start"]) if period.get("start") else None,
+        starts_at=_period_bound(period["start"]) if period.get("start") else None,
         ends_at=_period_end(period.get("end")),
         purpose=purposes[0].get("code"),
     )
 
 
+def _period_bound(value: str) -> datetime:
+    """A period's bound as a moment. A date without a time is a day of the city's calendar: a
+    consent given in Shenyang "from 3 May" starts at midnight there, not at 08:00."""
+    moment = parse_moment(value)
+    return moment if "T" in value else moment.replace(tzinfo=CITY_TIMEZONE)
+
+
 def _period_end(end: str | None) -> datetime | None:
     if not end:
         return None
-    moment = parse_moment(end)
+    moment = _period_bound(end)
     # A period ending on a day includes that day.
     return moment + timedelta(days=1) if len(end) == len("2026-01-01") else moment
 

@@ -73,6 +73,19 @@ def test_consent_terms_need_one_institution_and_a_day_end_includes_the_day():
         access.consent_terms("c1", consent)
 
 
+def test_a_consent_period_of_days_follows_the_citys_calendar():
+    # 2026-06-01 16:30 UTC is 00:30 on 2 June in Shenyang.
+    after_midnight_in_the_city = datetime(2026, 6, 1, 16, 30, tzinfo=UTC)
+    ended = access.consent_resource(
+        "c1", "p1", "hosp-2", "permit", "TREAT", None, "2026-06-01", NOW
+    )
+    started = access.consent_resource(
+        "c2", "p1", "hosp-2", "permit", "TREAT", "2026-06-02", None, NOW
+    )
+    assert not access.consent_terms("c1", ended).in_force(after_midnight_in_the_city)
+    assert access.consent_terms("c2", started).in_force(after_midnight_in_the_city)
+
+
 def test_invalid_fhir_names_the_paths_and_value_sets_are_checked():
     with pytest.raises(ValidationFailed) as caught:
         resources.validated(
