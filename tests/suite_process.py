@@ -210,15 +210,20 @@ def make_var_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="smartcity-e2e-"))
 
 
-def remove_broker_users(env: dict[str, str]) -> None:
-    """The users `smartcity up` made for the test vhost (users outlive their vhost)."""
+def smartcity_cli(env: dict[str, str], *args: str) -> None:
+    """Run ``smartcity <args>`` to completion in ``env``; fails the test if it fails."""
     subprocess.run(
-        [sys.executable, "-m", "smartcity", "broker", "teardown"],
+        [sys.executable, "-m", "smartcity", *args],
         env=env,
         capture_output=True,
         timeout=60,
         check=True,
     )
+
+
+def remove_broker_users(env: dict[str, str]) -> None:
+    """The users `smartcity up` made for the test vhost (users outlive their vhost)."""
+    smartcity_cli(env, "broker", "teardown")
 
 
 def default_env(**overrides: str) -> dict[str, str]:

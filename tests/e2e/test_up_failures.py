@@ -6,6 +6,7 @@ import sys
 
 from conftest import _alive, _embedded_postgres_pid, default_env, free_port
 from kombu import Connection, Queue
+from suite_process import smartcity_cli
 
 from shared.queue_stats import rpc_queue_name
 from smartcity.registry import START_ORDER
@@ -90,21 +91,9 @@ def test_up_refuses_a_vhost_where_another_suite_runs(fresh_vhost, var_dir):
 
 def test_a_service_whose_broker_password_changed_exits_with_one_line(fresh_vhost, var_dir):
     env = default_env(AMQP_URI=fresh_vhost, SMARTCITY_VAR_DIR=str(var_dir))
-    subprocess.run(
-        [sys.executable, "-m", "smartcity", "broker", "setup"],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=True,
-    )
+    smartcity_cli(env, "broker", "setup")
     # Another var dir's setup on the same vhost gives the users new passwords.
-    subprocess.run(
-        [sys.executable, "-m", "smartcity", "broker", "setup"],
-        env={**env, "SMARTCITY_VAR_DIR": str(var_dir / "other")},
-        capture_output=True,
-        timeout=60,
-        check=True,
-    )
+    smartcity_cli({**env, "SMARTCITY_VAR_DIR": str(var_dir / "other")}, "broker", "setup")
     result = subprocess.run(
         [sys.executable, "-m", "smartcity", "run", "credit", "--no-migrate"],
         env=env,
