@@ -173,9 +173,12 @@ class CpuMeter:
     def __init__(self, suite: BenchSuite) -> None:
         import psutil  # the bench extra's
 
-        processes = psutil.Process(suite.up.pid).children(recursive=True)
-        processes += [psutil.Process(process.pid) for process in suite.processes]
-        self.processes = {_process_name(p.cmdline()): p for p in processes}
+        children = psutil.Process(suite.up.pid).children(recursive=True)
+        self.processes = {_process_name(p.cmdline()): p for p in children}
+        # The bench's own by the names it gave them: the second gateway is also `run gateway`.
+        self.processes.update(
+            (name, psutil.Process(process.pid)) for name, process in suite.processes.items()
+        )
 
     def sample(self) -> dict[str, float]:
         times = {}

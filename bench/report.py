@@ -39,6 +39,8 @@ class Row:
     """CPU time (user + system) each process of the suite spent per request while the path
     was loaded, warm-up included (approximate): unlike a ratio, it hardly moves when other
     work shares the machine. Processes that spent less than 50 ms in all are left out."""
+    statuses: dict[str, int] | None = None
+    """The counted answers by HTTP status: a fast row of 404s is not a fast read."""
 
     @classmethod
     def from_load(cls, section: str, name: str, result: LoadResult, baseline: Row | None) -> Row:
@@ -51,6 +53,7 @@ class Row:
             result.p90_ms,
             result.p99_ms,
             result.errors,
+            statuses=result.statuses,
         )
         if baseline is not None:
             row.baseline, row.baseline_value = baseline.name, baseline.value

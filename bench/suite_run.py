@@ -43,10 +43,21 @@ _GATEWAY_PROCESS = next(name for name, services in PROCESSES.items() if services
 process also ran the platform, and the edge alone was `gateway-edge`)."""
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port, never the same twice: the kernel may hand back a port it gave
+    before, as long as nobody binds it, and nameko's web server binds with SO_REUSEPORT, so two
+    gateways given one port would share its connections silently (that happened on
+    2026-12-03: the uncached gateway's row measured both gateways, cached answers included)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 class BenchSuite:
@@ -64,7 +75,8 @@ class BenchSuite:
         self.gateway_url = f"http://127.0.0.1:{free_port()}"
         self.other_gateway_url = f"http://127.0.0.1:{free_port()}"
         self.echo_url = f"http://127.0.0.1:{free_port()}"
-        self.processes: list[subprocess.Popen] = []
+        self.processes: dict[str, subprocess.Popen] = {}
+        """The bench's own processes by name (the second gateway, the echo pair)."""
         self.up: subprocess.Popen | None = None
         self.env: dict[str, str] = {}
 
@@ -140,7 +152,7 @@ class BenchSuite:
         process = subprocess.Popen(
             [sys.executable, *argv], env=env, stdout=log, stderr=subprocess.STDOUT
         )
-        self.processes.append(process)
+        self.processes[name] = process
         return process
 
     def _start_other_gateway(self) -> None:
@@ -198,9 +210,9 @@ class BenchSuite:
     # --- stop ----------------------------------------------------------------------------------
 
     def __exit__(self, *exc: object) -> None:
-        for process in reversed(self.processes):
+        for process in reversed(self.processes.values()):
             process.terminate()
-        for process in self.processes:
+        for process in self.processes.values():
             try:
                 process.wait(30)
             except subprocess.TimeoutExpired:

@@ -45,14 +45,26 @@ SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, read_only: bool = False) -> Engine:
     """An engine on a PostgreSQL database (psycopg2: cooperative under eventlet).
 
     ``hide_parameters``: statement parameters (ID and card numbers) never reach a log line or
     an error message. A connection is pinged at checkout only after it sat idle
     (``shared.pool``), not on every checkout; LIFO keeps the busy few hot, so the rest age
     idle and are checked before reuse; ``pool_recycle`` renews every connection hourly.
+
+    ``read_only``: connections that run each statement on its own (autocommit) and that
+    PostgreSQL refuses any write on (``default_transaction_read_only``). A read then costs one
+    round trip, not three (psycopg2's ``BEGIN``, the statement, the ``ROLLBACK``), and sees
+    what it would have seen in a transaction: under READ COMMITTED every statement takes its
+    own snapshot anyway.
     """
+    options: dict[str, Any] = {}
+    if read_only:
+        options = {
+            "isolation_level": "AUTOCOMMIT",
+            "connect_args": {"options": "-c default_transaction_read_only=on"},
+        }
     engine = create_engine(
         url,
         pool_size=10,
@@ -60,6 +72,7 @@ def make_engine(url: str) -> Engine:
         pool_use_lifo=True,
         pool_recycle=3600,
         hide_parameters=True,
+        **options,
     )
     return ping_when_idle(engine)
 
@@ -133,9 +146,12 @@ class UnitOfWork:
         service: str,
         context: dict[str, Any] | None = None,
         on_commit: Callable[[], None] | None = None,
+        read_session_factory: sessionmaker[Session] | None = None,
     ):
         self._session_factory = session_factory
         self._session: Session | None = None
+        self._read_session_factory = read_session_factory or session_factory
+        self._read_session: Session | None = None
         self.service = service
         self.context = context or {}
         self._on_commit = on_commit
@@ -147,6 +163,15 @@ class UnitOfWork:
         if self._session is None:
             self._session = self._session_factory()
         return self._session
+
+    @property
+    def read_session(self) -> Session:
+        """A session for reads that write nothing, not even an audit event (the public
+        reads): outside any transaction, on connections PostgreSQL keeps read-only
+        (``make_engine(read_only=True)``), so a read costs one round trip per statement."""
+        if self._read_session is None:
+            self._read_session = self._read_session_factory()
+        return self._read_session
 
     @property
     def request_id(self) -> str | None:
@@ -281,6 +306,9 @@ class UnitOfWork:
         if self._session is not None:
             self._session.close()  # rolls back anything not committed
             self._session = None
+        if self._read_session is not None:
+            self._read_session.close()
+            self._read_session = None
 
 
 class Database(DependencyProvider):
@@ -295,6 +323,7 @@ class Database(DependencyProvider):
         self.base = base
         self.versions_dir = Path(versions_dir)
         self.engine: Engine | None = None
+        self.read_engine: Engine | None = None
         self.relay: OutboxRelay | None = None
         self._units: dict[Any, UnitOfWork] = {}
 
@@ -306,6 +335,8 @@ class Database(DependencyProvider):
         # Migrated beforehand (``smartcity migrate``); a stale schema stops the start here.
         check_schema_current(self.engine, service, self.versions_dir)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_engine = make_engine(url, read_only=True)
+        self.read_session_factory = sessionmaker(self.read_engine)
         self.relay = OutboxRelay(self.engine, config["AMQP_URI"])
         self.metrics.outbox_backlog.labels(service).set_function(self.relay.pending_count)
 
@@ -320,8 +351,9 @@ class Database(DependencyProvider):
     def stop(self) -> None:
         if self.relay:
             self.relay.stop()
-        if self.engine:
-            self.engine.dispose()
+        for engine in (self.engine, self.read_engine):
+            if engine:
+                engine.dispose()
 
     kill = stop
 
@@ -336,6 +368,7 @@ class Database(DependencyProvider):
             self.container.service_name,
             context=worker_ctx.data,
             on_commit=self.relay.wake,
+            read_session_factory=self.read_session_factory,
         )
         self._units[worker_ctx] = unit
         return unit

@@ -6,11 +6,11 @@ import logging
 from typing import Any
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from shared.event_consumer import apply_reconnect_policy
 from shared.messaging import EventSubscriber
 from shared.observability import Observed
+from shared.rpc import rpc
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from nameko.dependency_providers import Config
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +30,7 @@ from shared.contracts.common import load
 from shared.contracts.community import ApplicationIn, QueueQuery, ResubmitIn
 from shared.db import Database
 from shared.errors import Conflict, Forbidden, GatewayTimeout, NotFound, ServiceUnavailable
-from shared.rpc import call_with_deadline, consumer_rpc_timeout
+from shared.rpc import call_with_deadline, consumer_rpc_timeout, rpc
 from shared.service import ServiceBase
 
 log = logging.getLogger(__name__)

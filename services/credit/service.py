@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.credit import handlers, list_counts, reports
@@ -40,7 +40,7 @@ from shared.db import Database
 from shared.errors import NotFound, Unprocessable, invalid
 from shared.identity import is_valid_card_number, validate_card_number
 from shared.messaging import Event, EventFailures, apply_batch, subscribe
-from shared.rpc import call_with_deadline, consumer_rpc_timeout
+from shared.rpc import call_with_deadline, consumer_rpc_timeout, rpc
 from shared.service import ServiceBase
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ class CreditService(ServiceBase):
     @rpc
     def published_list(self, kind: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:
         """A page of the published red or black list (enterprises and organisations only)."""
-        return reports.published_list(self.db.session, kind, limit, offset, today=city_today())
+        return reports.published_list(self.db.read_session, kind, limit, offset, today=city_today())
 
     @rpc
     def list_changes(self, days: int = 30) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from services.education.domain.student_number import same_person_name
 from services.education.handlers import cards, exams, schools
@@ -22,7 +22,7 @@ from shared.contracts import education as contract
 from shared.contracts.common import load
 from shared.db import Database
 from shared.errors import Unprocessable
-from shared.rpc import call_with_deadline, consumer_rpc_timeout
+from shared.rpc import call_with_deadline, consumer_rpc_timeout, rpc
 from shared.service import ServiceBase
 
 MIGRATIONS = Path(__file__).parent / "migrations"

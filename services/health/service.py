@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from services.health import consultations, handlers, reads, statistics, transactions
 from services.health.domain.access import Caller, caller_of
@@ -22,7 +22,7 @@ from services.health.models import Base
 from shared.clock import city_today, utcnow
 from shared.config import PLATFORM
 from shared.db import Database
-from shared.rpc import call_with_deadline, consumer_rpc_timeout
+from shared.rpc import call_with_deadline, consumer_rpc_timeout, rpc
 from shared.service import ServiceBase
 
 MIGRATIONS = Path(__file__).parent / "migrations"

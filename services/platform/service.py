@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.platform import (
@@ -34,6 +33,7 @@ from shared.contracts.common import load
 from shared.contracts.platform import ThroughputRequest
 from shared.db import Database
 from shared.messaging import Event, subscribe
+from shared.rpc import rpc
 from shared.service import ServiceBase
 
 log = logging.getLogger(__name__)

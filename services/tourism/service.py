@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from services.tourism import cards, handlers, indicators, tickets, venues
 from services.tourism.code_key import ticket_secret
@@ -23,7 +23,7 @@ from shared.contracts.tourism import TOURISM_DEPARTMENT, TourismLoadRequest
 from shared.db import Database
 from shared.identity import credit_code_subject_type
 from shared.messaging import Event, subscribe
-from shared.rpc import call_with_deadline, consumer_rpc_timeout
+from shared.rpc import call_with_deadline, consumer_rpc_timeout, rpc
 from shared.service import ServiceBase
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -128,7 +128,7 @@ class TourismService(ServiceBase):
 
     @rpc
     def search_venues(self, query: dict[str, Any]) -> dict[str, Any]:
-        return venues.search(self.db.session, query, naive_utcnow())
+        return venues.search(self.db.read_session, query, naive_utcnow())
 
     @rpc
     def record_presence(self, venue_id: str, gate_unit: str | None, present: int) -> dict:

@@ -19,7 +19,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
@@ -42,6 +41,7 @@ from shared.contracts.traffic import (
 from shared.db import Database
 from shared.errors import Conflict, invalid
 from shared.identity import validate_card_number
+from shared.rpc import rpc
 from shared.service import ServiceBase
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -78,7 +78,7 @@ class TrafficService(ServiceBase):
         """``{"items": [{"stop_id", "name", "lat", "lon", "distance_m"}]}``, nearest first."""
         query = load(StopsNearQuery, {"lat": lat, "lon": lon, "radius": radius_m, "limit": limit})
         items = queries.stops_near(
-            self.db.session, query["lat"], query["lon"], query["radius"], query["limit"]
+            self.db.read_session, query["lat"], query["lon"], query["radius"], query["limit"]
         )
         return {"items": items}
 
@@ -94,12 +94,12 @@ class TrafficService(ServiceBase):
         """The next vehicles at a stop from ``at`` (local ISO 8601 of the feed; default now)."""
         limit = load(ArrivalsQuery, {"limit": limit})["limit"]
         moment = dt.datetime.now(dt.UTC) if at is None else _parse_datetime(at, "at")
-        return timetable.arrivals(self.db.session, stop_id, moment, limit)
+        return timetable.arrivals(self.db.read_session, stop_id, moment, limit)
 
     @rpc
     def routes(self) -> dict[str, Any]:
         """``{"items": [{"route_id", "short_name", "long_name"}]}`` in display order."""
-        return {"items": queries.routes(self.db.session)}
+        return {"items": queries.routes(self.db.read_session)}
 
     @rpc
     def stops(self) -> dict[str, Any]:

@@ -67,3 +67,29 @@ def test_a_live_idle_connection_is_pinged_and_kept(database_url):
             assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == first_pid
     finally:
         engine.dispose()
+
+
+def test_the_read_engine_runs_each_statement_alone_and_refuses_writes(database_url):
+    """``make_engine(read_only=True)``, behind ``UnitOfWork.read_session``: no transaction is
+    opened (one round trip per read, not BEGIN, the read and ROLLBACK), and PostgreSQL
+    refuses a write, so a read path that wrote by mistake fails loudly."""
+    url = database_url("pool")
+    writer = make_engine(url)
+    reader = make_engine(url, read_only=True)
+    try:
+        with writer.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE IF NOT EXISTS readings (n int)"))
+            conn.execute(sa.text("INSERT INTO readings VALUES (1)"))
+        with reader.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM readings")).scalar_one() == 1
+            # Outside any transaction: the server sees no transaction block open.
+            assert conn.connection.dbapi_connection.get_transaction_status() == (
+                psycopg2.extensions.TRANSACTION_STATUS_IDLE
+            )
+            with pytest.raises(sa.exc.InternalError, match="read-only transaction"):
+                conn.execute(sa.text("INSERT INTO readings VALUES (2)"))
+        with writer.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM readings")).scalar_one() == 1
+    finally:
+        writer.dispose()
+        reader.dispose()

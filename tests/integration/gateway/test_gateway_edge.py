@@ -7,11 +7,11 @@ import time
 
 import eventlet
 from gateway_samples import ENTERPRISE_CODE, LI_LEI, PASSWORD
-from nameko.rpc import rpc
 from openapi_spec_validator import validate
 
 from gateway.ratelimit import WINDOW_S
 from services.platform.service import PlatformService
+from shared.rpc import rpc
 
 # A public route that needs no other service: what rate-limit tests spend their requests on.
 OPENAPI = "/api/openapi.json"

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import eventlet
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from sqlalchemy import Date, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import Database
 from shared.messaging import Event, EventFailures, apply_each, subscribe
-from shared.rpc import call_with_deadline, consumer_rpc_timeout
+from shared.rpc import call_with_deadline, consumer_rpc_timeout, rpc
 from shared.service import ServiceBase
 
 MIGRATIONS = Path(__file__).parent / "migrations"
