@@ -13,7 +13,9 @@ that can be among the answer, instead of every call of the stop:
   running that day, with a LIMIT. The window is widened by the largest stored delays and by
   a daylight-saving margin, so nothing that the full computation would show is cut off; when
   the rows fetched cannot prove that the answer is complete (delays reorder runs, skipped
-  stops drop them), more rows are fetched.
+  stops drop them), more rows are fetched. Only the first service day is fetched at first:
+  a later day's calls arrive no earlier than its window opens, so by day (the answer ends
+  before midnight) its rows are never read; in the evening a second round trip reads them.
 - Trips run by ``frequencies.txt`` are templates whose times are shifted per run, so their
   calls are always read in full (feeds have few of them).
 """
@@ -182,6 +184,7 @@ def arrivals(
     if index.has_frequencies:
         _add_frequency_calls(session, feed.feed_id, feed.stop_id, gathered)
     rows_per_day = 2 * limit + 8  # a little past the answer, to prove that it is complete
+    days_to_fetch = 1  # the later service days only once the answer could reach them
     while True:
         truncated_bounds = []  # no call not yet fetched sorts before these
         per_day = []  # (day_start, margin, parameters) of each service day that can have calls
@@ -195,7 +198,14 @@ def arrivals(
                 continue
             window = (from_s - index.max_dwell_s, from_s, sorted(running))
             per_day.append((day_start, margin, window))
-        # Every service day's calls in one statement (one round trip, not one per day).
+        # Only the first service day's calls at first (by day the answer is in today's), and
+        # a bound for each later day: its calls arrive no earlier than its window opens.
+        per_day, later = per_day[:days_to_fetch], per_day[days_to_fetch:]
+        for day_start, margin, (from_arrival, _from, _services) in later:
+            opens = day_start + dt.timedelta(seconds=max(from_arrival, 0))
+            local = opens.astimezone(tz).replace(tzinfo=None)
+            truncated_bounds.append((local - margin + early, dt.datetime.min, ""))
+        # The fetched days' calls in one statement (one round trip, not one per day).
         fetched = fetch_days(
             session, feed, index.has_frequencies, [w for *_, w in per_day], rows_per_day
         )
@@ -214,7 +224,10 @@ def arrivals(
                 "items": [item.to_dict() for item in items],
                 "valid_until": _valid_until(items, at, tz).isoformat(timespec="seconds"),
             }
-        rows_per_day *= _MORE_ROWS
+        if later:
+            days_to_fetch += len(later)  # every day next time, as many rows a day
+        else:
+            rows_per_day *= _MORE_ROWS
 
 
 def _earliest_instant(local: dt.datetime, tz: ZoneInfo) -> dt.datetime:
