@@ -22,6 +22,7 @@ from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
     AMQP_URI_CONFIG_KEY,
     DEFAULT_SERIALIZER,
+    DEFAULT_TRANSPORT_OPTIONS,
     LOGIN_METHOD_CONFIG_KEY,
     SERIALIZER_CONFIG_KEY,
 )
@@ -86,8 +87,16 @@ def with_expiry(method_proxy: Any, seconds: float) -> Any:
 # --- the entrypoint that answers ------------------------------------------------------------
 
 
-class _UnconfirmedPublisher(Publisher):
+class UnconfirmedPublisher(Publisher):
+    """nameko's ``Publisher`` without confirms, with a ``transport_options`` dict of its own.
+
+    nameko's publish writes ``confirm_publish`` into its class's dict, which every
+    ``Publisher`` of the process shares, and kombu's pooled connections keep a reference to it
+    and read it again when they reconnect: sharing it, these replies would turn confirms off
+    under the confirmed publishers (the dead-letter copies of ``shared.messaging``)."""
+
     use_confirms = False
+    transport_options = {**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": False}
 
 
 class _Responder(Responder):
@@ -104,7 +113,7 @@ class _Responder(Responder):
       the ``UnserializableValueError`` that nameko would send.
     """
 
-    publisher_cls = _UnconfirmedPublisher
+    publisher_cls = UnconfirmedPublisher
 
     def send_response(self, result: Any, exc_info: Any) -> tuple[Any, Any]:
         error = serialize(exc_info[1]) if exc_info is not None else None

@@ -3,6 +3,7 @@ does (results, the callee's errors, a wrong call, an unknown method, an answer t
 encoded), though its replies skip the publisher confirm and the second encoding."""
 
 import pytest
+from nameko.amqp.publish import Publisher, get_producer
 from nameko.exceptions import (
     IncorrectSignature,
     MethodNotFound,
@@ -12,7 +13,7 @@ from nameko.rpc import rpc as nameko_rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.errors import NotFound
-from shared.rpc import rpc
+from shared.rpc import UnconfirmedPublisher, rpc
 
 
 class CalculatorService:
@@ -91,3 +92,17 @@ def test_a_service_mixing_nameko_rpc_in_does_not_start(rabbit_config, runner_fac
     runner = runner_factory(rabbit_config, MixedService)
     with pytest.raises(TypeError, match=r"theirs use nameko\.rpc\.rpc"):
         runner.start()
+
+
+def test_unconfirmed_replies_leave_the_confirmed_publishers_confirming(rabbit_config, calculator):
+    """nameko's publish writes ``confirm_publish`` into the dict its pooled connections read:
+    the replies' publisher has a dict of its own, so the confirmed ones (dead-letter copies)
+    stay confirmed after any number of replies."""
+    Publisher(rabbit_config["AMQP_URI"], use_confirms=True).publish({"n": 1}, routing_key="none")
+    assert calculator.add(1, 1) == 2  # a reply, published without a confirm
+    assert Publisher.transport_options["confirm_publish"] is True
+    assert UnconfirmedPublisher.transport_options["confirm_publish"] is False
+    with get_producer(
+        rabbit_config["AMQP_URI"], transport_options=Publisher.transport_options
+    ) as producer:
+        assert producer.channel.connection.client.transport_options["confirm_publish"] is True
