@@ -195,7 +195,8 @@ class Rpc(nameko_rpc.Rpc):
     def setup(self) -> None:
         super().setup()
         method = getattr(self.container.service_cls, self.method_name)
-        self._signature = inspect.signature(method)
+        # The method's own parameters, not a decorated function's: as getcallargs reads them.
+        self._signature = inspect.signature(method, follow_wrapped=False)
 
     def check_signature(self, args: tuple, kwargs: dict) -> None:
         try:
