@@ -59,11 +59,11 @@ def main() -> None:
 def run(process: str, no_migrate: bool) -> None:
     """Run one process of the suite (as a department runs its own service)."""
     from shared.schema_version import SchemaNotCurrent
-    from smartcity.runner import BrokerUnreachable, run_process
+    from smartcity.runner import BrokerUnreachable, PortTaken, run_process
 
     try:
         run_process(process, migrate=not no_migrate)
-    except BrokerUnreachable as exc:
+    except (BrokerUnreachable, PortTaken) as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
     except SchemaNotCurrent as exc:

@@ -22,6 +22,7 @@ from shared.observability import configure_logging
 from smartcity.broker import credentials_file, uri_for
 from smartcity.embedded_db import ensure_databases
 from smartcity.migrations import migrate_in_child, services_to_migrate
+from smartcity.ports import port_free
 from smartcity.registry import PROCESSES, load
 
 CONSUMER_POLL_S = 0.25
@@ -35,6 +36,21 @@ when idle: 0.65 CPU-s per 100 s against 0.3 before (0.1 s: 0.85 s to stop, 0.95 
 
 class BrokerUnreachable(SystemExit):
     pass
+
+
+class PortTaken(SystemExit):
+    pass
+
+
+def check_gateway_port() -> None:
+    """Refuse to start a gateway on a port another process listens on (``smartcity.ports``:
+    it would share that port's connections silently)."""
+    port = settings.gateway_port()
+    if not port_free(port):
+        raise PortTaken(
+            f"smartcity: port {port} is in use by another process; stop it, or give this "
+            "gateway another port (GATEWAY_PORT)."
+        )
 
 
 def stop_consumers_promptly() -> None:
@@ -111,6 +127,8 @@ def run_process(process: str, migrate: bool = True) -> None:
         settings.env("LOG_LEVEL", "INFO"), json_lines=settings.env("LOG_FORMAT", "json") == "json"
     )
     services = PROCESSES[process]
+    if settings.GATEWAY in services:
+        check_gateway_port()
     limit_malloc_arenas()
     stop_consumers_promptly()
     check_broker(settings.amqp_uri())

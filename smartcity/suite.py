@@ -28,6 +28,7 @@ from shared import config as settings
 from shared.broker_rights import principal
 from shared.queue_stats import read_queues, rpc_queue_name
 from smartcity.broker import operator_uri
+from smartcity.ports import port_free
 from smartcity.registry import PROCESSES, START_ORDER
 
 READY_TIMEOUT_S = 90
@@ -121,11 +122,11 @@ class Suite:
         """The gateway's and the metrics ports that another process already holds.
 
         eventlet binds with SO_REUSEPORT, so a second suite would share a busy port silently
-        instead of failing: check first, with a plain bind.
+        instead of failing: check first (``smartcity.ports``).
         """
         wanted = {"gateway": settings.gateway_port()} if "gateway" in self.names else {}
         wanted.update({f"{name} metrics": p for name, p in self.metrics_ports.items() if p})
-        return [f"{what} port {port}" for what, port in wanted.items() if not _port_free(port)]
+        return [f"{what} port {port}" for what, port in wanted.items() if not port_free(port)]
 
     def running_elsewhere(self) -> list[str]:
         """The suite's services that already have instances on this vhost: another suite uses
@@ -310,15 +311,6 @@ def _resolve_port(port: int | None) -> int | None:
     with socket.socket() as sock:
         sock.bind(("", 0))
         return sock.getsockname()[1]
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("", port))
-        except OSError:
-            return False
-    return True
 
 
 def gateway_url() -> str:

@@ -105,3 +105,27 @@ def test_a_service_whose_broker_password_changed_exits_with_one_line(fresh_vhost
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("smartcity: RabbitMQ refused the user smartcity-credit")
     assert str(var_dir / "broker") in last_line
+
+
+def test_a_gateway_refuses_a_port_another_gateway_listens_on(fresh_vhost, var_dir):
+    """eventlet would bind it beside the other (``SO_REUSEPORT``) and share its connections;
+    ``smartcity run gateway`` says so in one line instead."""
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # as eventlet listens
+        holder.bind(("0.0.0.0", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "smartcity", "run", "gateway", "--no-migrate"],
+            env=default_env(
+                AMQP_URI=fresh_vhost, SMARTCITY_VAR_DIR=str(var_dir), GATEWAY_PORT=str(port)
+            ),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"smartcity: port {port} is in use by another process; stop it, or give this "
+        "gateway another port (GATEWAY_PORT)."
+    )

@@ -1,7 +1,9 @@
 """``smartcity up`` knows, and prints, every port it hands out."""
 
+import socket
 from pathlib import Path
 
+from smartcity.ports import port_free
 from smartcity.suite import Suite
 
 
@@ -18,3 +20,26 @@ def test_metrics_port_zero_is_resolved_to_a_real_free_port(monkeypatch, tmp_path
 def test_metrics_off_stays_off(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("CREDIT_METRICS_PORT", "off")
     assert Suite(tmp_path, processes=("credit",)).metrics_ports == {"credit": None}
+
+
+def test_a_port_a_socket_listens_on_is_not_free_even_for_reuseport_listeners():
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # as eventlet listens
+        listener.bind(("0.0.0.0", 0))
+        listener.listen()
+        assert not port_free(listener.getsockname()[1])
+
+
+def test_a_port_left_with_connections_in_time_wait_is_free_for_a_restart():
+    """A gateway that stopped after serving leaves its connections in TIME_WAIT; its restart
+    by ``smartcity up`` must not be refused."""
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        served, _ = listener.accept()
+        served.close()  # the server closes first: its side goes to TIME_WAIT
+        client.close()
+    assert port_free(port)
