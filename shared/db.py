@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, Select, create_engine, func, insert, select, text
+from sqlalchemy import MetaData, Select, create_engine, event, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -45,26 +45,14 @@ SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 
 
-def make_engine(url: str, read_only: bool = False) -> Engine:
+def make_engine(url: str) -> Engine:
     """An engine on a PostgreSQL database (psycopg2: cooperative under eventlet).
 
     ``hide_parameters``: statement parameters (ID and card numbers) never reach a log line or
     an error message. A connection is pinged at checkout only after it sat idle
     (``shared.pool``), not on every checkout; LIFO keeps the busy few hot, so the rest age
     idle and are checked before reuse; ``pool_recycle`` renews every connection hourly.
-
-    ``read_only``: connections that run each statement on its own (autocommit) and that
-    PostgreSQL refuses any write on (``default_transaction_read_only``). A read then costs one
-    round trip, not three (psycopg2's ``BEGIN``, the statement, the ``ROLLBACK``), and sees
-    what it would have seen in a transaction: under READ COMMITTED every statement takes its
-    own snapshot anyway.
     """
-    options: dict[str, Any] = {}
-    if read_only:
-        options = {
-            "isolation_level": "AUTOCOMMIT",
-            "connect_args": {"options": "-c default_transaction_read_only=on"},
-        }
     engine = create_engine(
         url,
         pool_size=10,
@@ -72,9 +60,32 @@ def make_engine(url: str, read_only: bool = False) -> Engine:
         pool_use_lifo=True,
         pool_recycle=3600,
         hide_parameters=True,
-        **options,
     )
     return ping_when_idle(engine)
+
+
+class ReadSessionWrites(RuntimeError):
+    """Something was added to or changed in a read session: writes take ``UnitOfWork.session``."""
+
+
+def read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reads outside any transaction, on ``engine``'s own pool.
+
+    Autocommit: a read costs one round trip per statement, not three (psycopg2's ``BEGIN``,
+    the statement, the ``ROLLBACK``), and sees what it would have seen in a transaction: under
+    READ COMMITTED every statement takes its own snapshot anyway. The connections are the
+    engine's (psycopg2 switches autocommit on the client, no round trip; the pool switches it
+    back on return), so reads open no connections of their own. A flush, which is how the ORM
+    writes, is refused: a write here would commit statement by statement.
+    """
+    factory = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+    @event.listens_for(factory, "before_flush")
+    def _refuse(session: Session, _flush_context: Any, _instances: Any) -> None:
+        if session.new or session.dirty or session.deleted:
+            raise ReadSessionWrites("a read session cannot write; use UnitOfWork.session")
+
+    return factory
 
 
 @contextmanager
@@ -167,8 +178,8 @@ class UnitOfWork:
     @property
     def read_session(self) -> Session:
         """A session for reads that write nothing, not even an audit event (the public
-        reads): outside any transaction, on connections PostgreSQL keeps read-only
-        (``make_engine(read_only=True)``), so a read costs one round trip per statement."""
+        reads): outside any transaction, so a read costs one round trip per statement
+        (``read_session_factory``)."""
         if self._read_session is None:
             self._read_session = self._read_session_factory()
         return self._read_session
@@ -323,7 +334,6 @@ class Database(DependencyProvider):
         self.base = base
         self.versions_dir = Path(versions_dir)
         self.engine: Engine | None = None
-        self.read_engine: Engine | None = None
         self.relay: OutboxRelay | None = None
         self._units: dict[Any, UnitOfWork] = {}
 
@@ -335,8 +345,7 @@ class Database(DependencyProvider):
         # Migrated beforehand (``smartcity migrate``); a stale schema stops the start here.
         check_schema_current(self.engine, service, self.versions_dir)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
-        self.read_engine = make_engine(url, read_only=True)
-        self.read_session_factory = sessionmaker(self.read_engine)
+        self.read_session_factory = read_session_factory(self.engine)
         self.relay = OutboxRelay(self.engine, config["AMQP_URI"])
         self.metrics.outbox_backlog.labels(service).set_function(self.relay.pending_count)
 
@@ -351,9 +360,8 @@ class Database(DependencyProvider):
     def stop(self) -> None:
         if self.relay:
             self.relay.stop()
-        for engine in (self.engine, self.read_engine):
-            if engine:
-                engine.dispose()
+        if self.engine:
+            self.engine.dispose()
 
     kill = stop
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import psycopg2.extensions
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import make_engine
+from shared.db import ReadSessionWrites, make_engine, read_session_factory
 from shared.pool import ping_when_idle
 
 
@@ -69,27 +70,42 @@ def test_a_live_idle_connection_is_pinged_and_kept(database_url):
         engine.dispose()
 
 
-def test_the_read_engine_runs_each_statement_alone_and_refuses_writes(database_url):
-    """``make_engine(read_only=True)``, behind ``UnitOfWork.read_session``: no transaction is
-    opened (one round trip per read, not BEGIN, the read and ROLLBACK), and PostgreSQL
-    refuses a write, so a read path that wrote by mistake fails loudly."""
+def test_read_sessions_run_each_statement_alone_on_the_engines_own_connections(database_url):
+    """``read_session_factory``, behind ``UnitOfWork.read_session``: no transaction is opened
+    (one round trip per read, not BEGIN, the read and ROLLBACK); the connection is one of the
+    engine's pool and goes back to it transactional again; an ORM write is refused."""
     url = database_url("pool")
-    writer = make_engine(url)
-    reader = make_engine(url, read_only=True)
+    engine = ping_when_idle(sa.create_engine(url, pool_size=1, max_overflow=0))
     try:
-        with writer.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE IF NOT EXISTS readings (n int)"))
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE IF NOT EXISTS readings (n int PRIMARY KEY)"))
             conn.execute(sa.text("INSERT INTO readings VALUES (1)"))
-        with reader.connect() as conn:
+            backend = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        with read_session_factory(engine)() as session:
+            conn = session.connection()
             assert conn.execute(sa.text("SELECT count(*) FROM readings")).scalar_one() == 1
-            # Outside any transaction: the server sees no transaction block open.
+            assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == backend
             assert conn.connection.dbapi_connection.get_transaction_status() == (
-                psycopg2.extensions.TRANSACTION_STATUS_IDLE
+                psycopg2.extensions.TRANSACTION_STATUS_IDLE  # no transaction block open
             )
-            with pytest.raises(sa.exc.InternalError, match="read-only transaction"):
-                conn.execute(sa.text("INSERT INTO readings VALUES (2)"))
-        with writer.connect() as conn:
+            session.add(Reading(n=2))
+            with pytest.raises(ReadSessionWrites):
+                session.flush()
+        with engine.connect() as conn:  # the pool's one connection, back in its own mode
+            assert not conn.connection.dbapi_connection.autocommit
+            conn.execute(sa.text("SELECT 1"))
+            assert conn.connection.dbapi_connection.get_transaction_status() == (
+                psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+            )
             assert conn.execute(sa.text("SELECT count(*) FROM readings")).scalar_one() == 1
     finally:
-        writer.dispose()
-        reader.dispose()
+        engine.dispose()
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class Reading(_Base):
+    __tablename__ = "readings"
+    n: Mapped[int] = mapped_column(primary_key=True)
