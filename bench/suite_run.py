@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import sqlalchemy as sa
 from nameko.testing.rabbit import Client as RabbitManager
 
 from shared.config import GATEWAY, PLATFORM, SERVICES
+from smartcity.ports import free_port
 from smartcity.registry import PROCESSES
 
 POSTGRES = os.environ.get(
@@ -41,23 +41,6 @@ ECHO_DATABASE = "echo"
 _GATEWAY_PROCESS = next(name for name, services in PROCESSES.items() if services == (GATEWAY,))
 """The process that runs the HTTP edge alone (`gateway`; until 2026-12-02 the suite's gateway
 process also ran the platform, and the edge alone was `gateway-edge`)."""
-
-
-_HANDED_OUT: set[int] = set()
-
-
-def free_port() -> int:
-    """A free loopback port, never the same twice: the kernel may hand back a port it gave
-    before, as long as nobody binds it, and nameko's web server binds with SO_REUSEPORT, so two
-    gateways given one port would share its connections silently (that happened on
-    2026-12-03: the uncached gateway's row measured both gateways, cached answers included)."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port
 
 
 class BenchSuite:

@@ -1,4 +1,4 @@
-"""Whether a TCP port is free to listen on, asked before a process binds it.
+"""TCP ports: whether one is free to listen on, and a free one to hand out.
 
 nameko's web server (eventlet) binds with ``SO_REUSEPORT``: a second gateway on a busy port
 would not fail, it would share the port's connections with the first one silently. A bind
@@ -20,3 +20,19 @@ def port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+_HANDED_OUT: set[int] = set()
+
+
+def free_port() -> int:
+    """A port nobody listens on, never the same twice in this process: the kernel may give a
+    released port 0 again, and two listeners handed one port would share it or fail (the
+    bench's two gateways once shared one: its uncached row measured the cached gateway too)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("", 0))
+            port = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port

@@ -14,7 +14,6 @@ import contextlib
 import ctypes
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from shared import config as settings
 from shared.broker_rights import principal
 from shared.queue_stats import read_queues, rpc_queue_name
 from smartcity.broker import operator_uri
-from smartcity.ports import port_free
+from smartcity.ports import free_port, port_free
 from smartcity.registry import PROCESSES, START_ORDER
 
 READY_TIMEOUT_S = 90
@@ -306,11 +305,7 @@ def _instance_port(service: str, k: int) -> int | None:
 
 def _resolve_port(port: int | None) -> int | None:
     """``0`` means "any free port": choose it here, so that it can be printed."""
-    if port != 0:
-        return port
-    with socket.socket() as sock:
-        sock.bind(("", 0))
-        return sock.getsockname()[1]
+    return free_port() if port == 0 else port
 
 
 def gateway_url() -> str:

@@ -1,8 +1,10 @@
 """``smartcity up`` that cannot start says why in one line and leaves nothing running."""
 
+import contextlib
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 
 from conftest import _alive, _embedded_postgres_pid, default_env, free_port
 from kombu import Connection, Queue
@@ -35,22 +37,37 @@ def test_up_that_gives_up_leaves_no_process_and_no_cluster_running(fresh_vhost, 
     assert _embedded_postgres_pid(var_dir) is None
 
 
-def test_up_refuses_a_busy_gateway_port_in_one_line(fresh_vhost, var_dir):
+def _smartcity(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "smartcity", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@contextlib.contextmanager
+def _port_held(reuse_port: bool = False) -> Iterator[int]:
+    """A port that a socket listens on during the block (``reuse_port``: as eventlet does)."""
     with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
+        if reuse_port:
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("0.0.0.0", 0))
         holder.listen()
-        port = holder.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "smartcity", "up"],
-            env=default_env(
+        yield holder.getsockname()[1]
+
+
+def test_up_refuses_a_busy_gateway_port_in_one_line(fresh_vhost, var_dir):
+    with _port_held() as port:
+        result = _smartcity(
+            default_env(
                 AMQP_URI=fresh_vhost,
                 SMARTCITY_VAR_DIR=str(var_dir),
                 GATEWAY_PORT=str(port),
                 METRICS_PORT="0",
             ),
-            capture_output=True,
-            text=True,
-            timeout=60,
+            "up",
         )
     assert result.returncode == 2
     assert result.stderr.strip() == (
@@ -110,19 +127,14 @@ def test_a_service_whose_broker_password_changed_exits_with_one_line(fresh_vhost
 def test_a_gateway_refuses_a_port_another_gateway_listens_on(fresh_vhost, var_dir):
     """eventlet would bind it beside the other (``SO_REUSEPORT``) and share its connections;
     ``smartcity run gateway`` says so in one line instead."""
-    with socket.socket() as holder:
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # as eventlet listens
-        holder.bind(("0.0.0.0", 0))
-        holder.listen()
-        port = holder.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "smartcity", "run", "gateway", "--no-migrate"],
-            env=default_env(
+    with _port_held(reuse_port=True) as port:
+        result = _smartcity(
+            default_env(
                 AMQP_URI=fresh_vhost, SMARTCITY_VAR_DIR=str(var_dir), GATEWAY_PORT=str(port)
             ),
-            capture_output=True,
-            text=True,
-            timeout=60,
+            "run",
+            "gateway",
+            "--no-migrate",
         )
     assert result.returncode == 2
     assert result.stderr.strip() == (

@@ -3,7 +3,7 @@
 import socket
 from pathlib import Path
 
-from smartcity.ports import port_free
+from smartcity.ports import free_port, port_free
 from smartcity.suite import Suite
 
 
@@ -43,3 +43,9 @@ def test_a_port_left_with_connections_in_time_wait_is_free_for_a_restart():
         served.close()  # the server closes first: its side goes to TIME_WAIT
         client.close()
     assert port_free(port)
+
+
+def test_free_ports_are_never_handed_out_twice():
+    ports = [free_port() for _ in range(50)]
+    assert len(set(ports)) == 50
+    assert all(port_free(port) for port in ports)
