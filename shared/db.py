@@ -74,11 +74,23 @@ def read_session_factory(engine: Engine) -> sessionmaker[Session]:
     Autocommit: a read costs one round trip per statement, not three (psycopg2's ``BEGIN``,
     the statement, the ``ROLLBACK``), and sees what it would have seen in a transaction: under
     READ COMMITTED every statement takes its own snapshot anyway. The connections are the
-    engine's (psycopg2 switches autocommit on the client, no round trip; the pool switches it
-    back on return), so reads open no connections of their own. A flush, which is how the ORM
-    writes, is refused: a write here would commit statement by statement.
+    engine's, so reads open no connections of their own. A flush, which is how the ORM writes,
+    is refused: a write here would commit statement by statement.
+
+    psycopg2's ``autocommit`` flag is switched directly, on when the session takes a
+    connection and off when the pool takes it back. Both are client-side while the connection
+    keeps the server's default isolation. SQLAlchemy's ``isolation_level="AUTOCOMMIT"`` gives
+    the connection an explicit isolation level instead, after which psycopg2 sends a ``SET
+    default_transaction_...`` round trip at every switch: two more round trips a read
+    (measured: 0.43 ms against 0.2 ms for a read session of one ``SELECT 1``).
     """
-    factory = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    factory = sessionmaker(engine)
+    if not event.contains(engine, "checkin", _autocommit_off):
+        event.listen(engine, "checkin", _autocommit_off)
+
+    @event.listens_for(factory, "after_begin")
+    def _autocommit_on(_session: Session, _transaction: Any, connection: Connection) -> None:
+        connection.connection.dbapi_connection.autocommit = True
 
     @event.listens_for(factory, "before_flush")
     def _refuse(session: Session, _flush_context: Any, _instances: Any) -> None:
@@ -86,6 +98,12 @@ def read_session_factory(engine: Engine) -> sessionmaker[Session]:
             raise ReadSessionWrites("a read session cannot write; use UnitOfWork.session")
 
     return factory
+
+
+def _autocommit_off(dbapi_connection: Any, _record: Any) -> None:
+    """A read session's connection back in the pool: transactions again for the next user."""
+    if dbapi_connection is not None and dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False
 
 
 @contextmanager

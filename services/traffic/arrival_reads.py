@@ -1,18 +1,18 @@
-"""The statements ``timetable.arrivals`` runs, built once (bind parameters) and run as Core on
+"""The statements of ``timetable.arrivals``, built once (bind parameters) and run as Core on
 the session's connection: building a select and its cache key on every request cost more CPU
-than running it. A read of arrivals is three of them (see the traffic README)."""
+than running it. A read of arrivals is two of them, the feed and the stored delays of the
+trips it looks at; the calls at the stop are read once per feed (``stop_calls``)."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, func, literal, select, union_all
+from sqlalchemy import String, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from services.traffic.domain.schedule import Delay
-from services.traffic.models import Feed, Frequency, Route, Stop, StopTime, Trip, TripDelay
+from services.traffic.models import Feed, Route, Stop, StopTime, Trip, TripDelay
 from shared.errors import NotFound, invalid
 
 
@@ -37,10 +37,6 @@ def calls_query(feed_id: Any, stop_id: Any) -> Any:
             StopTime.departure_s.is_not(None),  # untimed stops have no time to show
         )
     )
-
-
-def frequency_trips(feed_id: int) -> Any:
-    return select(Frequency.trip_id).where(Frequency.feed_id == feed_id)
 
 
 _FEED_AT_STOP = (
@@ -72,56 +68,6 @@ def feed_at_stop(session: Session, stop_id: object) -> Any:
     if row.stop_id is None:
         raise NotFound(f"stop '{stop_id}' not found", extra={"stop_id": stop_id})
     return row
-
-
-@functools.cache
-def _days_statement(days: int, has_frequencies: bool) -> Any:
-    """The first ``:rows`` calls (by arrival, trip) of each of ``days`` service days, as one
-    ``UNION ALL`` sorted by the database (its collation orders trip ids, as in each part's
-    LIMIT). Built once per shape: building it per request cost more CPU than running it."""
-    parts = []
-    for number in range(days):
-        part = (
-            calls_query(bindparam("feed_id"), bindparam("stop_id"))
-            .add_columns(literal(number).label("day_number"))
-            .where(
-                StopTime.arrival_s >= bindparam(f"from_arrival_{number}"),
-                StopTime.departure_s >= bindparam(f"from_departure_{number}"),
-                Trip.service_id == any_(bindparam(f"services_{number}", type_=ARRAY(String))),
-            )
-        )
-        if has_frequencies:
-            part = part.where(StopTime.trip_id.not_in(frequency_trips(bindparam("feed_id"))))
-        parts.append(part.order_by(StopTime.arrival_s, StopTime.trip_id).limit(bindparam("rows")))
-    if days == 1:
-        return parts[0]
-    union = union_all(*parts)
-    columns = union.selected_columns
-    return union.order_by(columns.day_number, columns.arrival_s, columns.trip_id)
-
-
-def fetch_days(
-    session: Session,
-    feed: Any,
-    has_frequencies: bool,
-    windows: list[tuple[int, int, list[str]]],
-    rows_per_day: int,
-) -> list[list[Any]]:
-    """Each service day's calls from its ``(from_arrival_s, from_departure_s, services)``, at
-    most ``rows_per_day`` a day, in one round trip; each day's rows come back apart."""
-    if not windows:
-        return []
-    params: dict[str, Any] = {"feed_id": feed.feed_id, "stop_id": feed.stop_id}
-    params["rows"] = rows_per_day
-    for number, (from_arrival, from_departure, services) in enumerate(windows):
-        params[f"from_arrival_{number}"] = from_arrival
-        params[f"from_departure_{number}"] = from_departure
-        params[f"services_{number}"] = services
-    statement = _days_statement(len(windows), has_frequencies)
-    by_day: list[list[Any]] = [[] for _ in windows]
-    for row in session.connection().execute(statement, params):
-        by_day[row.day_number].append(row)
-    return by_day
 
 
 _DELAYS_OF_TRIPS = select(

@@ -8,16 +8,16 @@ that can be among the answer, instead of every call of the stop:
   imported (an import makes a new ``feed_id`` and deletes the old one), so the entry is keyed
   by the active feed, which every request reads anyway: an import committed by any process
   (the CLI, another instance) is noticed by the next request, without any event.
-- **The calls** of each service day that can still be ahead come from the index
-  ``(feed_id, stop_id, arrival_s, departure_s)``, in arrival order, only for the services
-  running that day, with a LIMIT. The window is widened by the largest stored delays and by
-  a daylight-saving margin, so nothing that the full computation would show is cut off; when
-  the rows fetched cannot prove that the answer is complete (delays reorder runs, skipped
-  stops drop them), more rows are fetched. Only the first service day is fetched at first:
-  a later day's calls arrive no earlier than its window opens, so by day (the answer ends
-  before midnight) its rows are never read; in the evening a second round trip reads them.
+- **The calls** at the stop are read once per feed and held in memory (``stop_calls``), in
+  arrival order. Of each service day, only those that can still be ahead are looked at: the
+  first few from the window's start, only of the services running that day. The window is
+  widened by the largest stored delays and by a daylight-saving margin, so nothing that the
+  full computation would show is cut off; when the calls taken cannot prove that the answer
+  is complete (delays reorder runs, skipped stops drop them), more are taken. Only the first
+  service day's at first: a later day's calls arrive no earlier than its window opens, so by
+  day (the answer ends before midnight) they are never looked at.
 - Trips run by ``frequencies.txt`` are templates whose times are shifted per run, so their
-  calls are always read in full (feeds have few of them).
+  calls are always looked at in full (feeds have few of them).
 """
 
 from __future__ import annotations
@@ -30,31 +30,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.traffic.arrival_reads import (
-    calls_query,
-    feed_at_stop,
-    fetch_days,
-    frequency_trips,
-    stored_delays,
-)
+from services.traffic.arrival_reads import feed_at_stop, stored_delays
 from services.traffic.domain.schedule import (
     Arrival,
-    FrequencyWindow,
     StopCall,
-    TripInfo,
     service_day_start,
     service_days_before,
     upcoming_arrivals,
 )
 from services.traffic.domain.service_days import ServiceCalendar, ServiceDays, ServiceException
-from services.traffic.models import (
-    Calendar,
-    CalendarDate,
-    Feed,
-    Frequency,
-    StopTime,
-)
+from services.traffic.models import Calendar, CalendarDate, Feed, Frequency, StopTime
 from services.traffic.queries import _local_time
+from services.traffic.stop_calls import StopCalls, stop_calls
 
 # Arrivals are listed by (expected, scheduled, trip_id), as ``upcoming_arrivals`` sorts them.
 _SortKey = tuple[dt.datetime, dt.datetime, str]
@@ -134,29 +121,6 @@ def _measure_feed(session: Session, feed: Feed) -> FeedIndex:
     )
 
 
-@dataclass
-class _Calls:
-    """Calls at the stop gathered so far, with their trips and the frequency windows."""
-
-    calls: dict[tuple[str, int], StopCall]
-    trips: dict[str, TripInfo]
-    windows: list[FrequencyWindow]
-
-    def add(self, rows: Any, first_departures: dict[str, int] | None = None) -> None:
-        for row in rows:
-            self.calls[(row.trip_id, row.stop_sequence)] = StopCall(
-                row.trip_id, row.stop_sequence, row.arrival_s, row.departure_s, row.stop_headsign
-            )
-            self.trips[row.trip_id] = TripInfo(
-                trip_id=row.trip_id,
-                route_id=row.route_id,
-                service_id=row.service_id,
-                route_short_name=row.route_short_name,
-                headsign=row.trip_headsign,
-                first_departure_s=(first_departures or {}).get(row.trip_id),
-            )
-
-
 def arrivals(
     session: Session, stop_id: str, at: dt.datetime, limit: int = 10
 ) -> dict[str, list[dict[str, Any]]]:
@@ -180,13 +144,12 @@ def arrivals(
         at.date() + dt.timedelta(days=offset)
         for offset in range(-service_days_before(index.max_departure_s), 2)
     ]
-    gathered = _Calls({}, {}, [])
-    if index.has_frequencies:
-        _add_frequency_calls(session, feed.feed_id, feed.stop_id, gathered)
+    at_stop = stop_calls(session, feed, index.has_frequencies)
+    gathered = {(call.trip_id, call.stop_sequence): call for call in at_stop.by_frequency}
     rows_per_day = 2 * limit + 8  # a little past the answer, to prove that it is complete
-    days_to_fetch = 1  # the later service days only once the answer could reach them
+    days_looked_at = 1  # the later service days only once the answer could reach them
     while True:
-        truncated_bounds = []  # no call not yet fetched sorts before these
+        truncated_bounds = []  # no call not yet looked at sorts before these
         per_day = []  # (day_start, margin, parameters) of each service day that can have calls
         for day in days:
             day_start = service_day_start(day, tz)
@@ -196,21 +159,18 @@ def arrivals(
             from_s = int((moment - margin - late - day_start).total_seconds())
             if not running or from_s > index.max_departure_s:
                 continue
-            window = (from_s - index.max_dwell_s, from_s, sorted(running))
+            window = (from_s - index.max_dwell_s, from_s, running)
             per_day.append((day_start, margin, window))
         # Only the first service day's calls at first (by day the answer is in today's), and
         # a bound for each later day: its calls arrive no earlier than its window opens.
-        per_day, later = per_day[:days_to_fetch], per_day[days_to_fetch:]
+        per_day, later = per_day[:days_looked_at], per_day[days_looked_at:]
         for day_start, margin, (from_arrival, _from, _services) in later:
             opens = day_start + dt.timedelta(seconds=max(from_arrival, 0))
             local = opens.astimezone(tz).replace(tzinfo=None)
             truncated_bounds.append((local - margin + early, dt.datetime.min, ""))
-        # The fetched days' calls in one statement (one round trip, not one per day).
-        fetched = fetch_days(
-            session, feed, index.has_frequencies, [w for *_, w in per_day], rows_per_day
-        )
-        for (day_start, margin, _window), rows in zip(per_day, fetched, strict=True):
-            gathered.add(rows)
+        for day_start, margin, (from_arrival, from_departure, running) in per_day:
+            rows = at_stop.of_day(from_arrival, from_departure, running, rows_per_day)
+            gathered.update(((call.trip_id, call.stop_sequence), call) for call in rows)
             if len(rows) == rows_per_day:
                 last = day_start + dt.timedelta(seconds=rows[-1].arrival_s)
                 local = last.astimezone(tz).replace(tzinfo=None)
@@ -218,14 +178,14 @@ def arrivals(
                     truncated_bounds.append((local - margin + early, dt.datetime.min, ""))
                 else:  # clocks and calls in step: unread calls sort after the last one read
                     truncated_bounds.append((local, local, rows[-1].trip_id))
-        items = _upcoming(session, at, gathered, index, tz, limit)
+        items = _upcoming(session, at, gathered, at_stop, index, tz, limit)
         if _complete(items, limit, truncated_bounds):
             return {
                 "items": [item.to_dict() for item in items],
                 "valid_until": _valid_until(items, at, tz).isoformat(timespec="seconds"),
             }
         if later:
-            days_to_fetch += len(later)  # every day next time, as many rows a day
+            days_looked_at += len(later)  # every day next time, as many rows a day
         else:
             rows_per_day *= _MORE_ROWS
 
@@ -264,51 +224,22 @@ def _complete(items: list[Arrival], limit: int, truncated_bounds: list[_SortKey]
 def _upcoming(
     session: Session,
     at: dt.datetime,
-    gathered: _Calls,
+    gathered: dict[tuple[str, int], StopCall],
+    at_stop: StopCalls,
     index: FeedIndex,
     tz: ZoneInfo,
     limit: int,
 ) -> list[Arrival]:
-    delays = stored_delays(session, sorted(gathered.trips))
+    delays = stored_delays(session, sorted({call.trip_id for call in gathered.values()}))
     return upcoming_arrivals(
         at,
-        gathered.calls.values(),
-        gathered.trips,
+        gathered.values(),
+        at_stop.trips,
         (),
         (),
-        frequencies=gathered.windows,
+        frequencies=at_stop.windows,
         delays=delays,
         tz=tz,
         limit=limit,
         running_on=index.service_days.running_on,
     )
-
-
-def _add_frequency_calls(session: Session, feed_id: int, stop_id: str, gathered: _Calls) -> None:
-    """Every call at the stop of a trip run by frequencies, with its windows."""
-    rows = session.execute(
-        calls_query(feed_id, stop_id).where(StopTime.trip_id.in_(frequency_trips(feed_id)))
-    ).all()
-    trip_ids = sorted({row.trip_id for row in rows})
-    if not trip_ids:
-        return
-    gathered.windows.extend(
-        FrequencyWindow.from_row(row._mapping)
-        for row in session.execute(
-            select(
-                Frequency.trip_id,
-                Frequency.start_s,
-                Frequency.end_s,
-                Frequency.headway_secs,
-                Frequency.exact_times,
-            ).where(Frequency.feed_id == feed_id, Frequency.trip_id.in_(trip_ids))
-        )
-    )
-    first_departures = dict(
-        session.execute(
-            select(StopTime.trip_id, func.min(StopTime.departure_s))
-            .where(StopTime.feed_id == feed_id, StopTime.trip_id.in_(trip_ids))
-            .group_by(StopTime.trip_id)
-        ).all()
-    )
-    gathered.add(rows, first_departures)

@@ -73,7 +73,8 @@ def test_a_live_idle_connection_is_pinged_and_kept(database_url):
 def test_read_sessions_run_each_statement_alone_on_the_engines_own_connections(database_url):
     """``read_session_factory``, behind ``UnitOfWork.read_session``: no transaction is opened
     (one round trip per read, not BEGIN, the read and ROLLBACK); the connection is one of the
-    engine's pool and goes back to it transactional again; an ORM write is refused."""
+    engine's pool and goes back to it transactional again, switched without a statement; an
+    ORM write is refused."""
     url = database_url("pool")
     engine = ping_when_idle(sa.create_engine(url, pool_size=1, max_overflow=0))
     try:
@@ -93,6 +94,9 @@ def test_read_sessions_run_each_statement_alone_on_the_engines_own_connections(d
                 session.flush()
         with engine.connect() as conn:  # the pool's one connection, back in its own mode
             assert not conn.connection.dbapi_connection.autocommit
+            # Never given an explicit isolation level, after which psycopg2 would send a SET
+            # at every switch of autocommit: two more round trips a read.
+            assert conn.connection.dbapi_connection.isolation_level is None
             conn.execute(sa.text("SELECT 1"))
             assert conn.connection.dbapi_connection.get_transaction_status() == (
                 psycopg2.extensions.TRANSACTION_STATUS_INTRANS

@@ -14,7 +14,7 @@ import pytest
 from google.transit import gtfs_realtime_pb2
 from sqlalchemy.orm import Session
 
-from services.traffic import queries, timetable
+from services.traffic import queries, stop_calls, timetable
 from services.traffic.importer import import_feed, store_realtime
 from shared.errors import NotFound, ValidationFailed
 
@@ -300,3 +300,40 @@ def test_arrivals_follow_a_feed_imported_by_another_connection(session, traffic_
     assert _arrival_times(timetable.arrivals(session, "BEATTY_AIRPORT", tuesday, 1)) == [
         ("STBA", "06-06T06:20")
     ]
+
+
+def _sample_with(replace: tuple[bytes, bytes], in_file: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(SAMPLE_ZIP) as source, zipfile.ZipFile(buffer, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            target.writestr(name, data.replace(*replace) if name == in_file else data)
+    return buffer.getvalue()
+
+
+def test_calls_held_in_memory_follow_a_new_import_and_stay_bounded(
+    session, traffic_engine, monkeypatch
+):
+    """``stop_calls`` holds a stop's calls per imported feed: a re-import with moved times is
+    seen by the next request, and past ``CACHED_CALLS`` the stops read least recently go."""
+    monkeypatch.setattr(stop_calls, "_HELD", type(stop_calls._HELD)())
+    import_feed(session, SAMPLE_ZIP, name="sample")
+    session.commit()
+    saturday = dt.datetime(2007, 6, 9, 7, 0)
+    assert ("AAMV1", "06-09T08:00") in _arrival_times(
+        timetable.arrivals(session, "BEATTY_AIRPORT", saturday, 4)
+    )
+    with Session(traffic_engine) as other:  # AAMV1 now calls at the airport at 07:45
+        moved = _sample_with((b"AAMV1,8:00:00,8:00:00", b"AAMV1,7:45:00,7:45:00"), "stop_times.txt")
+        import_feed(other, moved, name="moved call")
+        other.commit()
+    session.commit()
+    moved_times = _arrival_times(timetable.arrivals(session, "BEATTY_AIRPORT", saturday, 4))
+    assert ("AAMV1", "06-09T07:45") in moved_times
+    assert ("AAMV1", "06-09T08:00") not in moved_times
+    assert len(stop_calls._HELD) == 1  # the old feed's calls went with it
+
+    monkeypatch.setattr(stop_calls, "CACHED_CALLS", 1)
+    for stop_id in ("STAGECOACH", "BEATTY_AIRPORT", "AMV"):
+        timetable.arrivals(session, stop_id, saturday, 1)
+    assert [key[-1] for key in stop_calls._HELD] == ["AMV"]  # the one being read is kept
