@@ -1,18 +1,17 @@
 """The statements of ``timetable.arrivals``, built once (bind parameters) and run as Core on
 the session's connection: building a select and its cache key on every request cost more CPU
-than running it. A read of arrivals is two of them, the feed and the stored delays of the
-trips it looks at; the calls at the stop are read once per feed (``stop_calls``)."""
+than running it. A read of arrivals is one of them, the feed with the stop and the version of
+the predictions; the calls at the stop are read once per feed (``stop_calls``) and the
+predictions once per version (``live_delays``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from services.traffic.domain.schedule import Delay
-from services.traffic.models import Feed, Route, Stop, StopTime, Trip, TripDelay
+from services.traffic.models import Feed, RealtimeVersion, Route, Stop, StopTime, Trip
 from shared.errors import NotFound, invalid
 
 
@@ -47,8 +46,7 @@ _FEED_AT_STOP = (
         Feed.max_departure_s,
         Feed.max_dwell_s,
         Stop.stop_id,
-        select(func.min(TripDelay.delay_s)).scalar_subquery().label("earliest_delay"),
-        select(func.max(TripDelay.delay_s)).scalar_subquery().label("latest_delay"),
+        select(RealtimeVersion.version).scalar_subquery().label("realtime_version"),
     )
     .outerjoin(Stop, (Stop.feed_id == Feed.feed_id) & (Stop.stop_id == bindparam("stop_id")))
     .where(Feed.active.is_(True))
@@ -59,7 +57,8 @@ _FEED_AT_STOP = (
 
 def feed_at_stop(session: Session, stop_id: object) -> Any:
     """The timetable in use, the stop (``stop_id`` None when the feed has no such stop) and
-    the range of stored delays, in one statement: a read of arrivals is a few round trips."""
+    the version of the stored predictions (``live_delays``), in one statement: the one round
+    trip of a read of arrivals, once the stop's calls and the predictions are in memory."""
     if not isinstance(stop_id, str) or not stop_id:
         raise invalid("stop_id", "must be a non-empty string")
     row = session.connection().execute(_FEED_AT_STOP, {"stop_id": stop_id}).first()
@@ -68,29 +67,3 @@ def feed_at_stop(session: Session, stop_id: object) -> Any:
     if row.stop_id is None:
         raise NotFound(f"stop '{stop_id}' not found", extra={"stop_id": stop_id})
     return row
-
-
-_DELAYS_OF_TRIPS = select(
-    TripDelay.trip_id,
-    TripDelay.stop_sequence,
-    TripDelay.delay_s,
-    TripDelay.skipped,
-    TripDelay.service_date,
-    TripDelay.start_time_s,
-).where(TripDelay.trip_id == any_(bindparam("trip_ids", type_=ARRAY(String))))
-
-
-def stored_delays(session: Session, trip_ids: list[str]) -> list[Delay]:
-    if not trip_ids:
-        return []
-    return [
-        Delay(
-            trip_id=row.trip_id,
-            stop_sequence=row.stop_sequence,
-            delay_s=row.delay_s,
-            skipped=row.skipped,
-            service_date=row.service_date,
-            start_time_s=row.start_time_s,
-        )
-        for row in session.connection().execute(_DELAYS_OF_TRIPS, {"trip_ids": trip_ids})
-    ]

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -221,11 +222,7 @@ class TripDelay(Base):
     """
 
     __tablename__ = "rt_delays"
-    __table_args__ = (
-        Index("ix_rt_delays_trip", "trip_id"),
-        # Arrivals widen their window by the largest delays: min()/max() by index (traffic_0003).
-        Index("ix_rt_delays_delay", "delay_s"),
-    )
+    __table_args__ = (Index("ix_rt_delays_trip", "trip_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     trip_id: Mapped[str] = mapped_column(String)
@@ -235,6 +232,18 @@ class TripDelay(Base):
     delay_s: Mapped[int | None] = mapped_column(Integer)  # None: no data
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class RealtimeVersion(Base):
+    """One row: how many statements have changed ``rt_delays``. A trigger of the database
+    (traffic_0005) raises it in the writing transaction, whoever writes, so that arrivals can
+    hold the predictions in memory and read only this on each request (``live_delays``)."""
+
+    __tablename__ = "rt_version"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_rt_version_one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class ServiceAlert(Base):

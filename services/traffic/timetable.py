@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.traffic.arrival_reads import feed_at_stop, stored_delays
+from services.traffic.arrival_reads import feed_at_stop
 from services.traffic.domain.schedule import (
     Arrival,
     StopCall,
@@ -39,6 +39,7 @@ from services.traffic.domain.schedule import (
     upcoming_arrivals,
 )
 from services.traffic.domain.service_days import ServiceCalendar, ServiceDays, ServiceException
+from services.traffic.live_delays import LiveDelays, live_delays
 from services.traffic.models import Calendar, CalendarDate, Feed, Frequency, StopTime
 from services.traffic.queries import _local_time
 from services.traffic.stop_calls import StopCalls, stop_calls
@@ -135,8 +136,9 @@ def arrivals(
     tz = ZoneInfo(feed.timezone)
     at = _local_time(at, tz)
     index = feed_index(session, feed)
-    early = dt.timedelta(seconds=min(feed.earliest_delay or 0, 0))
-    late = dt.timedelta(seconds=max(feed.latest_delay or 0, 0))
+    delays = live_delays(session, feed.realtime_version)
+    early = dt.timedelta(seconds=min(delays.earliest_s, 0))
+    late = dt.timedelta(seconds=max(delays.latest_s, 0))
     # The earlier of the instants a wall-clock time can mean: an hour repeated when clocks go
     # back has two, one skipped when they go forward none (then fold=1 is the earlier).
     moment = _earliest_instant(at, tz)
@@ -178,7 +180,7 @@ def arrivals(
                     truncated_bounds.append((local - margin + early, dt.datetime.min, ""))
                 else:  # clocks and calls in step: unread calls sort after the last one read
                     truncated_bounds.append((local, local, rows[-1].trip_id))
-        items = _upcoming(session, at, gathered, at_stop, index, tz, limit)
+        items = _upcoming(at, gathered, at_stop, delays, index, tz, limit)
         if _complete(items, limit, truncated_bounds):
             return {
                 "items": [item.to_dict() for item in items],
@@ -222,15 +224,14 @@ def _complete(items: list[Arrival], limit: int, truncated_bounds: list[_SortKey]
 
 
 def _upcoming(
-    session: Session,
     at: dt.datetime,
     gathered: dict[tuple[str, int], StopCall],
     at_stop: StopCalls,
+    delays: LiveDelays,
     index: FeedIndex,
     tz: ZoneInfo,
     limit: int,
 ) -> list[Arrival]:
-    delays = stored_delays(session, sorted({call.trip_id for call in gathered.values()}))
     return upcoming_arrivals(
         at,
         gathered.values(),
@@ -238,7 +239,7 @@ def _upcoming(
         (),
         (),
         frequencies=at_stop.windows,
-        delays=delays,
+        delays=delays.of_trips({call.trip_id for call in gathered.values()}),
         tz=tz,
         limit=limit,
         running_on=index.service_days.running_on,

@@ -163,10 +163,15 @@ class _Prediction:
     skipped: bool
 
 
+_NO_PREDICTION = _Prediction(None, False)
+
+
 def _prediction(
     delays: Sequence[Delay], service_date: dt.date, run_start_s: int | None, stop_sequence: int
 ) -> _Prediction:
     """The real-time state of one run at one stop: delay (or None) and whether it is skipped."""
+    if not delays:
+        return _NO_PREDICTION
     trip_level: Delay | None = None
     latest: Delay | None = None  # the last stop-level prediction at or before this stop
     latest_sequence = -1
@@ -231,11 +236,14 @@ def upcoming_arrivals(
         ),
         default=0,
     )
-    candidates: list[Arrival] = []
+    # Times are compared and sorted as wall-clock seconds (local time read as if UTC), and
+    # only the answer's are turned into datetimes.
+    at_wall = (at - _WALL_EPOCH).total_seconds()
+    candidates: list[tuple[int, int, str, StopCall, TripInfo, int | None]] = []
     for offset in range(-service_days_before(latest_s), 2):
         service_date = at.date() + dt.timedelta(days=offset)
         running = running_on(service_date)
-        day_start = _service_day_start(service_date, tz)
+        wall = _WallClock(_service_day_start(service_date, tz), tz, latest_s)
         for call in calls:
             trip = trips.get(call.trip_id)
             if trip is None or trip.service_id not in running:
@@ -249,25 +257,62 @@ def upcoming_arrivals(
                 )
                 if prediction.skipped:
                     continue
-                delay = dt.timedelta(seconds=prediction.delay_s or 0)
-                leaves = _local(day_start, call.departure_s + shift, tz) + delay
-                if leaves < at:
-                    continue
-                scheduled = _local(day_start, call.arrival_s + shift, tz)
+                delay_s = prediction.delay_s or 0
+                if wall.seconds(call.departure_s + shift) + delay_s < at_wall:
+                    continue  # already left
+                scheduled = wall.seconds(call.arrival_s + shift)
                 candidates.append(
-                    Arrival(
-                        trip_id=call.trip_id,
-                        route_id=trip.route_id,
-                        route_short_name=trip.route_short_name,
-                        headsign=call.stop_headsign or trip.headsign,
-                        scheduled=scheduled,
-                        expected=scheduled + delay,
-                        delay_s=prediction.delay_s,
-                    )
+                    (scheduled + delay_s, scheduled, call.trip_id, call, trip, prediction.delay_s)
                 )
-    return heapq.nsmallest(
-        limit, candidates, key=lambda item: (item.expected, item.scheduled, item.trip_id)
-    )
+    return [
+        Arrival(
+            trip_id=call.trip_id,
+            route_id=trip.route_id,
+            route_short_name=trip.route_short_name,
+            headsign=call.stop_headsign or trip.headsign,
+            scheduled=_WALL_EPOCH + dt.timedelta(seconds=scheduled),
+            expected=_WALL_EPOCH + dt.timedelta(seconds=expected),
+            delay_s=delay_s,
+        )
+        for expected, scheduled, _, call, trip, delay_s in heapq.nsmallest(
+            limit, candidates, key=lambda candidate: candidate[:3]
+        )
+    ]
+
+
+_WALL_EPOCH = dt.datetime(1970, 1, 1)
+_OFFSET_SAMPLES_S = 6 * 3600  # clocks never change twice within 6 hours
+
+
+class _WallClock:
+    """Local wall-clock seconds (since ``_WALL_EPOCH``) of GTFS times of one service day.
+
+    On a day whose UTC offset does not change between its start and ``span_s`` later (every
+    day but two a year), a time is the day's start plus seconds; only then is that sum valid,
+    otherwise each time goes through the zone as ``_local`` does.
+    """
+
+    def __init__(self, day_start: dt.datetime, tz: ZoneInfo | None, span_s: int) -> None:
+        self._day_start, self._tz = day_start, tz
+        self._base: int | None = None
+        if tz is None:
+            self._base = int((day_start - _WALL_EPOCH).total_seconds())
+            return
+        samples = (
+            day_start + dt.timedelta(seconds=min(after_s, span_s))
+            for after_s in range(0, span_s + _OFFSET_SAMPLES_S, _OFFSET_SAMPLES_S)
+        )
+        offsets = {moment.astimezone(tz).utcoffset() for moment in samples}
+        if len(offsets) == 1:
+            (offset,) = offsets
+            local_start = day_start.replace(tzinfo=None) + (offset or dt.timedelta(0))
+            self._base = int((local_start - _WALL_EPOCH).total_seconds())
+
+    def seconds(self, gtfs_time_s: int) -> int:
+        if self._base is not None:
+            return self._base + gtfs_time_s
+        local = _local(self._day_start, gtfs_time_s, self._tz)
+        return int((local - _WALL_EPOCH).total_seconds())
 
 
 def _runs(

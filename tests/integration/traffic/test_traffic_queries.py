@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from google.transit import gtfs_realtime_pb2
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from services.traffic import queries, stop_calls, timetable
@@ -337,3 +338,28 @@ def test_calls_held_in_memory_follow_a_new_import_and_stay_bounded(
     for stop_id in ("STAGECOACH", "BEATTY_AIRPORT", "AMV"):
         timetable.arrivals(session, stop_id, saturday, 1)
     assert [key[-1] for key in stop_calls._HELD] == ["AMV"]  # the one being read is kept
+
+
+def test_predictions_held_in_memory_follow_every_write(session, traffic_engine, sample_feed):
+    """``live_delays`` holds the predictions per ``rt_version``, which the database moves with
+    every statement that changes ``rt_delays``: plain SQL from another connection included,
+    and a version taken by a transaction that rolled back is never taken again."""
+    tuesday_0755 = dt.datetime(2007, 6, 5, 7, 55)
+    assert _expected(session, "BEATTY_AIRPORT", tuesday_0755, 1) == [("AB1", "08:00", None)]
+    session.commit()
+    insert_ab1 = text(
+        "INSERT INTO rt_delays (trip_id, stop_sequence, delay_s, skipped, received_at)"
+        " VALUES ('AB1', NULL, :delay, false, now())"
+    )
+    with Session(traffic_engine) as other:
+        other.execute(insert_ab1, {"delay": 240})
+        # Read inside the writing transaction (the version held moves with it), then undone.
+        assert _expected(other, "BEATTY_AIRPORT", tuesday_0755, 1) == [("AB1", "08:04", 240)]
+        other.rollback()
+        other.execute(insert_ab1, {"delay": 60})
+        other.commit()
+    assert _expected(session, "BEATTY_AIRPORT", tuesday_0755, 1) == [("AB1", "08:01", 60)]
+    session.commit()
+    with traffic_engine.begin() as other:
+        other.execute(text("TRUNCATE rt_delays"))
+    assert _expected(session, "BEATTY_AIRPORT", tuesday_0755, 1) == [("AB1", "08:00", None)]
