@@ -33,7 +33,9 @@ from sqlalchemy.orm import Session
 from services.traffic.arrival_reads import feed_at_stop
 from services.traffic.domain.schedule import (
     Arrival,
+    FrequencyWindow,
     StopCall,
+    TripInfo,
     service_day_start,
     service_days_before,
     upcoming_arrivals,
@@ -42,7 +44,7 @@ from services.traffic.domain.service_days import ServiceCalendar, ServiceDays, S
 from services.traffic.live_delays import LiveDelays, live_delays
 from services.traffic.models import Calendar, CalendarDate, Feed, Frequency, StopTime
 from services.traffic.queries import _local_time
-from services.traffic.stop_calls import StopCalls, stop_calls
+from services.traffic.stop_calls import stop_calls
 
 # Arrivals are listed by (expected, scheduled, trip_id), as ``upcoming_arrivals`` sorts them.
 _SortKey = tuple[dt.datetime, dt.datetime, str]
@@ -148,6 +150,7 @@ def arrivals(
     ]
     at_stop = stop_calls(session, feed, index.has_frequencies)
     gathered = {(call.trip_id, call.stop_sequence): call for call in at_stop.by_frequency}
+    trips = dict(at_stop.frequency_trips)
     rows_per_day = 2 * limit + 8  # a little past the answer, to prove that it is complete
     days_looked_at = 1  # the later service days only once the answer could reach them
     while True:
@@ -172,15 +175,18 @@ def arrivals(
             truncated_bounds.append((local - margin + early, dt.datetime.min, ""))
         for day_start, margin, (from_arrival, from_departure, running) in per_day:
             rows = at_stop.of_day(from_arrival, from_departure, running, rows_per_day)
-            gathered.update(((call.trip_id, call.stop_sequence), call) for call in rows)
+            for call, trip in rows:
+                gathered[(call.trip_id, call.stop_sequence)] = call
+                trips[call.trip_id] = trip
             if len(rows) == rows_per_day:
-                last = day_start + dt.timedelta(seconds=rows[-1].arrival_s)
+                last_call = rows[-1][0]
+                last = day_start + dt.timedelta(seconds=last_call.arrival_s)
                 local = last.astimezone(tz).replace(tzinfo=None)
                 if margin or early or late:  # unread calls come no earlier than this
                     truncated_bounds.append((local - margin + early, dt.datetime.min, ""))
                 else:  # clocks and calls in step: unread calls sort after the last one read
-                    truncated_bounds.append((local, local, rows[-1].trip_id))
-        items = _upcoming(at, gathered, at_stop, delays, index, tz, limit)
+                    truncated_bounds.append((local, local, last_call.trip_id))
+        items = _upcoming(at, gathered, trips, at_stop.windows, delays, index, tz, limit)
         if _complete(items, limit, truncated_bounds):
             return {
                 "items": [item.to_dict() for item in items],
@@ -226,7 +232,8 @@ def _complete(items: list[Arrival], limit: int, truncated_bounds: list[_SortKey]
 def _upcoming(
     at: dt.datetime,
     gathered: dict[tuple[str, int], StopCall],
-    at_stop: StopCalls,
+    trips: dict[str, TripInfo],
+    windows: tuple[FrequencyWindow, ...],
     delays: LiveDelays,
     index: FeedIndex,
     tz: ZoneInfo,
@@ -235,11 +242,11 @@ def _upcoming(
     return upcoming_arrivals(
         at,
         gathered.values(),
-        at_stop.trips,
+        trips,
         (),
         (),
-        frequencies=at_stop.windows,
-        delays=delays.of_trips({call.trip_id for call in gathered.values()}),
+        frequencies=windows,
+        delays=delays.of_trips(trips),
         tz=tz,
         limit=limit,
         running_on=index.service_days.running_on,

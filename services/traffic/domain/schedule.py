@@ -64,7 +64,7 @@ def service_datetime(
     return _local(_service_day_start(service_date, tz), seconds, tz)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TripInfo:
     trip_id: str
     route_id: str
@@ -74,7 +74,7 @@ class TripInfo:
     first_departure_s: int | None = None  # of the trip's first stop; needed for frequency trips
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StopCall:
     """A trip's scheduled call at the stop being looked at (one ``stop_times.txt`` row)."""
 

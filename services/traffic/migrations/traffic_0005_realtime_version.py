@@ -2,10 +2,10 @@
 
 ``rt_version`` holds one row whose ``version`` a statement-level trigger on ``rt_delays`` sets
 to a new number with every statement that inserts, updates, deletes or truncates predictions,
-in the writing transaction, whoever writes. Arrivals hold the predictions in memory per version and read only
-the version on each request (``services/traffic/live_delays.py``). The index on
-``rt_delays.delay_s``, which served the min() and max() each read of arrivals took, goes: the
-range is now measured in memory, once per version.
+in the writing transaction, whoever writes. Arrivals hold the predictions in memory per
+version and read only the version on each request (``services/traffic/live_delays.py``).
+The index on ``rt_delays.delay_s``, which served the min() and max() each read of arrivals
+took, goes: the range is now measured in memory, once per version.
 
 Revision ID: traffic_0005
 Revises: traffic_0004
