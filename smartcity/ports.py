@@ -9,7 +9,9 @@ socket listens on.
 
 from __future__ import annotations
 
+import random
 import socket
+from pathlib import Path
 
 
 def port_free(port: int) -> bool:
@@ -23,16 +25,33 @@ def port_free(port: int) -> bool:
 
 
 _HANDED_OUT: set[int] = set()
+_EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST = 20000
 
 
-def free_port() -> int:
-    """A port nobody listens on, never the same twice in this process: the kernel may give a
-    released port 0 again, and two listeners handed one port would share it or fail (the
-    bench's two gateways once shared one: its uncached row measured the cached gateway too)."""
+def below_ephemeral() -> range:
+    """Ports from 20000 up to the kernel's ephemeral range (32768 by default), from which no
+    outgoing connection takes its local port."""
+    try:
+        ephemeral_from = int(_EPHEMERAL_PORTS.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_from = 32768  # Linux's default
+    return range(_LOWEST, max(ephemeral_from, _LOWEST + 1000))
+
+
+def free_port(within: range | None = None) -> int:
+    """A port nobody listens on, never the same twice in this process, drawn from ``within``
+    (by default ``below_ephemeral()``).
+
+    Not ``bind(0)``: the kernel hands out the ephemeral range, from which the connections to
+    the broker and PostgreSQL also take their local ports, so a port picked there could be a
+    connection's by the time its server binds it (a suite's community once kept dying on its
+    metrics port that way); and it may give a released port out again, when two listeners
+    would share it or fail (the bench's two gateways once shared one).
+    """
+    ports = within or below_ephemeral()
     while True:
-        with socket.socket() as sock:
-            sock.bind(("", 0))
-            port = sock.getsockname()[1]
-        if port not in _HANDED_OUT:
+        port = random.choice(ports)
+        if port not in _HANDED_OUT and port_free(port):
             _HANDED_OUT.add(port)
             return port

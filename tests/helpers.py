@@ -2,8 +2,6 @@
 
 import json
 import os
-import random
-import socket
 import time
 from collections.abc import Callable
 from urllib.parse import urlparse
@@ -13,6 +11,7 @@ import pika
 import pytest
 
 from shared.contracts.envelope import EVENTS_EXCHANGE
+from smartcity import ports
 
 # Local servers trust loopback; the compose PostgreSQL wants its password (harmless locally).
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -20,7 +19,6 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
-_HANDED_OUT: set[int] = set()
 _PORT_BASE = int(os.environ.get("TEST_PORT_BASE", "20000"))
 _PORT_SPAN = int(os.environ.get("TEST_PORT_SPAN", "12000"))
 """Where ``free_port`` draws from; parallel pytest processes get disjoint ranges
@@ -28,24 +26,9 @@ _PORT_SPAN = int(os.environ.get("TEST_PORT_SPAN", "12000"))
 
 
 def free_port() -> int:
-    """A loopback port nobody listens on, never the same twice in one test run.
-
-    Drawn below the kernel's ephemeral range (32768-60999 by default; ``TEST_PORT_BASE`` and
-    ``TEST_PORT_SPAN`` set the range), not with ``bind(0)``:
-    outgoing connections (AMQP, PostgreSQL) take their local ports from that range, so on a
-    busy machine a port picked there can be taken before the process under test binds it.
-    """
-    while True:
-        port = random.randrange(_PORT_BASE, _PORT_BASE + _PORT_SPAN)
-        if port in _HANDED_OUT:
-            continue
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _HANDED_OUT.add(port)
-        return port
+    """A port nobody listens on, never the same twice in one test run, from this pytest
+    process's range (``smartcity.ports.free_port``: below the kernel's ephemeral range)."""
+    return ports.free_port(range(_PORT_BASE, _PORT_BASE + _PORT_SPAN))
 
 
 def pika_url(amqp_uri: str) -> str:

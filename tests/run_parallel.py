@@ -24,9 +24,10 @@ import sys
 import time
 from pathlib import Path
 
+from smartcity.ports import below_ephemeral
+
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "var" / "test-logs"
-PORT_SPAN = 3000
 NOTHING_COLLECTED = 5
 """pytest's exit status when a lane's part of a filtered run (``-- -k …``) holds no test."""
 
@@ -41,12 +42,18 @@ def _lanes() -> list[tuple[str, list[str]]]:
     ]
 
 
-def _start(name: str, args: list[str], index: int, extra: list[str]) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "TEST_PORT_BASE": str(20000 + index * PORT_SPAN),
-        "TEST_PORT_SPAN": str(PORT_SPAN),
-    }
+def _port_ranges(lanes: int) -> list[range]:
+    """Each lane's share of the ports below the kernel's ephemeral range, where no outgoing
+    connection takes its local port (``smartcity.ports.free_port``). Fixed spans of 3,000
+    from 20000 once put the fifth lane, broker-restart, at 32000-34999: its suite's metrics
+    port was then held by a connection, and community could not start."""
+    ports = below_ephemeral()
+    span = len(ports) // lanes
+    return [range(ports.start + k * span, ports.start + (k + 1) * span) for k in range(lanes)]
+
+
+def _start(name: str, args: list[str], ports: range, extra: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "TEST_PORT_BASE": str(ports.start), "TEST_PORT_SPAN": str(len(ports))}
     log = (LOGS / f"{name}.log").open("w")
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, *extra]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -67,14 +74,19 @@ def _report(name: str, code: int, seconds: float) -> None:
 def main(extra: list[str]) -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    lanes = {name: _start(name, args, i, extra) for i, (name, args) in enumerate(_lanes())}
+    parallel = _lanes()
+    *ranges, restart_ports = _port_ranges(len(parallel) + 1)  # broker-restart's comes last
+    lanes = {
+        name: _start(name, args, ports, extra)
+        for (name, args), ports in zip(parallel, ranges, strict=True)
+    }
     failed = False
     for name, process in lanes.items():
         code = process.wait()
         _report(name, code, time.monotonic() - started)
         failed |= code not in (0, NOTHING_COLLECTED)
     restart_started = time.monotonic()
-    restart = _start("broker-restart", ["tests", "-m", "broker_restart"], len(lanes), extra)
+    restart = _start("broker-restart", ["tests", "-m", "broker_restart"], restart_ports, extra)
     code = restart.wait()
     _report("broker-restart", code, time.monotonic() - restart_started)
     failed |= code not in (0, NOTHING_COLLECTED)

@@ -49,3 +49,11 @@ def test_free_ports_are_never_handed_out_twice():
     ports = [free_port() for _ in range(50)]
     assert len(set(ports)) == 50
     assert all(port_free(port) for port in ports)
+
+
+def test_free_ports_are_drawn_below_the_ephemeral_range():
+    """Outgoing connections take their local ports from the ephemeral range: a port handed out
+    there could be a connection's before its server binds it."""
+    ephemeral_from = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    assert all(20000 <= free_port() < ephemeral_from for _ in range(50))
+    assert 25000 <= free_port(range(25000, 25100)) < 25100
