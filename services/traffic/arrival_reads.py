@@ -6,6 +6,7 @@ predictions once per version (``live_delays``)."""
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -67,3 +68,17 @@ def feed_at_stop(session: Session, stop_id: object) -> Any:
     if row.stop_id is None:
         raise NotFound(f"stop '{stop_id}' not found", extra={"stop_id": stop_id})
     return row
+
+
+_DATABASES: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def database_key(session: Session) -> str:
+    """Which database ``session`` reads, as the key of what arrivals hold in memory (tests and
+    tenants have several): the engine's URL, rendered once per engine, not three times a read.
+    """
+    bind = session.get_bind()
+    key = _DATABASES.get(bind)
+    if key is None:
+        key = _DATABASES[bind] = str(bind.url)
+    return key

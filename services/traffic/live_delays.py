@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.traffic.arrival_reads import database_key
 from services.traffic.domain.schedule import Delay
 from services.traffic.models import TripDelay
 
@@ -51,7 +52,7 @@ _HELD: dict[str, tuple[int, LiveDelays]] = {}
 
 def live_delays(session: Session, version: int) -> LiveDelays:
     """The predictions stored in ``session``'s database as of ``version`` (or later)."""
-    database = str(session.get_bind().url)
+    database = database_key(session)
     held = _HELD.get(database)
     if held is not None and held[0] == version:
         return held[1]

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.traffic.arrival_reads import calls_query
+from services.traffic.arrival_reads import calls_query, database_key
 from services.traffic.domain.schedule import FrequencyWindow, StopCall, TripInfo
 from services.traffic.models import Frequency, StopTime
 
@@ -96,7 +96,7 @@ _HELD: OrderedDict[tuple[str, int, dt.datetime, str], StopCalls] = OrderedDict()
 
 def stop_calls(session: Session, feed: Any, has_frequencies: bool) -> StopCalls:
     """The calls at ``feed.stop_id`` of the active ``feed`` (a ``feed_at_stop`` row)."""
-    database = str(session.get_bind().url)
+    database = database_key(session)
     key = (database, feed.feed_id, feed.imported_at, feed.stop_id)
     held = _HELD.get(key)
     if held is not None:

@@ -23,6 +23,7 @@ that can be among the answer, instead of every call of the stop:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.traffic.arrival_reads import feed_at_stop
+from services.traffic.arrival_reads import database_key, feed_at_stop
 from services.traffic.domain.schedule import (
     Arrival,
     FrequencyWindow,
@@ -52,6 +53,7 @@ _MORE_ROWS = 4  # each refetch asks for this many times more rows of a service d
 _OFFSET_SAMPLES = dt.timedelta(hours=6)
 
 
+@functools.lru_cache(maxsize=64)  # a few service days a read, the same for hours
 def _clock_set_back(tz: ZoneInfo, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
     """How far local clocks go back between two instants (0 but on a day clocks fall back):
     wall-clock times are then not in the order of seconds since the service day's start."""
@@ -80,7 +82,7 @@ _FEEDS: dict[tuple[str, int, dt.datetime], FeedIndex] = {}
 
 def feed_index(session: Session, feed: Feed) -> FeedIndex:
     """The in-memory index of ``feed``; only the newest feed's is kept."""
-    key = (str(session.get_bind().url), feed.feed_id, feed.imported_at)
+    key = (database_key(session), feed.feed_id, feed.imported_at)
     index = _FEEDS.get(key)
     if index is None:
         index = _measure_feed(session, feed)

@@ -17,6 +17,7 @@ parsed in memory, and ``queries.py`` only fetches the rows. The rules implemente
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -40,6 +41,7 @@ def service_day_start(service_date: dt.date, tz: ZoneInfo | None) -> dt.datetime
     return _service_day_start(service_date, tz)
 
 
+@functools.lru_cache(maxsize=64)  # a few service days a read, the same all day
 def _service_day_start(service_date: dt.date, tz: ZoneInfo | None) -> dt.datetime:
     """The instant GTFS times count from: noon minus 12 h (aware UTC when a zone is known)."""
     if tz is None:
