@@ -1,8 +1,7 @@
-"""The statements of ``timetable.arrivals``, built once (bind parameters) and run as Core on
-the session's connection: building a select and its cache key on every request cost more CPU
-than running it. A read of arrivals is one of them, the feed with the stop and the version of
-the predictions; the calls at the stop are read once per feed (``stop_calls``) and the
-predictions once per version (``live_delays``)."""
+"""What arrivals read from the database. A read sends one statement, the active feed with the
+stop and the version of the predictions, prepared on the server once per connection
+(``shared.prepared``); the calls at the stop (``calls_query``) are read once per feed
+(``stop_calls``) and the predictions once per version (``live_delays``)."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.traffic.models import Feed, RealtimeVersion, Route, Stop, StopTime, Trip
 from shared.errors import NotFound, invalid
+from shared.prepared import PreparedRead
 
 
 def calls_query(feed_id: Any, stop_id: Any) -> Any:
@@ -39,7 +39,8 @@ def calls_query(feed_id: Any, stop_id: Any) -> Any:
     )
 
 
-_FEED_AT_STOP = (
+_FEED_AT_STOP = PreparedRead(
+    "traffic_feed_at_stop",
     select(
         Feed.feed_id,
         Feed.timezone,
@@ -52,7 +53,7 @@ _FEED_AT_STOP = (
     .outerjoin(Stop, (Stop.feed_id == Feed.feed_id) & (Stop.stop_id == bindparam("stop_id")))
     .where(Feed.active.is_(True))
     .order_by(Feed.feed_id.desc())
-    .limit(1)
+    .limit(1),
 )
 
 
@@ -62,7 +63,7 @@ def feed_at_stop(session: Session, stop_id: object) -> Any:
     trip of a read of arrivals, once the stop's calls and the predictions are in memory."""
     if not isinstance(stop_id, str) or not stop_id:
         raise invalid("stop_id", "must be a non-empty string")
-    row = session.connection().execute(_FEED_AT_STOP, {"stop_id": stop_id}).first()
+    row = _FEED_AT_STOP.execute(session.connection(), {"stop_id": stop_id}).first()
     if row is None:
         raise NotFound("no transit timetable has been imported")
     if row.stop_id is None:
