@@ -40,6 +40,7 @@ from services.traffic.domain.schedule import (
     service_day_start,
     service_days_before,
     upcoming_arrivals,
+    utc_offsets,
 )
 from services.traffic.domain.service_days import ServiceCalendar, ServiceDays, ServiceException
 from services.traffic.live_delays import LiveDelays, live_delays
@@ -50,21 +51,17 @@ from services.traffic.stop_calls import stop_calls
 # Arrivals are listed by (expected, scheduled, trip_id), as ``upcoming_arrivals`` sorts them.
 _SortKey = tuple[dt.datetime, dt.datetime, str]
 _MORE_ROWS = 4  # each refetch asks for this many times more rows of a service day
-_OFFSET_SAMPLES = dt.timedelta(hours=6)
 
 
 @functools.lru_cache(maxsize=64)  # a few service days a read, the same for hours
 def _clock_set_back(tz: ZoneInfo, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
     """How far local clocks go back between two instants (0 but on a day clocks fall back):
     wall-clock times are then not in the order of seconds since the service day's start."""
-    moment, highest, set_back = start, None, dt.timedelta(0)
-    while True:
-        offset = moment.astimezone(tz).utcoffset() or dt.timedelta(0)
+    highest, set_back = None, dt.timedelta(0)
+    for offset in utc_offsets(tz, start, end):
         highest = offset if highest is None else max(highest, offset)
         set_back = max(set_back, highest - offset)
-        if moment >= end:
-            return set_back
-        moment = min(moment + _OFFSET_SAMPLES, end)
+    return set_back
 
 
 @dataclass(frozen=True)

@@ -283,7 +283,18 @@ def upcoming_arrivals(
 
 
 _WALL_EPOCH = dt.datetime(1970, 1, 1)
-_OFFSET_SAMPLES_S = 6 * 3600  # clocks never change twice within 6 hours
+_OFFSET_SAMPLES = dt.timedelta(hours=6)  # clocks never change twice within 6 hours
+
+
+def utc_offsets(tz: ZoneInfo, start: dt.datetime, end: dt.datetime) -> list[dt.timedelta]:
+    """The zone's UTC offsets from ``start`` to ``end`` (aware), in order: sampled every six
+    hours and at ``end``, which sees every change of the clocks in between."""
+    offsets, moment = [], start
+    while True:
+        offsets.append(moment.astimezone(tz).utcoffset() or dt.timedelta(0))
+        if moment >= end:
+            return offsets
+        moment = min(moment + _OFFSET_SAMPLES, end)
 
 
 class _WallClock:
@@ -300,11 +311,7 @@ class _WallClock:
         if tz is None:
             self._base = int((day_start - _WALL_EPOCH).total_seconds())
             return
-        samples = (
-            day_start + dt.timedelta(seconds=min(after_s, span_s))
-            for after_s in range(0, span_s + _OFFSET_SAMPLES_S, _OFFSET_SAMPLES_S)
-        )
-        offsets = {moment.astimezone(tz).utcoffset() for moment in samples}
+        offsets = set(utc_offsets(tz, day_start, day_start + dt.timedelta(seconds=span_s)))
         if len(offsets) == 1:
             (offset,) = offsets
             local_start = day_start.replace(tzinfo=None) + (offset or dt.timedelta(0))
