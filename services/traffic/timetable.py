@@ -46,7 +46,7 @@ from services.traffic.domain.service_days import ServiceCalendar, ServiceDays, S
 from services.traffic.live_delays import LiveDelays, live_delays
 from services.traffic.models import Calendar, CalendarDate, Feed, Frequency, StopTime
 from services.traffic.queries import _local_time
-from services.traffic.stop_calls import stop_calls
+from services.traffic.stop_calls import HeldStops
 
 # Arrivals are listed by (expected, scheduled, trip_id), as ``upcoming_arrivals`` sorts them.
 _SortKey = tuple[dt.datetime, dt.datetime, str]
@@ -66,12 +66,14 @@ def _clock_set_back(tz: ZoneInfo, start: dt.datetime, end: dt.datetime) -> dt.ti
 
 @dataclass(frozen=True)
 class FeedIndex:
-    """What arrivals need to know of a whole feed, measured once per feed and process."""
+    """What arrivals need to know of a whole feed, measured once per feed and process, and the
+    calls of its stops read so far."""
 
     service_days: ServiceDays
     max_departure_s: int
     max_dwell_s: int
     has_frequencies: bool
+    stops: HeldStops  # the calls at each stop read so far (``stop_calls``)
 
 
 _FEEDS: dict[tuple[str, int, dt.datetime], FeedIndex] = {}
@@ -120,6 +122,7 @@ def _measure_feed(session: Session, feed: Feed) -> FeedIndex:
         max_departure_s or 0,
         max(max_dwell_s or 0, 0),
         has_frequencies,
+        HeldStops(has_frequencies),
     )
 
 
@@ -147,7 +150,7 @@ def arrivals(
         at.date() + dt.timedelta(days=offset)
         for offset in range(-service_days_before(index.max_departure_s), 2)
     ]
-    at_stop = stop_calls(session, feed, index.has_frequencies)
+    at_stop = index.stops.calls_at(session, feed.feed_id, feed.stop_id)
     gathered = {(call.trip_id, call.stop_sequence): call for call in at_stop.by_frequency}
     trips = dict(at_stop.frequency_trips)
     rows_per_day = 2 * limit + 8  # a little past the answer, to prove that it is complete

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from services.traffic import queries, stop_calls, timetable
+from services.traffic.arrival_reads import database_key
 from services.traffic.importer import import_feed, store_realtime
 from shared.errors import NotFound, ValidationFailed
 
@@ -312,12 +313,16 @@ def _sample_with(replace: tuple[bytes, bytes], in_file: str) -> bytes:
     return buffer.getvalue()
 
 
+def _feed_indexes(session):
+    database = database_key(session)
+    return [index for key, index in timetable._FEEDS.items() if key[0] == database]
+
+
 def test_calls_held_in_memory_follow_a_new_import_and_stay_bounded(
     session, traffic_engine, monkeypatch
 ):
     """``stop_calls`` holds a stop's calls per imported feed: a re-import with moved times is
     seen by the next request, and past ``CACHED_CALLS`` the stops read least recently go."""
-    monkeypatch.setattr(stop_calls, "_HELD", type(stop_calls._HELD)())
     import_feed(session, SAMPLE_ZIP, name="sample")
     session.commit()
     saturday = dt.datetime(2007, 6, 9, 7, 0)
@@ -332,12 +337,13 @@ def test_calls_held_in_memory_follow_a_new_import_and_stay_bounded(
     moved_times = _arrival_times(timetable.arrivals(session, "BEATTY_AIRPORT", saturday, 4))
     assert ("AAMV1", "06-09T07:45") in moved_times
     assert ("AAMV1", "06-09T08:00") not in moved_times
-    assert len(stop_calls._HELD) == 1  # the old feed's calls went with it
+    (index,) = _feed_indexes(session)  # the old feed's calls went with its entry
+    assert list(index.stops) == ["BEATTY_AIRPORT"]
 
     monkeypatch.setattr(stop_calls, "CACHED_CALLS", 1)
     for stop_id in ("STAGECOACH", "BEATTY_AIRPORT", "AMV"):
         timetable.arrivals(session, stop_id, saturday, 1)
-    assert [key[-1] for key in stop_calls._HELD] == ["AMV"]  # the one being read is kept
+    assert list(index.stops) == ["AMV"]  # the one being read is kept
 
 
 def test_predictions_held_in_memory_follow_every_write(session, traffic_engine, sample_feed):
