@@ -56,21 +56,12 @@ def live_delays(session: Session, version: int) -> LiveDelays:
     held = _HELD.get(database)
     if held is not None and held[0] == version:
         return held[1]
+    # The statement selects exactly ``Delay``'s fields.
+    stored = [Delay(**row._asdict()) for row in session.connection().execute(_ALL_DELAYS)]
     by_trip: dict[str, list[Delay]] = defaultdict(list)
-    sizes = []
-    for row in session.connection().execute(_ALL_DELAYS):
-        by_trip[row.trip_id].append(
-            Delay(
-                trip_id=row.trip_id,
-                stop_sequence=row.stop_sequence,
-                delay_s=row.delay_s,
-                skipped=row.skipped,
-                service_date=row.service_date,
-                start_time_s=row.start_time_s,
-            )
-        )
-        if row.delay_s is not None:
-            sizes.append(row.delay_s)
+    for delay in stored:
+        by_trip[delay.trip_id].append(delay)
+    sizes = [delay.delay_s for delay in stored if delay.delay_s is not None]
     delays = LiveDelays(
         {trip_id: tuple(each) for trip_id, each in by_trip.items()},
         min(sizes, default=0),
